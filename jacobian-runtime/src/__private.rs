@@ -1,0 +1,1 @@
+//! Helpers called only by code that `#[jacobian]` generates. Not public API.
