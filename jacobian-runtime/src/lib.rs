@@ -33,6 +33,8 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "approx")]
+mod approx_impls;
 mod fmt;
 mod linalg;
 mod matrix;
