@@ -38,6 +38,8 @@ mod approx_impls;
 mod fmt;
 mod linalg;
 mod matrix;
+#[cfg(feature = "nalgebra")]
+mod nalgebra_impls;
 mod ops;
 mod scalar;
 
