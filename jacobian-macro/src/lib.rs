@@ -1,6 +1,43 @@
+//! The `#[jacobian]` attribute. One module per stage: `options` and `signature` read the
+//! attribute and the function, `activity` finds what may carry a derivative, `lower`
+//! writes the primal and tangent computation into the `ir` using the `rules` table and
+//! `tangent` algebra, `simplify` drops dead code, `emit` prints. `expand` runs them.
+
+mod activity;
+mod diagnostics;
+mod emit;
+mod expand;
+mod ir;
+mod lower;
+mod options;
+mod rules;
+mod shape;
+mod signature;
+mod simplify;
+mod tangent;
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
 
+/// Generates `{name}_jacobian`, the analytic Jacobian of the annotated function, as
+/// straight-line Rust beside it. See the crate `jacobian` for the options and the
+/// supported syntax.
 #[proc_macro_attribute]
-pub fn jacobian(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let (attr, item) = (proc_macro2::TokenStream::from(attr), proc_macro2::TokenStream::from(item));
+    let fallback = item.clone();
+    // The macro reports problems as `compile_error!`; a panic would be a bug, and even then
+    // the user gets a message at the attribute and their function back.
+    match std::panic::catch_unwind(move || expand::expand(attr, item)) {
+        Ok(tokens) => tokens.into(),
+        Err(_) => {
+            let error = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "internal error in `#[jacobian]`; please report this function to the jacobian issue tracker",
+            )
+            .to_compile_error();
+            quote::quote!(#error #fallback).into()
+        }
+    }
 }

@@ -1,0 +1,192 @@
+//! Owns activity analysis: for every local name, the set of differentiated parameters its
+//! value may depend on, over the whole body (flow-insensitive, so a superset). The lowering
+//! uses it to size the run-time tangents of variables updated inside loops and branches.
+
+use std::collections::{BTreeMap, BTreeSet};
+use syn::visit::Visit;
+
+#[derive(Default)]
+pub struct Activity {
+    deps: BTreeMap<String, BTreeSet<usize>>,
+}
+
+impl Activity {
+    pub fn analyse(body: &syn::Block, inputs: &[String]) -> Activity {
+        let mut activity = Activity::default();
+        for (block, name) in inputs.iter().enumerate() {
+            activity.deps.entry(name.clone()).or_default().insert(block);
+        }
+        loop {
+            let mut pass = Pass { activity: &mut activity, changed: false };
+            pass.visit_block(body);
+            if !pass.changed {
+                return activity;
+            }
+        }
+    }
+
+    pub fn of(&self, name: &str) -> BTreeSet<usize> {
+        self.deps.get(name).cloned().unwrap_or_default()
+    }
+
+    fn of_expr(&self, expr: &syn::Expr) -> BTreeSet<usize> {
+        let mut names = Names::default();
+        names.visit_expr(expr);
+        names.found.iter().flat_map(|n| self.of(n)).collect()
+    }
+}
+
+struct Pass<'a> {
+    activity: &'a mut Activity,
+    changed: bool,
+}
+
+impl Pass<'_> {
+    fn flow(&mut self, target: &str, from: BTreeSet<usize>) {
+        let entry = self.activity.deps.entry(target.to_string()).or_default();
+        for block in from {
+            self.changed |= entry.insert(block);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Pass<'_> {
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let Some(init) = &local.init {
+            let deps = self.activity.of_expr(&init.expr);
+            let mut names = Names::default();
+            names.visit_pat(&local.pat);
+            for name in names.bound {
+                self.flow(&name, deps.clone());
+            }
+        }
+        syn::visit::visit_local(self, local);
+    }
+
+    fn visit_expr_assign(&mut self, assign: &'ast syn::ExprAssign) {
+        if let Some(target) = root_name(&assign.left) {
+            let deps = self.activity.of_expr(&assign.right);
+            self.flow(&target, deps);
+        }
+        syn::visit::visit_expr_assign(self, assign);
+    }
+
+    fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
+        if is_compound_assign(&binary.op) {
+            if let Some(target) = root_name(&binary.left) {
+                let deps = self.activity.of_expr(&binary.right);
+                self.flow(&target, deps);
+            }
+        }
+        syn::visit::visit_expr_binary(self, binary);
+    }
+
+    fn visit_expr_for_loop(&mut self, for_loop: &'ast syn::ExprForLoop) {
+        let deps = self.activity.of_expr(&for_loop.expr);
+        let mut names = Names::default();
+        names.visit_pat(&for_loop.pat);
+        for name in names.bound {
+            self.flow(&name, deps.clone());
+        }
+        syn::visit::visit_expr_for_loop(self, for_loop);
+    }
+}
+
+pub fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_) | SubAssign(_) | MulAssign(_) | DivAssign(_) | RemAssign(_) | BitXorAssign(_)
+            | BitAndAssign(_) | BitOrAssign(_) | ShlAssign(_) | ShrAssign(_)
+    )
+}
+
+/// The variable an assignment writes: `x`, `a[i]`, `m[(i, j)]`, `a[i][j]`.
+pub fn root_name(place: &syn::Expr) -> Option<String> {
+    match place {
+        syn::Expr::Path(path) => path.path.get_ident().map(ToString::to_string),
+        syn::Expr::Index(index) => root_name(&index.expr),
+        syn::Expr::Paren(inner) => root_name(&inner.expr),
+        syn::Expr::Field(field) => root_name(&field.base),
+        _ => None,
+    }
+}
+
+/// Names read (single-segment paths and identifiers inside macro calls) and names bound by
+/// patterns.
+#[derive(Default)]
+pub struct Names {
+    pub found: BTreeSet<String>,
+    pub bound: BTreeSet<String>,
+    pub has_return: bool,
+}
+
+impl Names {
+    pub fn of_expr(expr: &syn::Expr) -> Names {
+        let mut names = Names::default();
+        names.visit_expr(expr);
+        names
+    }
+}
+
+impl<'ast> Visit<'ast> for Names {
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        if let Some(ident) = path.path.get_ident() {
+            self.found.insert(ident.to_string());
+        }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        collect_idents(mac.tokens.clone(), &mut self.found);
+    }
+
+    fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+        self.bound.insert(pat.ident.to_string());
+        syn::visit::visit_pat_ident(self, pat);
+    }
+
+    fn visit_expr_return(&mut self, ret: &'ast syn::ExprReturn) {
+        self.has_return = true;
+        syn::visit::visit_expr_return(self, ret);
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+        syn::visit::visit_expr(self, &closure.body);
+    }
+}
+
+fn collect_idents(tokens: proc_macro2::TokenStream, into: &mut BTreeSet<String>) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                into.insert(ident.to_string());
+            }
+            proc_macro2::TokenTree::Group(group) => collect_idents(group.stream(), into),
+            _ => {}
+        }
+    }
+}
+
+/// Names assigned anywhere inside a statement or expression (`x = …`, `x += …`, `a[i] = …`).
+#[derive(Default)]
+pub struct Assigned {
+    pub names: BTreeSet<String>,
+}
+
+impl<'ast> Visit<'ast> for Assigned {
+    fn visit_expr_assign(&mut self, assign: &'ast syn::ExprAssign) {
+        if let Some(name) = root_name(&assign.left) {
+            self.names.insert(name);
+        }
+        syn::visit::visit_expr_assign(self, assign);
+    }
+
+    fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
+        if is_compound_assign(&binary.op) {
+            if let Some(name) = root_name(&binary.left) {
+                self.names.insert(name);
+            }
+        }
+        syn::visit::visit_expr_binary(self, binary);
+    }
+}

@@ -1,0 +1,29 @@
+//! Owns error collection: every problem is recorded with its span and all of them are
+//! reported together, as serde_derive's `Ctxt` does. Nothing in the macro panics.
+
+use proc_macro2::TokenStream;
+use std::cell::RefCell;
+use std::fmt::Display;
+
+#[derive(Default)]
+pub struct Diagnostics {
+    errors: RefCell<Vec<syn::Error>>,
+}
+
+impl Diagnostics {
+    pub fn error_at<T: quote::ToTokens, M: Display>(&self, tokens: T, message: M) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    pub fn push(&self, error: syn::Error) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.borrow().is_empty()
+    }
+
+    pub fn to_compile_errors(&self) -> TokenStream {
+        self.errors.borrow().iter().map(syn::Error::to_compile_error).collect()
+    }
+}

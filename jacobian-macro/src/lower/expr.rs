@@ -1,0 +1,467 @@
+//! Lowering of expressions: arithmetic, method and path calls (through `rules`), indexing,
+//! array literals, tuples. Anything that does not read a differentiated value is copied
+//! verbatim, so its meaning is exactly the user's.
+
+use super::value::{Array, Container, Hint, Rows, Scalar, Value};
+use super::Lowerer;
+use crate::ir::Atom;
+use crate::rules;
+use crate::tangent::{Index, Tangent};
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{BinOp, Expr, UnOp};
+
+/// Methods on floats whose result is not a float (never differentiated).
+const NON_FLOAT_METHODS: &[&str] = &[
+    "is_nan", "is_finite", "is_infinite", "is_normal", "is_subnormal", "is_sign_positive",
+    "is_sign_negative", "to_bits", "total_cmp", "partial_cmp", "classify", "len", "is_empty",
+    "eq", "ne", "lt", "le", "gt", "ge",
+];
+
+impl Lowerer<'_> {
+    pub fn expr(&mut self, expr: &Expr) -> Value {
+        if !self.needs_lowering(expr) {
+            return self.verbatim(expr);
+        }
+        match expr {
+            Expr::Paren(inner) => self.expr(&inner.expr),
+            Expr::Group(inner) => self.expr(&inner.expr),
+            Expr::Reference(r) => self.expr(&r.expr),
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.expr(&u.expr),
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
+                let value = self.expr(&u.expr);
+                match self.scalar(value, &u.expr) {
+                    Some(s) => {
+                        let primal = self.b.neg(&s.primal);
+                        Value::Scalar(Scalar { primal, tangent: s.tangent.neg() })
+                    }
+                    None => self.poison(),
+                }
+            }
+            Expr::Path(path) => match path.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(binding) => binding.value.clone(),
+                None => self.verbatim(expr),
+            },
+            Expr::Binary(binary) => self.binary(binary),
+            Expr::MethodCall(call) => self.method_call(call),
+            Expr::Call(call) => self.call(call),
+            Expr::Cast(cast) => {
+                let float_target = matches!(&*cast.ty, syn::Type::Path(p)
+                    if p.path.get_ident().is_some_and(|i| i.to_string() == self.b.scalar.tokens.to_string()));
+                if float_target {
+                    self.expr(&cast.expr)
+                } else {
+                    self.verbatim(expr)
+                }
+            }
+            Expr::Index(index) => self.index(index),
+            Expr::Array(array) => {
+                let values: Vec<Value> = array.elems.iter().map(|e| self.expr(e)).collect();
+                self.array_of(values, Container::Array, &array.elems)
+            }
+            Expr::Repeat(repeat) => self.repeat(repeat),
+            Expr::Tuple(tuple) => Value::Tuple(tuple.elems.iter().map(|e| self.expr(e)).collect()),
+            Expr::Field(field) => match (&field.member, self.expr(&field.base)) {
+                (syn::Member::Unnamed(i), Value::Tuple(items)) if (i.index as usize) < items.len() => {
+                    items[i.index as usize].clone()
+                }
+                _ => self.verbatim(expr),
+            },
+            Expr::Block(_) | Expr::If(_) | Expr::Match(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_)
+            | Expr::Return(_) | Expr::Assign(_) | Expr::Break(_) | Expr::Continue(_) => self.control_value(expr),
+            Expr::Macro(mac) => {
+                let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                self.unsupported(expr, &format!("the macro `{name}!` produces a value that depends on a differentiated value, and `#[jacobian]` cannot see inside macros; write the expression out"))
+            }
+            Expr::Closure(_) => self.unsupported(expr, "a closure over differentiated values is only supported as the argument of `.map(…)`; write the computation inline"),
+            Expr::Try(_) => self.unsupported(expr, "the `?` operator is not supported in a differentiated function; handle the error before calling it"),
+            Expr::Unsafe(_) => self.unsupported(expr, "`unsafe` blocks are not supported in a differentiated function"),
+            Expr::Async(_) | Expr::Await(_) => self.unsupported(expr, "`async` code is not supported in a differentiated function"),
+            _ => self.unsupported(expr, "this expression is not supported on differentiated values; see the README's table of supported syntax"),
+        }
+    }
+
+    pub fn unsupported(&mut self, at: &dyn ToTokens, message: &str) -> Value {
+        self.diagnostics.error_at(at.to_token_stream(), message);
+        self.poison()
+    }
+
+    /// A placeholder after an error, so lowering continues and reports everything.
+    pub fn poison(&self) -> Value {
+        Value::Opaque { atom: Atom::place(quote!(unreachable!()), false), hint: Hint::Unknown }
+    }
+
+    pub fn verbatim(&self, expr: &Expr) -> Value {
+        let tokens = expr.to_token_stream();
+        let names = crate::activity::Names::of_expr(expr);
+        let mutable = names.found.iter().any(|n| self.lookup(n).is_some_and(|b| b.mutable));
+        let literal = match expr {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
+            _ => None,
+        };
+        let hint = match expr {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Hint::Float,
+            Expr::Cast(cast) => super::hint_of_type(&cast.ty),
+            Expr::Repeat(r) if matches!(&*r.expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. })) => {
+                Hint::Array(Container::Array, super::syn_dim(&r.len))
+            }
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(b) => match &b.value {
+                    Value::Opaque { hint, .. } => hint.clone(),
+                    _ => Hint::Unknown,
+                },
+                None => Hint::Unknown,
+            },
+            _ => Hint::Unknown,
+        };
+        let tokens = if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) { tokens } else { quote!((#tokens)) };
+        Value::Opaque { atom: Atom { tokens, mutable, literal }, hint }
+    }
+
+    fn binary(&mut self, binary: &syn::ExprBinary) -> Value {
+        match binary.op {
+            BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_) => {
+                let left = self.expr(&binary.left);
+                let right = self.expr(&binary.right);
+                self.arithmetic(&binary.op, left, right, binary)
+            }
+            BinOp::Rem(_) => self.unsupported(binary, "`%` of a differentiated value is not supported; compute the remainder with `floor` or `trunc`, e.g. `a - b * (a / b).trunc()`"),
+            op if crate::activity::is_compound_assign(&op) => {
+                self.assign(&binary.left, Some(&binary.op), &binary.right, binary);
+                self.unit()
+            }
+            _ => self.verbatim(&Expr::Binary(binary.clone())),
+        }
+    }
+
+    pub fn unit(&self) -> Value {
+        Value::Opaque { atom: Atom::place(quote!(()), false), hint: Hint::Unknown }
+    }
+
+    pub fn arithmetic(&mut self, op: &BinOp, left: Value, right: Value, at: &dyn ToTokens) -> Value {
+        if let (Value::Array(_), _) | (_, Value::Array(_)) = (&left, &right) {
+            return self.unsupported(at, "arithmetic on whole arrays is not supported; index the components (`a[i] + b[i]`) in a loop, or use `Vector`");
+        }
+        let (Some(a), Some(c)) = (self.scalar(left, at), self.scalar(right, at)) else { return self.poison() };
+        let b = &mut self.b;
+        let (primal, tangent) = match op {
+            BinOp::Add(_) | BinOp::AddAssign(_) => (b.add(&a.primal, &c.primal), a.tangent.add(&c.tangent, b)),
+            BinOp::Sub(_) | BinOp::SubAssign(_) => (b.sub(&a.primal, &c.primal), a.tangent.sub(&c.tangent, b)),
+            BinOp::Mul(_) | BinOp::MulAssign(_) => {
+                let primal = b.mul(&a.primal, &c.primal);
+                (primal, a.tangent.combine(&c.primal, &c.tangent, &a.primal, b))
+            }
+            BinOp::Div(_) | BinOp::DivAssign(_) => {
+                let primal = b.div(&a.primal, &c.primal);
+                // d(a/c) = da/c − (a/c)·dc/c
+                let tangent = if c.tangent.is_zero() {
+                    if a.tangent.is_zero() {
+                        a.tangent
+                    } else {
+                        let one = b.lit(1.0);
+                        let inv = b.div(&one, &c.primal);
+                        a.tangent.scale(&inv, b)
+                    }
+                } else {
+                    let one = b.lit(1.0);
+                    let inv = b.div(&one, &c.primal);
+                    let q = b.mul(&primal, &inv);
+                    let minus_q = b.neg(&q);
+                    a.tangent.combine(&inv, &c.tangent, &minus_q, b)
+                };
+                (primal, tangent)
+            }
+            _ => return self.unsupported(at, "this operator is not supported on differentiated values"),
+        };
+        Value::Scalar(Scalar { primal, tangent })
+    }
+
+    fn method_call(&mut self, call: &syn::ExprMethodCall) -> Value {
+        let name = call.method.to_string();
+        if NON_FLOAT_METHODS.contains(&name.as_str()) {
+            return self.verbatim(&Expr::MethodCall(call.clone()));
+        }
+        if name == "clone" && call.args.is_empty() {
+            return self.expr(&call.receiver);
+        }
+        let receiver = self.expr(&call.receiver);
+        if let Value::Array(_) = receiver {
+            return self.unsupported(&call.method, &format!("the method `{name}` on an array or matrix is not supported yet; index the components in a loop"));
+        }
+        let args: Vec<&Expr> = call.args.iter().collect();
+        self.float_method(&name, receiver, &args, &call.method, call)
+    }
+
+    /// `receiver.name(args…)` on scalars, through the rule table.
+    fn float_method(&mut self, name: &str, receiver: Value, args: &[&Expr], at_name: &dyn ToTokens, at: &dyn ToTokens) -> Value {
+        let Some(arity) = rules::arity(name) else {
+            let message = format!(
+                "`{name}` is not a differentiable method; supported methods are {}{}",
+                rules::METHODS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                suggestion(name)
+            );
+            return self.unsupported(at_name, &message);
+        };
+        if args.len() + 1 != arity {
+            return self.unsupported(at, &format!("`{name}` takes {} argument(s) besides the receiver", arity - 1));
+        }
+        let Some(first) = self.scalar(receiver, at) else { return self.poison() };
+        let mut operands = vec![first];
+        for (position, arg) in args.iter().enumerate() {
+            if rules::is_integer_operand(name, position + 1) {
+                let atom = match self.verbatim(arg) {
+                    Value::Opaque { atom, .. } => self.operand(atom),
+                    _ => return self.poison(),
+                };
+                if self.needs_lowering(arg) {
+                    return self.unsupported(arg, "the exponent of `powi` is an integer and cannot depend on a differentiated value; use `powf`");
+                }
+                operands.push(Scalar { primal: atom, tangent: self.zero() });
+                continue;
+            }
+            let value = self.expr(arg);
+            match self.scalar(value, arg) {
+                Some(s) => operands.push(s),
+                None => return self.poison(),
+            }
+        }
+        let atoms: Vec<Atom> = operands.iter().map(|s| s.primal.clone()).collect();
+        let rest: Vec<&Atom> = atoms[1..].iter().collect();
+        let primal = self.b.method(name, &atoms[0], name, &rest);
+        if operands.iter().all(|s| s.tangent.is_zero()) {
+            return Value::Scalar(Scalar { primal, tangent: self.zero() });
+        }
+        let partials = rules::partials(name, &atoms, &primal, &mut self.b);
+        let mut tangent = self.zero();
+        for (operand, partial) in operands.iter().zip(partials) {
+            if let (false, Some(d)) = (operand.tangent.is_zero(), partial) {
+                let term = operand.tangent.scale(&d, &mut self.b);
+                tangent = tangent.add(&term, &mut self.b);
+            }
+        }
+        Value::Scalar(Scalar { primal, tangent })
+    }
+
+    fn call(&mut self, call: &syn::ExprCall) -> Value {
+        let Expr::Path(path) = &*call.func else {
+            return self.unsupported(&call.func, "only calls of named functions are supported here");
+        };
+        let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let scalar = self.b.scalar.tokens.to_string();
+        if let [ty, method] = segments.as_slice() {
+            if (ty == "f64" || ty == "f32" || *ty == scalar) && path.qself.is_none() {
+                let Some(first) = call.args.first() else {
+                    return self.unsupported(call, &format!("`{ty}::{method}` needs a receiver argument"));
+                };
+                let receiver = self.expr(first);
+                let rest: Vec<&Expr> = call.args.iter().skip(1).collect();
+                return self.float_method(method, receiver, &rest, &path.path.segments[1].ident, call);
+            }
+            if (ty == "Vector" || ty == "Matrix") && (method == "from" || method == "from_rows") {
+                return self.construct(ty == "Vector", call);
+            }
+        }
+        let name = path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        self.unsupported(call, &format!("calling `{name}` with differentiated arguments is not supported yet; annotate `{name}` with `#[jacobian]` (calls between annotated functions land with matrix calculus), or inline its body"))
+    }
+
+    /// `Vector::from([..])` and `Matrix::from_rows([[..], ..])`.
+    fn construct(&mut self, vector: bool, call: &syn::ExprCall) -> Value {
+        let Some(arg) = call.args.first() else { return self.unsupported(call, "expected one array argument") };
+        let func = &call.func;
+        if vector {
+            let value = self.expr(arg);
+            return match value {
+                Value::Array(mut a) => {
+                    let p = a.primal.clone();
+                    a.primal = self.b.temp("v", quote!(#func(#p)), &[&p]);
+                    a.container = Container::Vector;
+                    Value::Array(a)
+                }
+                other => self.unsupported(arg, &format!("`Vector::from` takes an array, found {}", other.describe())),
+            };
+        }
+        let Expr::Array(rows) = arg else {
+            return self.unsupported(arg, "`Matrix::from_rows` with differentiated entries needs an array literal of rows, `[[a, b], [c, d]]`");
+        };
+        let mut elems = Vec::new();
+        let mut cols = None;
+        for row in &rows.elems {
+            let Expr::Array(row) = row else {
+                return self.unsupported(row, "write each row as an array literal `[a, b]`");
+            };
+            cols = Some(row.elems.len());
+            for e in &row.elems {
+                let v = self.expr(e);
+                match self.scalar(v, e) {
+                    Some(s) => elems.push(s),
+                    None => return self.poison(),
+                }
+            }
+        }
+        let (r, c) = (rows.elems.len(), cols.unwrap_or(0));
+        let primal_rows: Vec<TokenStream> = elems
+            .chunks(c.max(1))
+            .map(|row| {
+                let items = row.iter().map(|s| &s.primal);
+                quote!([#(#items),*])
+            })
+            .collect();
+        let primal = self.b.temp("m", quote!(#func([#(#primal_rows),*])), &[]);
+        use crate::shape::Dim;
+        Value::Array(Array {
+            primal,
+            container: Container::Matrix(Dim::Lit(r), Dim::Lit(c)),
+            len: Dim::Lit(r * c),
+            elems: Some(elems),
+            rows: vec![Rows::Zero; self.blocks()],
+        })
+    }
+
+    pub fn array_of(&mut self, values: Vec<Value>, container: Container, at: &dyn ToTokens) -> Value {
+        let mut elems = Vec::new();
+        for value in values {
+            match self.scalar(value, at) {
+                Some(s) => elems.push(s),
+                None => return self.poison(),
+            }
+        }
+        let items: Vec<&Atom> = elems.iter().map(|s| &s.primal).collect();
+        let primal = self.b.temp("a", quote!([#(#items),*]), &items);
+        let len = crate::shape::Dim::Lit(elems.len());
+        Value::Array(Array { primal, container, len, elems: Some(elems), rows: vec![Rows::Zero; self.blocks()] })
+    }
+
+    fn repeat(&mut self, repeat: &syn::ExprRepeat) -> Value {
+        let value = self.expr(&repeat.expr);
+        let Some(s) = self.scalar(value, &repeat.expr) else { return self.poison() };
+        let len = super::syn_dim(&repeat.len);
+        if let Some(n) = len.lit() {
+            return self.array_of(vec![Value::Scalar(s); n], Container::Array, repeat);
+        }
+        let p = &s.primal;
+        let primal = self.b.temp("a", quote!([#p; #len]), &[p]);
+        let mut rows = Vec::new();
+        for block in 0..self.blocks() {
+            let lin = &s.tangent.blocks[block];
+            if lin.is_zero() {
+                rows.push(Rows::Zero);
+                continue;
+            }
+            let n = self.block_len(block);
+            let row = lin.materialize(&n, &mut self.b, "row");
+            let held = self.b.temp("rows", quote!([#row; #len]), &[&row]);
+            rows.push(Rows::Held { tokens: held.tokens, mutable: false });
+        }
+        Value::Array(Array { primal, container: Container::Array, len, elems: None, rows })
+    }
+
+    /// An index expression as a column index: a literal, or a run-time value evaluated once.
+    pub fn index_of(&mut self, expr: &Expr) -> Index {
+        if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) = expr {
+            if let Ok(k) = i.base10_parse::<usize>() {
+                return Index::Lit(k);
+            }
+        }
+        if self.needs_lowering(expr) {
+            self.diagnostics.error_at(expr, "an index cannot depend on a differentiated value");
+        }
+        match self.verbatim(expr) {
+            Value::Opaque { atom, .. } => {
+                let simple = syn::parse2::<syn::Ident>(atom.tokens.clone()).is_ok();
+                if simple && !atom.mutable {
+                    Index::Run(atom.tokens)
+                } else {
+                    let tokens = atom.tokens.clone();
+                    let name = self.b.fresh("k");
+                    self.b.code(quote!(let #name: usize = #tokens;));
+                    Index::Run(quote!(#name))
+                }
+            }
+            _ => Index::Lit(0),
+        }
+    }
+
+    fn index(&mut self, index: &syn::ExprIndex) -> Value {
+        let indices: Vec<&Expr> = match &*index.index {
+            Expr::Tuple(t) => t.elems.iter().collect(),
+            other => vec![other],
+        };
+        let base_name = match &*index.expr {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        let indices: Vec<Index> = indices.into_iter().map(|e| self.index_of(e)).collect();
+        let value = self.expr(&index.expr);
+        let Value::Array(mut array) = value else {
+            return match value {
+                Value::Opaque { .. } => self.verbatim(&Expr::Index(index.clone())),
+                other => self.unsupported(index, &format!("cannot index {}", other.describe())),
+            };
+        };
+        let flat = array.flat_index(&indices);
+        if let (Some(elems), Index::Lit(k)) = (&array.elems, &flat) {
+            return match elems.get(*k) {
+                Some(e) => Value::Scalar(e.clone()),
+                None => self.unsupported(index, "index out of bounds"),
+            };
+        }
+        if array.elems.is_some() {
+            // A run-time index into elements known at compile time: move them to run-time rows.
+            let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
+            array.materialize(&lens, "rows", &mut self.b);
+            if let Some(name) = base_name {
+                if let Some(binding) = self.lookup_mut(&name) {
+                    if let Value::Array(a) = &mut binding.value {
+                        a.elems = None;
+                        a.rows = array.rows.clone();
+                    }
+                }
+            }
+        }
+        let place = array.primal_place(&indices);
+        let tangent: Tangent = array.component_tangent(&flat);
+        Value::Scalar(Scalar { primal: Atom::place(place, array.primal.mutable), tangent })
+    }
+}
+
+/// ` (did you mean `x`?)` for a near miss of a supported method.
+fn suggestion(name: &str) -> String {
+    let mut best: Option<(usize, &str)> = None;
+    for (candidate, _) in rules::METHODS {
+        let distance = edit_distance(name, candidate);
+        if distance <= 2 && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    let extra = match name {
+        "log1p" => Some("ln_1p"),
+        "expm1" => Some("exp_m1"),
+        "pow" => Some("powf"),
+        "clamp" => Some("min` and `max"),
+        "sin_cos" => Some("sin` and `cos"),
+        "square" => Some("powi"),
+        _ => None,
+    };
+    match extra.or(best.map(|(_, c)| c)) {
+        Some(c) => format!(" (did you mean `{c}`?)"),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(previous + cost);
+            previous = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,766 @@
+//! Lowering of statements and control flow: `let`, assignment, blocks, `if`, `match`,
+//! loops, `return`. Conditions, loop heads and patterns are copied verbatim: the primal
+//! values they read are always up to date, so control flow takes the same path as in the
+//! user's function and the derivative is that of the path taken.
+
+use super::value::{Array, Hint, Rows, Scalar, Value};
+use super::{Binding, Lowerer};
+use crate::ir::{Atom, Block, Stmt};
+use crate::tangent::Lin;
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, ToTokens};
+use syn::visit::Visit;
+use syn::Expr;
+
+/// What a block's final expression becomes.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Ctx {
+    /// Discarded (a statement).
+    Discard,
+    /// The function's result.
+    Result,
+    /// A value for the enclosing expression.
+    Value,
+}
+
+/// How a lowered block ended.
+pub enum Tail {
+    Value(Value),
+    Unit,
+    Diverges,
+}
+
+impl Lowerer<'_> {
+    pub fn block_contents(&mut self, stmts: &[syn::Stmt], ctx: Ctx) -> Tail {
+        let mut diverges = false;
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match stmt {
+                syn::Stmt::Expr(expr, None) if last => {
+                    return self.tail_expr(expr, ctx);
+                }
+                syn::Stmt::Expr(expr, _) => {
+                    diverges |= is_diverging(expr);
+                    self.statement_expr(expr);
+                }
+                syn::Stmt::Local(local) => self.local(local),
+                syn::Stmt::Item(item) => self.b.code(item.to_token_stream()),
+                syn::Stmt::Macro(mac) => self.b.code(mac.to_token_stream()),
+            }
+        }
+        if diverges {
+            Tail::Diverges
+        } else {
+            Tail::Unit
+        }
+    }
+
+    fn tail_expr(&mut self, expr: &Expr, ctx: Ctx) -> Tail {
+        match ctx {
+            Ctx::Discard => {
+                self.statement_expr(expr);
+                if is_diverging(expr) {
+                    Tail::Diverges
+                } else {
+                    Tail::Unit
+                }
+            }
+            Ctx::Value => Tail::Value(self.expr(expr)),
+            Ctx::Result => {
+                match expr {
+                    Expr::If(_) | Expr::Match(_) | Expr::Block(_) if self.needs_lowering(expr) => {
+                        self.control(expr, Ctx::Result);
+                    }
+                    Expr::Return(_) => self.statement_expr(expr),
+                    _ => {
+                        let value = self.expr(expr);
+                        let result = self.finish(value, expr);
+                        self.b.code(result);
+                    }
+                }
+                Tail::Diverges
+            }
+        }
+    }
+
+    /// An expression in statement position, its value discarded.
+    fn statement_expr(&mut self, expr: &Expr) {
+        if !self.needs_lowering(expr) {
+            self.b.code(quote!(#expr;));
+            return;
+        }
+        match expr {
+            Expr::Assign(assign) => self.assign(&assign.left, None, &assign.right, assign),
+            Expr::Binary(binary) if crate::activity::is_compound_assign(&binary.op) => {
+                self.assign(&binary.left, Some(&binary.op), &binary.right, binary)
+            }
+            Expr::If(_) | Expr::Match(_) | Expr::Block(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => {
+                self.control(expr, Ctx::Discard);
+            }
+            Expr::Return(ret) => {
+                let value = match &ret.expr {
+                    Some(e) => self.expr(e),
+                    None => self.unsupported(ret, "`return;` without a value in a differentiated function"),
+                };
+                let result = self.finish(value, ret);
+                self.b.code(quote!(return #result;));
+            }
+            Expr::Paren(p) => self.statement_expr(&p.expr),
+            _ => {
+                // Evaluated for its effects only, so its derivative is never needed.
+                let value = self.expr(expr);
+                let primal = value.primal();
+                if !matches!(value, Value::Opaque { .. }) {
+                    self.b.code(quote!(let _ = #primal;));
+                }
+            }
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let Some(init) = &local.init else {
+            self.b.code(local.to_token_stream());
+            let mut names = crate::activity::Names::default();
+            names.visit_pat(&local.pat);
+            for pat in pat_idents(&local.pat) {
+                let hint = type_hint(&local.pat);
+                self.bind(&pat.ident, Value::Opaque { atom: Atom::name(&pat.ident), hint }, pat.mutability.is_some());
+            }
+            return;
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            self.diagnostics.error_at(diverge, "`let … else` is not supported in a differentiated function; use `match`");
+            return;
+        }
+        if !self.needs_lowering(&init.expr) {
+            self.b.code(local.to_token_stream());
+            let annotated = type_hint(&local.pat);
+            let hint = match (&annotated, self.verbatim(&init.expr)) {
+                (Hint::Unknown, Value::Opaque { hint, .. }) => hint,
+                _ => annotated,
+            };
+            for pat in pat_idents(&local.pat) {
+                self.bind(&pat.ident, Value::Opaque { atom: Atom::name(&pat.ident), hint: hint.clone() }, pat.mutability.is_some());
+            }
+            return;
+        }
+        let value = self.expr(&init.expr);
+        self.bind_pattern(&local.pat, value);
+    }
+
+    fn bind_pattern(&mut self, pat: &syn::Pat, value: Value) {
+        match pat {
+            syn::Pat::Type(typed) => {
+                let ty = &typed.ty;
+                if let syn::Pat::Ident(ident) = &*typed.pat {
+                    self.bind_ident(ident, value, Some(quote!(: #ty)));
+                } else {
+                    self.bind_pattern(&typed.pat, value);
+                }
+            }
+            syn::Pat::Ident(ident) if ident.subpat.is_none() && ident.by_ref.is_none() => {
+                self.bind_ident(ident, value, None);
+            }
+            syn::Pat::Tuple(tuple) => match value {
+                Value::Tuple(items) if items.len() == tuple.elems.len() => {
+                    for (p, v) in tuple.elems.iter().zip(items) {
+                        self.bind_pattern(p, v);
+                    }
+                }
+                other => {
+                    self.diagnostics.error_at(tuple, format!("cannot destructure {} with a tuple pattern", other.describe()));
+                }
+            },
+            syn::Pat::Wild(_) => {
+                let primal = value.primal();
+                self.b.code(quote!(let _ = #primal;));
+            }
+            syn::Pat::Paren(p) => self.bind_pattern(&p.pat, value),
+            other => {
+                self.diagnostics.error_at(other, "this pattern is not supported for a differentiated value; bind it to a name, e.g. `let y = …`");
+            }
+        }
+    }
+
+    fn bind_ident(&mut self, pat: &syn::PatIdent, value: Value, ty: Option<TokenStream>) {
+        let ident = &pat.ident;
+        let mutable = pat.mutability.is_some();
+        let value = self.freeze(value);
+        let primal = value.primal();
+        let mutability = pat.mutability;
+        self.b.code(quote!(let #mutability #ident #ty = #primal;));
+        let named = Atom::name(ident);
+        let value = match value {
+            Value::Scalar(s) if !mutable => Value::Scalar(Scalar { primal: named, tangent: s.tangent }),
+            Value::Array(mut a) => {
+                a.primal = Atom::place(ident.to_token_stream(), mutable);
+                if let Some(elems) = &mut a.elems {
+                    for (k, e) in elems.iter_mut().enumerate() {
+                        if mutable && e.primal.literal.is_none() && syn::parse2::<Ident>(e.primal.tokens.clone()).is_err() {
+                            let k = crate::shape::unsuffixed(k);
+                            e.primal = Atom::place(quote!(#ident[#k]), false);
+                        }
+                    }
+                }
+                Value::Array(a)
+            }
+            Value::Opaque { hint, .. } => Value::Opaque { atom: Atom::place(ident.to_token_stream(), mutable), hint },
+            other => other,
+        };
+        self.bind(ident, value, mutable);
+    }
+
+    /// `place = rhs` or `place op= rhs`.
+    pub fn assign(&mut self, place: &Expr, op: Option<&syn::BinOp>, rhs: &Expr, at: &dyn ToTokens) {
+        let Some(name) = crate::activity::root_name(place) else {
+            self.diagnostics.error_at(place, "this assignment target is not supported; assign to a variable or an element `a[i]`");
+            return;
+        };
+        let Some(binding) = self.lookup(&name).cloned() else {
+            self.diagnostics.error_at(place, format!("cannot assign to `{name}`, which is not a local variable of this function"));
+            return;
+        };
+        let op_tokens = match op {
+            Some(op) => op.to_token_stream(),
+            None => quote!(=),
+        };
+        let rhs_value = self.expr(rhs);
+        match place {
+            Expr::Path(_) => {
+                let new = match op {
+                    Some(op) => {
+                        let current = binding.value.clone();
+                        self.arithmetic(op, current, rhs_value.clone(), at)
+                    }
+                    None => rhs_value.clone(),
+                };
+                self.store_variable(&binding, new, at);
+                let ident = &binding.ident;
+                let primal = rhs_value.primal();
+                self.b.code(quote!(#ident #op_tokens #primal;));
+            }
+            Expr::Index(index) => {
+                let current = match op {
+                    Some(_) => Some(self.expr(place)),
+                    None => None,
+                };
+                let new = match (op, current) {
+                    (Some(op), Some(current)) => self.arithmetic(op, current, rhs_value.clone(), at),
+                    _ => rhs_value.clone(),
+                };
+                self.store_element(&name, index, new, at);
+                let target = self.lookup(&name).map(|b| b.ident.clone()).unwrap_or_else(|| binding.ident.clone());
+                let index_tokens = &index.index;
+                let primal = rhs_value.primal();
+                let _ = target;
+                let base = &index.expr;
+                self.b.code(quote!(#base[#index_tokens] #op_tokens #primal;));
+            }
+            _ => {
+                self.diagnostics.error_at(place, "this assignment target is not supported; assign to a variable or an element `a[i]`");
+            }
+        }
+    }
+
+    fn store_variable(&mut self, binding: &Binding, new: Value, at: &dyn ToTokens) {
+        let name = binding.ident.to_string();
+        if binding.runtime {
+            match (&binding.value, &new) {
+                (Value::Scalar(held), _) => {
+                    let Some(new) = self.scalar(new, at) else { return };
+                    for block in 0..self.blocks() {
+                        let len = self.block_len(block);
+                        let lin = new.tangent.blocks[block].clone();
+                        match held.tangent.blocks[block].terms.first() {
+                            Some(term) => {
+                                if let crate::tangent::Basis::Row { tokens, .. } = &term.basis {
+                                    lin.store_into(&tokens.clone(), &len, &mut self.b);
+                                }
+                            }
+                            None if !lin.is_zero() => self.lost_track(&name, at),
+                            None => {}
+                        }
+                    }
+                }
+                (Value::Array(held), Value::Array(new)) => {
+                    let mut new = new.clone();
+                    let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
+                    new.materialize(&lens, "rows", &mut self.b);
+                    for block in 0..self.blocks() {
+                        match (&held.rows[block], &new.rows[block]) {
+                            (Rows::Held { tokens, .. }, Rows::Zero) => {
+                                let zero = self.b.typed_zero();
+                                let (n, len) = (self.block_len(block), held.len.clone());
+                                self.b.code(quote!(#tokens = [[#zero; #n]; #len];));
+                            }
+                            (Rows::Held { tokens, .. }, Rows::Identity) => {
+                                let identity = self.b.helper("identity_rows");
+                                self.b.code(quote!(#tokens = #identity();));
+                            }
+                            (Rows::Held { tokens, .. }, Rows::Held { tokens: from, .. }) => {
+                                self.b.code(quote!(#tokens = #from;));
+                            }
+                            (_, Rows::Zero) => {}
+                            _ => self.lost_track(&name, at),
+                        }
+                    }
+                }
+                (_, new) if !new.is_active() => {}
+                _ => self.lost_track(&name, at),
+            }
+            return;
+        }
+        if binding.depth != self.depth && new.is_active() {
+            self.lost_track(&name, at);
+            return;
+        }
+        let new = self.freeze(new);
+        let new = match new {
+            Value::Array(mut a) => {
+                a.primal = Atom::place(binding.ident.to_token_stream(), true);
+                Value::Array(a)
+            }
+            other => other,
+        };
+        if let Some(b) = self.lookup_mut(&name) {
+            b.value = new;
+        }
+    }
+
+    fn store_element(&mut self, name: &str, index: &syn::ExprIndex, new: Value, at: &dyn ToTokens) {
+        let Some(binding) = self.lookup(name).cloned() else { return };
+        let indices: Vec<&Expr> = match &*index.index {
+            Expr::Tuple(t) => t.elems.iter().collect(),
+            other => vec![other],
+        };
+        let indices: Vec<_> = indices.into_iter().map(|e| self.index_of(e)).collect();
+        let array = match binding.value.clone() {
+            Value::Array(a) => a,
+            Value::Opaque { hint: Hint::Array(container, len), .. } if new.is_active() => {
+                if binding.depth != self.depth && !binding.runtime {
+                    self.lost_track(name, at);
+                    return;
+                }
+                Array { primal: Atom::place(binding.ident.to_token_stream(), true), container, len, elems: None, rows: vec![Rows::Zero; self.blocks()] }
+            }
+            Value::Opaque { .. } if !new.is_active() => return,
+            Value::Opaque { .. } => {
+                self.diagnostics.error_at(&binding.ident, format!("`#[jacobian]` cannot tell the type of `{name}`; annotate it, e.g. `let mut {name} = [0.0; N];`"));
+                return;
+            }
+            other => {
+                self.diagnostics.error_at(index, format!("cannot assign an element of {}", other.describe()));
+                return;
+            }
+        };
+        let flat = array.flat_index(&indices);
+        let Some(new) = self.scalar(new, at) else { return };
+        // Compile-time elements stay at compile time for a literal index outside control flow.
+        if let (Some(_), crate::tangent::Index::Lit(k), false) = (&array.elems, &flat, binding.runtime) {
+            if binding.depth == self.depth {
+                let frozen = match self.freeze(Value::Scalar(new)) {
+                    Value::Scalar(s) => s,
+                    _ => return,
+                };
+                if let Some(Binding { value: Value::Array(a), .. }) = self.lookup_mut(name) {
+                    if let Some(elems) = &mut a.elems {
+                        if let Some(slot) = elems.get_mut(*k) {
+                            *slot = frozen;
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        if !binding.runtime {
+            if binding.depth != self.depth {
+                self.lost_track(name, at);
+                return;
+            }
+            if let Some(b) = self.lookup_mut(name) {
+                b.value = Value::Array(array);
+            }
+            self.make_runtime_now(name);
+        }
+        let Some(Binding { value: Value::Array(held), .. }) = self.lookup(name).cloned() else { return };
+        for block in 0..self.blocks() {
+            let lin = new.tangent.blocks[block].clone();
+            match &held.rows[block] {
+                Rows::Held { tokens, .. } => {
+                    let k = flat.tokens();
+                    let len = self.block_len(block);
+                    lin.store_into(&quote!(#tokens[#k]), &len, &mut self.b);
+                }
+                _ if lin.is_zero() => {}
+                _ => self.lost_track(name, at),
+            }
+        }
+    }
+
+    /// Gives a binding run-time storage for every parameter, regardless of activity.
+    fn make_runtime_now(&mut self, name: &str) {
+        let Some(binding) = self.lookup(name).cloned() else { return };
+        let all: std::collections::BTreeSet<usize> = (0..self.blocks()).collect();
+        let value = self.runtime_storage(&binding.ident, binding.value, &all);
+        if let Some(b) = self.lookup_mut(name) {
+            b.value = value;
+            b.runtime = true;
+        }
+    }
+
+    fn lost_track(&mut self, name: &str, at: &dyn ToTokens) {
+        self.diagnostics.error_at(
+            at.to_token_stream(),
+            format!("`#[jacobian]` could not follow how `{name}` comes to depend on the differentiated parameters here; declare `{name}` with `let mut` before the loop or branch with a value of its final type (`0.0`, `[0.0; N]`)"),
+        );
+    }
+
+    /// A control-flow expression used for its value.
+    pub fn control_value(&mut self, expr: &Expr) -> Value {
+        match expr {
+            Expr::Assign(_) => {
+                self.statement_expr(expr);
+                self.unit()
+            }
+            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => {
+                self.statement_expr(expr);
+                self.unit()
+            }
+            _ => self.control(expr, Ctx::Value).unwrap_or_else(|| self.unit()),
+        }
+    }
+
+    /// Lowers `if`, `match`, blocks and loops. With `Ctx::Value` returns the value, held in
+    /// fresh variables assigned at the end of every branch.
+    pub fn control(&mut self, expr: &Expr, ctx: Ctx) -> Option<Value> {
+        let branch_ctx = if ctx == Ctx::Value { Ctx::Value } else { ctx };
+        match expr {
+            Expr::Block(block) if block.label.is_none() => {
+                self.prepare_assigned(|a| a.visit_expr(expr), expr);
+                let (body, tail) = self.branch(&block.block.stmts, branch_ctx);
+                let mut branches = vec![(body, tail)];
+                let value = self.join(&mut branches, ctx, expr);
+                let (body, _) = branches.pop()?;
+                self.b.push(Stmt::Block(body));
+                value
+            }
+            Expr::If(_) => {
+                self.prepare_assigned(|a| a.visit_expr(expr), expr);
+                let mut conds = Vec::new();
+                let mut branches = Vec::new();
+                let mut current = expr;
+                let mut has_else = false;
+                loop {
+                    match current {
+                        Expr::If(e) => {
+                            let cond = &e.cond;
+                            conds.push(quote!(#cond));
+                            branches.push(self.branch(&e.then_branch.stmts, branch_ctx));
+                            match &e.else_branch {
+                                Some((_, next)) => current = next,
+                                None => break,
+                            }
+                        }
+                        Expr::Block(b) => {
+                            has_else = true;
+                            branches.push(self.branch(&b.block.stmts, branch_ctx));
+                            break;
+                        }
+                        other => {
+                            has_else = true;
+                            let stmts = vec![syn::Stmt::Expr(other.clone(), None)];
+                            branches.push(self.branch(&stmts, branch_ctx));
+                            break;
+                        }
+                    }
+                }
+                if !has_else && ctx != Ctx::Discard {
+                    // `if` without `else` has no value; lower as a statement.
+                    branches.push((Block::default(), Tail::Unit));
+                }
+                let value = self.join(&mut branches, ctx, expr);
+                let mut blocks: Vec<Block> = branches.into_iter().map(|(b, _)| b).collect();
+                let otherwise = if has_else { blocks.pop() } else { None };
+                let mut chain = otherwise;
+                while blocks.len() > 1 {
+                    let then = blocks.pop().unwrap_or_default();
+                    let cond = conds.pop().unwrap_or_default();
+                    chain = Some(Block { stmts: vec![Stmt::If { cond, then, otherwise: chain }] });
+                }
+                let then = blocks.pop().unwrap_or_default();
+                let cond = conds.pop().unwrap_or_default();
+                self.b.push(Stmt::If { cond, then, otherwise: chain });
+                value
+            }
+            Expr::Match(m) => {
+                self.prepare_assigned(|a| a.visit_expr(expr), expr);
+                let mut heads = Vec::new();
+                let mut branches = Vec::new();
+                for arm in &m.arms {
+                    let pat = &arm.pat;
+                    let guard = arm.guard.as_ref().map(|(i, g)| quote!(#i #g));
+                    heads.push(quote!(#pat #guard));
+                    let stmts = match &*arm.body {
+                        Expr::Block(b) if b.label.is_none() => b.block.stmts.clone(),
+                        other => vec![syn::Stmt::Expr(other.clone(), None)],
+                    };
+                    branches.push(self.branch(&stmts, branch_ctx));
+                }
+                let value = self.join(&mut branches, ctx, expr);
+                let scrutinee = &m.expr;
+                let arms = heads.into_iter().zip(branches.into_iter().map(|(b, _)| b)).collect();
+                self.b.push(Stmt::Match { scrutinee: quote!(#scrutinee), arms });
+                value
+            }
+            Expr::While(w) => {
+                self.prepare_assigned(|a| a.visit_expr(expr), expr);
+                let (label, cond) = (&w.label, &w.cond);
+                let (body, _) = self.branch(&w.body.stmts, Ctx::Discard);
+                self.b.push(Stmt::Loop { head: quote!(#label while #cond), body });
+                self.loop_value(ctx, expr)
+            }
+            Expr::Loop(l) => {
+                self.prepare_assigned(|a| a.visit_expr(expr), expr);
+                let label = &l.label;
+                let (body, _) = self.branch(&l.body.stmts, Ctx::Discard);
+                self.b.push(Stmt::Loop { head: quote!(#label loop), body });
+                self.loop_value(ctx, expr)
+            }
+            Expr::ForLoop(f) => {
+                self.prepare_assigned(|a| a.visit_expr(expr), expr);
+                let label = &f.label;
+                let pat = &f.pat;
+                if !self.needs_lowering(&f.expr) {
+                    let iter = &f.expr;
+                    let (body, _) = self.branch(&f.body.stmts, Ctx::Discard);
+                    self.b.push(Stmt::Loop { head: quote!(#label for #pat in #iter), body });
+                    return self.loop_value(ctx, expr);
+                }
+                // `for v in x` / `for v in &x` over a differentiated array: by index.
+                let by_ref = matches!(&*f.expr, Expr::Reference(_));
+                let iterable = self.expr(&f.expr);
+                let Value::Array(mut array) = iterable else {
+                    self.diagnostics.error_at(&f.expr, "only arrays, vectors and integer ranges can be iterated in a differentiated function");
+                    return None;
+                };
+                let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
+                array.materialize(&lens, "rows", &mut self.b);
+                let k = self.b.fresh("k");
+                let len = array.len.value();
+                self.depth += 1;
+                self.b.open();
+                self.push_scope();
+                let place = array.primal_place(&[crate::tangent::Index::Run(quote!(#k))]);
+                let element = Scalar {
+                    primal: Atom::place(place.clone(), array.primal.mutable),
+                    tangent: array.component_tangent(&crate::tangent::Index::Run(quote!(#k))),
+                };
+                let binding_value = self.freeze(Value::Scalar(element));
+                let binding = if by_ref { quote!(&#place) } else { place };
+                self.b.code(quote!(let #pat = #binding;));
+                if let syn::Pat::Ident(p) = &**pat {
+                    let value = match binding_value {
+                        Value::Scalar(s) => {
+                            let primal = if by_ref { Atom::place(quote!((*#p)), false) } else { Atom::name(&p.ident) };
+                            Value::Scalar(Scalar { primal, tangent: s.tangent })
+                        }
+                        other => other,
+                    };
+                    self.bind(&p.ident, value, false);
+                } else {
+                    self.diagnostics.error_at(pat, "iterate with a plain name, `for v in x`");
+                }
+                self.block_contents(&f.body.stmts, Ctx::Discard);
+                self.pop_scope();
+                let body = self.b.close();
+                self.depth -= 1;
+                self.b.push(Stmt::Loop { head: quote!(#label for #k in 0..#len), body });
+                self.loop_value(ctx, expr)
+            }
+            other => {
+                self.statement_expr(other);
+                None
+            }
+        }
+    }
+
+    fn loop_value(&mut self, ctx: Ctx, at: &Expr) -> Option<Value> {
+        if ctx == Ctx::Result {
+            self.diagnostics.error_at(at, "a loop cannot be the function's result; bind the value and return it after the loop");
+        }
+        if ctx == Ctx::Value && contains_break_value(at) {
+            self.diagnostics.error_at(at, "`break` with a value is not supported in a differentiated function; assign the value to a variable declared before the loop and `break`");
+        }
+        None
+    }
+
+    /// Lowers a branch body in its own scope, one level deeper.
+    fn branch(&mut self, stmts: &[syn::Stmt], ctx: Ctx) -> (Block, Tail) {
+        self.depth += 1;
+        self.b.open();
+        self.push_scope();
+        let tail = self.block_contents(stmts, ctx);
+        self.pop_scope();
+        let block = self.b.close();
+        self.depth -= 1;
+        (block, tail)
+    }
+
+    /// Joins the values of several branches into one: fresh variables declared before the
+    /// construct and assigned at the end of every branch that does not diverge.
+    fn join(&mut self, branches: &mut [(Block, Tail)], ctx: Ctx, at: &Expr) -> Option<Value> {
+        if ctx != Ctx::Value {
+            return None;
+        }
+        let values: Vec<&Value> = branches
+            .iter()
+            .filter_map(|(_, t)| match t {
+                Tail::Value(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        let template = values.iter().find(|v| v.is_active()).or(values.first()).map(|v| (*v).clone())?;
+        let active_blocks: Vec<usize> = (0..self.blocks())
+            .filter(|&block| values.iter().any(|v| value_uses_block(v, block)))
+            .collect();
+        let primal = self.b.fresh("value");
+        self.b.code(quote!(let #primal;));
+        match template {
+            Value::Scalar(_) | Value::Opaque { hint: Hint::Float, .. } if !active_blocks.is_empty() || matches!(template, Value::Scalar(_)) => {
+                let slots: Vec<(usize, Ident)> = active_blocks
+                    .iter()
+                    .map(|&block| {
+                        let name = self.b.fresh(&self.tangent_name(&primal, block));
+                        (block, name)
+                    })
+                    .collect();
+                for (_, slot) in &slots {
+                    self.b.code(quote!(let #slot;));
+                }
+                for (body, tail) in branches.iter_mut() {
+                    let Tail::Value(value) = tail else { continue };
+                    let value = value.clone();
+                    self.b.open_with(std::mem::take(body));
+                    let scalar = self.scalar(value, at).unwrap_or(Scalar { primal: self.b.lit(0.0), tangent: self.zero() });
+                    let p = &scalar.primal;
+                    self.b.code(quote!(#primal = #p;));
+                    for (block, slot) in &slots {
+                        let len = self.block_len(*block);
+                        let row = scalar.tangent.blocks[*block].materialize(&len, &mut self.b, "row");
+                        self.b.code(quote!(#slot = #row;));
+                    }
+                    *body = self.b.close();
+                }
+                let mut tangent = self.zero();
+                for (block, slot) in slots {
+                    tangent.blocks[block] = Lin::row(quote!(#slot), false);
+                }
+                Some(Value::Scalar(Scalar { primal: Atom::name(&primal), tangent }))
+            }
+            Value::Array(template) => {
+                let slots: Vec<(usize, Ident)> = active_blocks
+                    .iter()
+                    .map(|&block| (block, self.b.fresh(&self.tangent_name(&primal, block))))
+                    .collect();
+                for (_, slot) in &slots {
+                    self.b.code(quote!(let #slot;));
+                }
+                let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
+                for (body, tail) in branches.iter_mut() {
+                    let Tail::Value(value) = tail else { continue };
+                    let value = value.clone();
+                    self.b.open_with(std::mem::take(body));
+                    let p = value.primal();
+                    self.b.code(quote!(#primal = #p;));
+                    let mut array = match value {
+                        Value::Array(a) => a,
+                        _ => Array { rows: vec![Rows::Zero; self.blocks()], elems: None, ..template.clone() },
+                    };
+                    array.materialize(&lens, "rows", &mut self.b);
+                    for (block, slot) in &slots {
+                        let zero = self.b.typed_zero();
+                        let (n, len) = (self.block_len(*block), array.len.clone());
+                        let rows = match &array.rows[*block] {
+                            Rows::Zero => quote!([[#zero; #n]; #len]),
+                            Rows::Identity => {
+                                let identity = self.b.helper("identity_rows");
+                                quote!(#identity())
+                            }
+                            Rows::Held { tokens, .. } => tokens.clone(),
+                        };
+                        self.b.code(quote!(#slot = #rows;));
+                    }
+                    *body = self.b.close();
+                }
+                let mut rows = vec![Rows::Zero; self.blocks()];
+                for (block, slot) in slots {
+                    rows[block] = Rows::Held { tokens: quote!(#slot), mutable: false };
+                }
+                Some(Value::Array(Array { primal: Atom::name(&primal), container: template.container, len: template.len, elems: None, rows }))
+            }
+            Value::Tuple(_) => {
+                self.diagnostics.error_at(at, "a branch producing a tuple of differentiated values is not supported; produce each component with its own `if`");
+                None
+            }
+            other => {
+                for (body, tail) in branches.iter_mut() {
+                    let Tail::Value(value) = tail else { continue };
+                    let p = value.primal();
+                    body.stmts.push(Stmt::Code(quote!(#primal = #p;)));
+                }
+                let hint = match other {
+                    Value::Opaque { hint, .. } => hint,
+                    _ => Hint::Unknown,
+                };
+                Some(Value::Opaque { atom: Atom::name(&primal), hint })
+            }
+        }
+    }
+}
+
+fn value_uses_block(value: &Value, block: usize) -> bool {
+    match value {
+        Value::Scalar(s) => !s.tangent.blocks[block].is_zero(),
+        Value::Array(a) => match &a.elems {
+            Some(elems) => elems.iter().any(|e| !e.tangent.blocks[block].is_zero()),
+            None => !matches!(a.rows[block], Rows::Zero),
+        },
+        Value::Tuple(items) => items.iter().any(|v| value_uses_block(v, block)),
+        Value::Opaque { .. } => false,
+    }
+}
+
+fn is_diverging(expr: &Expr) -> bool {
+    matches!(expr, Expr::Return(_) | Expr::Break(_) | Expr::Continue(_))
+}
+
+fn contains_break_value(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+            self.0 |= b.expr.is_some();
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
+fn pat_idents(pat: &syn::Pat) -> Vec<syn::PatIdent> {
+    struct Collect(Vec<syn::PatIdent>);
+    impl<'ast> Visit<'ast> for Collect {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.clone());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    c.visit_pat(pat);
+    c.0
+}
+
+fn type_hint(pat: &syn::Pat) -> Hint {
+    match pat {
+        syn::Pat::Type(t) => super::hint_of_type(&t.ty),
+        _ => Hint::Unknown,
+    }
+}

@@ -1,0 +1,177 @@
+//! Owns the lowering's view of a value: its primal operand and, for differentiated values,
+//! its tangent, either known element by element at compile time or held in run-time rows.
+
+use crate::ir::{Atom, Builder, Stmt};
+use crate::shape::Dim;
+use crate::tangent::{Index, Lin, Tangent};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+#[derive(Clone, Debug)]
+pub struct Scalar {
+    pub primal: Atom,
+    pub tangent: Tangent,
+}
+
+/// What kind of container an array-like value is, which decides how it is built and indexed.
+#[derive(Clone, Debug)]
+pub enum Container {
+    Array,
+    Vector,
+    /// Rows and columns; components are numbered row-major.
+    Matrix(Dim, Dim),
+}
+
+/// The Jacobian of an array-like value with respect to one parameter, held at run time.
+#[derive(Clone, Debug)]
+pub enum Rows {
+    Zero,
+    /// The value is the parameter itself.
+    Identity,
+    /// A run-time `[[T; n_param]; len]`.
+    Held { tokens: TokenStream, mutable: bool },
+}
+
+#[derive(Clone, Debug)]
+pub struct Array {
+    pub primal: Atom,
+    pub container: Container,
+    pub len: Dim,
+    /// Elements known at compile time (literal length), each with its own tangent.
+    pub elems: Option<Vec<Scalar>>,
+    /// Run-time Jacobian rows per parameter, used when `elems` is `None`.
+    pub rows: Vec<Rows>,
+}
+
+/// What is known of a value that is not differentiated, to give it a shape if it later
+/// becomes differentiated (`let mut s = 0.0;` then `s += x` in a loop).
+#[derive(Clone, Debug)]
+pub enum Hint {
+    Float,
+    Array(Container, Dim),
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Scalar(Scalar),
+    Array(Array),
+    Tuple(Vec<Value>),
+    /// Not differentiated: evaluated exactly as the user wrote it.
+    Opaque { atom: Atom, hint: Hint },
+}
+
+impl Value {
+    pub fn is_active(&self) -> bool {
+        match self {
+            Value::Scalar(s) => !s.tangent.is_zero(),
+            Value::Array(a) => a.is_active(),
+            Value::Tuple(items) => items.iter().any(Value::is_active),
+            Value::Opaque { .. } => false,
+        }
+    }
+
+    pub fn primal(&self) -> TokenStream {
+        match self {
+            Value::Scalar(s) => s.primal.tokens.clone(),
+            Value::Array(a) => a.primal.tokens.clone(),
+            Value::Opaque { atom, .. } => atom.tokens.clone(),
+            Value::Tuple(items) => {
+                let items = items.iter().map(Value::primal);
+                quote!((#(#items,)*))
+            }
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Value::Scalar(_) => "a scalar",
+            Value::Array(a) => match a.container {
+                Container::Array => "an array",
+                Container::Vector => "a vector",
+                Container::Matrix(..) => "a matrix",
+            },
+            Value::Tuple(_) => "a tuple",
+            Value::Opaque { .. } => "a constant",
+        }
+    }
+}
+
+impl Array {
+    pub fn is_active(&self) -> bool {
+        match &self.elems {
+            Some(elems) => elems.iter().any(|e| !e.tangent.is_zero()),
+            None => self.rows.iter().any(|r| !matches!(r, Rows::Zero)),
+        }
+    }
+
+    /// Flat component index of `a[i]` or `m[(i, j)]`.
+    pub fn flat_index(&self, index: &[Index]) -> Index {
+        match (&self.container, index) {
+            (Container::Matrix(_, cols), [Index::Lit(i), Index::Lit(j)]) if cols.lit().is_some() => {
+                Index::Lit(i * cols.lit().unwrap_or(0) + j)
+            }
+            (Container::Matrix(_, cols), [i, j]) => {
+                let (i, j) = (i.tokens(), j.tokens());
+                let cols = cols.value();
+                Index::Run(quote!(#i * #cols + #j))
+            }
+            (_, [i]) => i.clone(),
+            _ => Index::Lit(0),
+        }
+    }
+
+    /// The primal place of a component.
+    pub fn primal_place(&self, index: &[Index]) -> TokenStream {
+        let base = &self.primal.tokens;
+        match index {
+            [i] => {
+                let i = i.tokens();
+                quote!(#base[#i])
+            }
+            [i, j] => {
+                let (i, j) = (i.tokens(), j.tokens());
+                quote!(#base[(#i, #j)])
+            }
+            _ => base.clone(),
+        }
+    }
+
+    /// The tangent of the component at `flat`, from run-time rows.
+    pub fn component_tangent(&self, flat: &Index) -> Tangent {
+        Tangent {
+            blocks: self
+                .rows
+                .iter()
+                .map(|rows| match rows {
+                    Rows::Zero => Lin::default(),
+                    Rows::Identity => Lin::unit(flat.clone()),
+                    Rows::Held { tokens, mutable } => {
+                        let k = flat.tokens();
+                        Lin::row(quote!(#tokens[#k]), *mutable)
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Moves compile-time elements into run-time rows (`[[T; n]; len]`), so the array can
+    /// be indexed at run time or updated inside a loop.
+    pub fn materialize(&mut self, block_lens: &[Dim], base: &str, b: &mut Builder) {
+        let Some(elems) = self.elems.take() else { return };
+        self.rows = block_lens
+            .iter()
+            .enumerate()
+            .map(|(block, len)| {
+                if elems.iter().all(|e| e.tangent.blocks[block].is_zero()) {
+                    return Rows::Zero;
+                }
+                let rows: Vec<Atom> =
+                    elems.iter().map(|e| e.tangent.blocks[block].materialize(len, b, "row")).collect();
+                let name = b.fresh(base);
+                b.push(Stmt::Temp { name: name.clone(), expr: quote!([#(#rows),*]) });
+                Rows::Held { tokens: quote!(#name), mutable: false }
+            })
+            .collect();
+    }
+}

@@ -1,0 +1,124 @@
+//! Owns the attribute's options: `wrt(a, b)`, `value`, `name = ident`, `crate = path`.
+
+use crate::diagnostics::Diagnostics;
+use proc_macro2::TokenStream;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, Path, Token};
+
+const WRT: &str = "wrt";
+const VALUE: &str = "value";
+const NAME: &str = "name";
+const CRATE: &str = "crate";
+
+#[derive(Default)]
+pub struct Options {
+    pub wrt: Option<Vec<Ident>>,
+    pub value: bool,
+    pub name: Option<Ident>,
+    pub krate: Option<Path>,
+}
+
+enum Item {
+    Wrt(Ident, Vec<Ident>),
+    Value(Ident),
+    Name(Ident, Ident),
+    Crate(Ident, Path),
+}
+
+impl Parse for Item {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = if input.peek(Token![crate]) {
+            let token: Token![crate] = input.parse()?;
+            Ident::new(CRATE, token.span)
+        } else {
+            input.parse()?
+        };
+        match key.to_string().as_str() {
+            WRT => {
+                let content;
+                syn::parenthesized!(content in input);
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                if names.is_empty() {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`wrt()` lists no parameter; name the parameters to differentiate, e.g. `wrt(x)`",
+                    ));
+                }
+                Ok(Item::Wrt(key, names.into_iter().collect()))
+            }
+            VALUE => Ok(Item::Value(key)),
+            NAME => {
+                input.parse::<Token![=]>()?;
+                if input.peek(syn::LitStr) {
+                    let lit: syn::LitStr = input.parse()?;
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!("write the name unquoted: `name = {}`", lit.value()),
+                    ));
+                }
+                Ok(Item::Name(key, input.parse()?))
+            }
+            CRATE => {
+                input.parse::<Token![=]>()?;
+                if input.peek(syn::LitStr) {
+                    let lit: syn::LitStr = input.parse()?;
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!("write the path unquoted: `crate = {}`", lit.value()),
+                    ));
+                }
+                Ok(Item::Crate(key, Path::parse_mod_style(input)?))
+            }
+            other => Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name` and `crate = path`"
+                ),
+            )),
+        }
+    }
+}
+
+pub fn parse(tokens: TokenStream, diagnostics: &Diagnostics) -> Options {
+    let mut options = Options::default();
+    let items = match syn::parse::Parser::parse2(
+        Punctuated::<Item, Token![,]>::parse_terminated,
+        tokens,
+    ) {
+        Ok(items) => items,
+        Err(error) => {
+            diagnostics.push(error);
+            return options;
+        }
+    };
+    for item in items {
+        match item {
+            Item::Wrt(key, names) => {
+                if options.wrt.is_some() {
+                    diagnostics.error_at(&key, "`wrt` is given twice; list every parameter in one `wrt(…)`");
+                }
+                options.wrt = Some(names);
+            }
+            Item::Value(key) => {
+                if options.value {
+                    diagnostics.error_at(&key, "`value` is given twice");
+                }
+                options.value = true;
+            }
+            Item::Name(key, name) => {
+                if options.name.is_some() {
+                    diagnostics.error_at(&key, "`name` is given twice");
+                }
+                options.name = Some(name);
+            }
+            Item::Crate(key, path) => {
+                if options.krate.is_some() {
+                    diagnostics.error_at(&key, "`crate` is given twice");
+                }
+                options.krate = Some(path);
+            }
+        }
+    }
+    options
+}
