@@ -40,13 +40,26 @@ impl ToTokens for Atom {
 #[derive(Clone, Debug)]
 pub enum Stmt {
     /// `let name = expr;` written by the macro: pure, removed when unused.
-    Temp { name: Ident, expr: TokenStream },
+    Temp {
+        name: Ident,
+        expr: TokenStream,
+    },
     /// Any other statement, printed as it is.
     Code(TokenStream),
-    If { cond: TokenStream, then: Block, otherwise: Option<Block> },
+    If {
+        cond: TokenStream,
+        then: Block,
+        otherwise: Option<Block>,
+    },
     /// `head { body }`: `for i in a..b`, `while c`, `'label: loop`.
-    Loop { head: TokenStream, body: Block },
-    Match { scrutinee: TokenStream, arms: Vec<(TokenStream, Block)> },
+    Loop {
+        head: TokenStream,
+        body: Block,
+    },
+    Match {
+        scrutinee: TokenStream,
+        arms: Vec<(TokenStream, Block)>,
+    },
     Block(Block),
 }
 
@@ -185,10 +198,10 @@ impl Builder {
     pub fn mul(&mut self, a: &Atom, b: &Atom) -> Atom {
         match (a.literal, b.literal) {
             (Some(x), Some(y)) => self.lit(x * y),
-            (Some(x), _) if x == 1.0 => b.clone(),
-            (_, Some(y)) if y == 1.0 => a.clone(),
-            (Some(x), _) if x == -1.0 => self.neg(b),
-            (_, Some(y)) if y == -1.0 => self.neg(a),
+            (Some(1.0), _) => b.clone(),
+            (_, Some(1.0)) => a.clone(),
+            (Some(-1.0), _) => self.neg(b),
+            (_, Some(-1.0)) => self.neg(a),
             _ => self.temp("t", quote!(#a * #b), &[a, b]),
         }
     }
@@ -196,7 +209,7 @@ impl Builder {
     pub fn div(&mut self, a: &Atom, b: &Atom) -> Atom {
         match (a.literal, b.literal) {
             (Some(x), Some(y)) if y != 0.0 => self.lit(x / y),
-            (_, Some(y)) if y == 1.0 => a.clone(),
+            (_, Some(1.0)) => a.clone(),
             _ => self.temp("t", quote!(#a / #b), &[a, b]),
         }
     }
@@ -204,8 +217,8 @@ impl Builder {
     pub fn add(&mut self, a: &Atom, b: &Atom) -> Atom {
         match (a.literal, b.literal) {
             (Some(x), Some(y)) => self.lit(x + y),
-            (Some(x), _) if x == 0.0 => b.clone(),
-            (_, Some(y)) if y == 0.0 => a.clone(),
+            (Some(0.0), _) => b.clone(),
+            (_, Some(0.0)) => a.clone(),
             _ => self.temp("t", quote!(#a + #b), &[a, b]),
         }
     }
@@ -213,8 +226,8 @@ impl Builder {
     pub fn sub(&mut self, a: &Atom, b: &Atom) -> Atom {
         match (a.literal, b.literal) {
             (Some(x), Some(y)) => self.lit(x - y),
-            (_, Some(y)) if y == 0.0 => a.clone(),
-            (Some(x), _) if x == 0.0 => self.neg(b),
+            (_, Some(0.0)) => a.clone(),
+            (Some(0.0), _) => self.neg(b),
             _ => self.temp("t", quote!(#a - #b), &[a, b]),
         }
     }

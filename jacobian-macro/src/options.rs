@@ -82,10 +82,7 @@ impl Parse for Item {
 
 pub fn parse(tokens: TokenStream, diagnostics: &Diagnostics) -> Options {
     let mut options = Options::default();
-    let items = match syn::parse::Parser::parse2(
-        Punctuated::<Item, Token![,]>::parse_terminated,
-        tokens,
-    ) {
+    let items = match syn::parse::Parser::parse2(Punctuated::<Item, Token![,]>::parse_terminated, tokens) {
         Ok(items) => items,
         Err(error) => {
             diagnostics.push(error);

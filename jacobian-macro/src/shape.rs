@@ -10,7 +10,10 @@ pub enum Dim {
     Lit(usize),
     /// An expression of `const` items and const-generic parameters; `generic` is true when
     /// it names a const-generic parameter (then it cannot appear in a type-level sum).
-    Sym { tokens: TokenStream, generic: bool },
+    Sym {
+        tokens: TokenStream,
+        generic: bool,
+    },
 }
 
 impl Dim {
@@ -51,10 +54,9 @@ impl Dim {
         match (self, other) {
             (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit(a + b),
             (Dim::Lit(0), d) | (d, Dim::Lit(0)) => d.clone(),
-            _ => Dim::Sym {
-                tokens: quote!(#self + #other),
-                generic: self.is_generic() || other.is_generic(),
-            },
+            _ => {
+                Dim::Sym { tokens: quote!(#self + #other), generic: self.is_generic() || other.is_generic() }
+            }
         }
     }
 
@@ -62,27 +64,10 @@ impl Dim {
         match (self, other) {
             (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit(a * b),
             (Dim::Lit(1), d) | (d, Dim::Lit(1)) => d.clone(),
-            _ => Dim::Sym {
-                tokens: quote!(#self * #other),
-                generic: self.is_generic() || other.is_generic(),
-            },
-        }
-    }
-
-    /// Same size, as far as the macro can tell (symbolic sizes compare as written).
-    pub fn same(&self, other: &Dim) -> bool {
-        match (self, other) {
-            (Dim::Lit(a), Dim::Lit(b)) => a == b,
-            (Dim::Sym { tokens: a, .. }, Dim::Sym { tokens: b, .. }) => {
-                a.to_string() == b.to_string()
+            _ => {
+                Dim::Sym { tokens: quote!(#self * #other), generic: self.is_generic() || other.is_generic() }
             }
-            _ => false,
         }
-    }
-
-    /// Sizes that certainly differ (both literal and unequal).
-    pub fn differs(&self, other: &Dim) -> bool {
-        matches!((self, other), (Dim::Lit(a), Dim::Lit(b)) if a != b)
     }
 }
 

@@ -32,7 +32,8 @@ pub struct Input {
 pub struct Signature {
     pub scalar: ScalarType,
     pub inputs: Vec<Input>,
-    pub output: Shape,
+    /// For each typed parameter in order (not `self`), its block if differentiated.
+    pub positions: Vec<Option<usize>>,
     pub rows: Dim,
     pub columns: Dim,
 }
@@ -68,7 +69,8 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
     };
 
     let mut scalar: Option<(ScalarType, TokenStream)> = None;
-    let mut check_scalar = |found: ScalarType, at: &dyn ToTokens| match &scalar {
+    let mut check_scalar = |found: ScalarType, at: &dyn ToTokens| {
+        match &scalar {
         None => scalar = Some((found, at.to_token_stream())),
         Some((known, _)) if known.tokens.to_string() == found.tokens.to_string() => {}
         Some((known, _)) => diagnostics.error_at(
@@ -78,14 +80,14 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
                 known.tokens, found.tokens
             ),
         ),
+    }
     };
 
-    let wrt_names: Option<BTreeSet<String>> = options
-        .wrt
-        .as_ref()
-        .map(|names| names.iter().map(ToString::to_string).collect());
+    let wrt_names: Option<BTreeSet<String>> =
+        options.wrt.as_ref().map(|names| names.iter().map(ToString::to_string).collect());
     let mut param_names = Vec::new();
     let mut inputs = Vec::new();
+    let mut positions = Vec::new();
     let mut offset = Dim::Lit(0);
 
     for arg in &sig.inputs {
@@ -106,13 +108,16 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
                     }
                 }
                 let ident = match &*typed.pat {
-                    Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => Some(pat.ident.clone()),
+                    Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                        Some(pat.ident.clone())
+                    }
                     _ => None,
                 };
                 let name = ident.as_ref().map(ToString::to_string);
                 if let Some(name) = &name {
                     param_names.push(name.clone());
                 }
+                positions.push(None);
                 let classified = classify(&typed.ty, &context);
                 let wanted = match (&wrt_names, &name) {
                     (Some(names), Some(name)) => names.contains(name),
@@ -138,6 +143,9 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
                 };
                 check_scalar(found, &typed.ty);
                 let len = shape.len();
+                if let Some(last) = positions.last_mut() {
+                    *last = Some(inputs.len());
+                }
                 inputs.push(Input { ident, shape, offset: offset.clone() });
                 offset = offset.add(&len);
             }
@@ -164,7 +172,13 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
 
     let output = match &sig.output {
         ReturnType::Default => {
-            diagnostics.error_at(&sig.ident, format!("`{}` returns nothing; `#[jacobian]` needs a result of type {DIFFERENTIABLE_TYPES}", sig.ident));
+            diagnostics.error_at(
+                &sig.ident,
+                format!(
+                    "`{}` returns nothing; `#[jacobian]` needs a result of type {DIFFERENTIABLE_TYPES}",
+                    sig.ident
+                ),
+            );
             None
         }
         ReturnType::Type(_, ty) => match classify(ty, &context) {
@@ -188,7 +202,10 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
     if inputs.is_empty() && options.wrt.is_none() && !diagnostics.has_errors() {
         diagnostics.error_at(
             &sig.ident,
-            format!("`{}` has no parameter to differentiate; differentiable types are {DIFFERENTIABLE_TYPES}", sig.ident),
+            format!(
+                "`{}` has no parameter to differentiate; differentiable types are {DIFFERENTIABLE_TYPES}",
+                sig.ident
+            ),
         );
     }
 
@@ -210,7 +227,7 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
             return None;
         }
     }
-    Some(Signature { scalar, inputs, output, rows, columns })
+    Some(Signature { scalar, inputs, positions, rows, columns })
 }
 
 /// Generic type parameters that stand for the scalar: bounded by a trait named `Real`,

@@ -13,9 +13,25 @@ use syn::{BinOp, Expr, UnOp};
 
 /// Methods on floats whose result is not a float (never differentiated).
 const NON_FLOAT_METHODS: &[&str] = &[
-    "is_nan", "is_finite", "is_infinite", "is_normal", "is_subnormal", "is_sign_positive",
-    "is_sign_negative", "to_bits", "total_cmp", "partial_cmp", "classify", "len", "is_empty",
-    "eq", "ne", "lt", "le", "gt", "ge",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_normal",
+    "is_subnormal",
+    "is_sign_positive",
+    "is_sign_negative",
+    "to_bits",
+    "total_cmp",
+    "partial_cmp",
+    "classify",
+    "len",
+    "is_empty",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
 ];
 
 impl Lowerer<'_> {
@@ -47,7 +63,7 @@ impl Lowerer<'_> {
             Expr::Call(call) => self.call(call),
             Expr::Cast(cast) => {
                 let float_target = matches!(&*cast.ty, syn::Type::Path(p)
-                    if p.path.get_ident().is_some_and(|i| i.to_string() == self.b.scalar.tokens.to_string()));
+                    if p.path.get_ident().is_some_and(|i| *i == self.b.scalar.tokens.to_string()));
                 if float_target {
                     self.expr(&cast.expr)
                 } else {
@@ -103,7 +119,9 @@ impl Lowerer<'_> {
         let hint = match expr {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Hint::Float,
             Expr::Cast(cast) => super::hint_of_type(&cast.ty),
-            Expr::Repeat(r) if matches!(&*r.expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. })) => {
+            Expr::Repeat(r)
+                if matches!(&*r.expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. })) =>
+            {
                 Hint::Array(Container::Array, super::syn_dim(&r.len))
             }
             Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
@@ -115,7 +133,11 @@ impl Lowerer<'_> {
             },
             _ => Hint::Unknown,
         };
-        let tokens = if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) { tokens } else { quote!((#tokens)) };
+        let tokens = if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) {
+            tokens
+        } else {
+            quote!((#tokens))
+        };
         Value::Opaque { atom: Atom { tokens, mutable, literal }, hint }
     }
 
@@ -143,11 +165,17 @@ impl Lowerer<'_> {
         if let (Value::Array(_), _) | (_, Value::Array(_)) = (&left, &right) {
             return self.unsupported(at, "arithmetic on whole arrays is not supported; index the components (`a[i] + b[i]`) in a loop, or use `Vector`");
         }
-        let (Some(a), Some(c)) = (self.scalar(left, at), self.scalar(right, at)) else { return self.poison() };
+        let (Some(a), Some(c)) = (self.scalar(left, at), self.scalar(right, at)) else {
+            return self.poison();
+        };
         let b = &mut self.b;
         let (primal, tangent) = match op {
-            BinOp::Add(_) | BinOp::AddAssign(_) => (b.add(&a.primal, &c.primal), a.tangent.add(&c.tangent, b)),
-            BinOp::Sub(_) | BinOp::SubAssign(_) => (b.sub(&a.primal, &c.primal), a.tangent.sub(&c.tangent, b)),
+            BinOp::Add(_) | BinOp::AddAssign(_) => {
+                (b.add(&a.primal, &c.primal), a.tangent.add(&c.tangent, b))
+            }
+            BinOp::Sub(_) | BinOp::SubAssign(_) => {
+                (b.sub(&a.primal, &c.primal), a.tangent.sub(&c.tangent, b))
+            }
             BinOp::Mul(_) | BinOp::MulAssign(_) => {
                 let primal = b.mul(&a.primal, &c.primal);
                 (primal, a.tangent.combine(&c.primal, &c.tangent, &a.primal, b))
@@ -186,6 +214,14 @@ impl Lowerer<'_> {
             return self.expr(&call.receiver);
         }
         let receiver = self.expr(&call.receiver);
+        if rules::arity(&name).is_none() && matches!(receiver, Value::Opaque { .. }) {
+            // A method of a constant receiver (`self.residual(p)`): another `#[jacobian]` function.
+            let mut callee = call.clone();
+            callee.method = crate::expand::parts_name(&call.method);
+            let (recv, method, turbofish) = (&callee.receiver, &callee.method, &callee.turbofish);
+            let args: Vec<&Expr> = call.args.iter().collect();
+            return self.chain(quote!(#recv.#method #turbofish), &args, &name);
+        }
         if let Value::Array(_) = receiver {
             return self.unsupported(&call.method, &format!("the method `{name}` on an array or matrix is not supported yet; index the components in a loop"));
         }
@@ -194,7 +230,14 @@ impl Lowerer<'_> {
     }
 
     /// `receiver.name(args…)` on scalars, through the rule table.
-    fn float_method(&mut self, name: &str, receiver: Value, args: &[&Expr], at_name: &dyn ToTokens, at: &dyn ToTokens) -> Value {
+    fn float_method(
+        &mut self,
+        name: &str,
+        receiver: Value,
+        args: &[&Expr],
+        at_name: &dyn ToTokens,
+        at: &dyn ToTokens,
+    ) -> Value {
         let Some(arity) = rules::arity(name) else {
             let message = format!(
                 "`{name}` is not a differentiable method; supported methods are {}{}",
@@ -204,7 +247,8 @@ impl Lowerer<'_> {
             return self.unsupported(at_name, &message);
         };
         if args.len() + 1 != arity {
-            return self.unsupported(at, &format!("`{name}` takes {} argument(s) besides the receiver", arity - 1));
+            return self
+                .unsupported(at, &format!("`{name}` takes {} argument(s) besides the receiver", arity - 1));
         }
         let Some(first) = self.scalar(receiver, at) else { return self.poison() };
         let mut operands = vec![first];
@@ -262,13 +306,95 @@ impl Lowerer<'_> {
                 return self.construct(ty == "Vector", call);
             }
         }
-        let name = path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        self.unsupported(call, &format!("calling `{name}` with differentiated arguments is not supported yet; annotate `{name}` with `#[jacobian]` (calls between annotated functions land with matrix calculus), or inline its body"))
+        // A call of another `#[jacobian]` function: chain through its hidden parts sibling.
+        let mut callee = path.clone();
+        let Some(last) = callee.path.segments.last_mut() else { return self.poison() };
+        let name = last.ident.to_string();
+        last.ident = crate::expand::parts_name(&last.ident);
+        let args: Vec<&Expr> = call.args.iter().collect();
+        self.chain(callee.to_token_stream(), &args, &name)
+    }
+
+    /// `y = g(args…)` for a `#[jacobian]` function `g`: its parts sibling gives `y` and one
+    /// Jacobian block per parameter, and the chain rule sums `∂g/∂arg · d(arg)`.
+    fn chain(&mut self, callee: TokenStream, args: &[&Expr], name: &str) -> Value {
+        let values: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+        let arg_tokens: Vec<TokenStream> = args
+            .iter()
+            .zip(&values)
+            .map(|(arg, value)| match (arg, value.is_active()) {
+                (_, false) => arg.to_token_stream(),
+                (Expr::Reference(_), true) => {
+                    let p = value.primal();
+                    quote!(&#p)
+                }
+                (_, true) => value.primal(),
+            })
+            .collect();
+        let name = name.trim_start_matches("r#");
+        let parts = self.b.fresh(&format!("{name}_parts"));
+        self.b.code(quote!(let #parts = #callee(#(#arg_tokens),*);));
+        let primal = self.b.temp(name, quote!(#parts.0), &[]);
+        let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
+        let mut rows = vec![Rows::Zero; self.blocks()];
+        for (block, len) in lens.iter().enumerate() {
+            let mut acc: Option<proc_macro2::Ident> = None;
+            for (i, value) in values.iter().enumerate() {
+                let index = syn::Index::from(i + 1);
+                let part = quote!(#parts.#index);
+                let term = match value {
+                    Value::Scalar(s) if !s.tangent.blocks[block].is_zero() => {
+                        let row = s.tangent.blocks[block].materialize(len, &mut self.b, "row");
+                        let helper = self.b.helper("chain_scalar");
+                        Some(quote!(#helper(&#part, &#row)))
+                    }
+                    Value::Array(a) => {
+                        let mut a = a.clone();
+                        a.materialize(&lens, "rows", &mut self.b);
+                        match &a.rows[block] {
+                            Rows::Zero => None,
+                            Rows::Identity => {
+                                let helper = self.b.helper("chain_identity");
+                                Some(quote!(#helper(&#part)))
+                            }
+                            Rows::Held { tokens, .. } => {
+                                let helper = self.b.helper("chain_rows");
+                                Some(quote!(#helper(&#part, &#tokens)))
+                            }
+                        }
+                    }
+                    Value::Tuple(_) if value.is_active() => {
+                        self.diagnostics.error_at(args[i], "a tuple of differentiated values cannot be passed to a differentiated function; pass its components");
+                        None
+                    }
+                    _ => None,
+                };
+                let Some(term) = term else { continue };
+                match &acc {
+                    None => {
+                        let d = self.b.fresh(&format!("d{name}"));
+                        self.b.code(quote!(let mut #d = #term;));
+                        acc = Some(d);
+                    }
+                    Some(d) => {
+                        let add = self.b.helper("add_rows");
+                        self.b.code(quote!(#add(&mut #d, &#term);));
+                    }
+                }
+            }
+            if let Some(d) = acc {
+                rows[block] = Rows::Held { tokens: quote!(#d), mutable: false };
+            }
+        }
+        let len = crate::shape::Dim::Sym { tokens: quote!(_), generic: false };
+        Value::Array(Array { primal, container: Container::Result, len, elems: None, rows })
     }
 
     /// `Vector::from([..])` and `Matrix::from_rows([[..], ..])`.
     fn construct(&mut self, vector: bool, call: &syn::ExprCall) -> Value {
-        let Some(arg) = call.args.first() else { return self.unsupported(call, "expected one array argument") };
+        let Some(arg) = call.args.first() else {
+            return self.unsupported(call, "expected one array argument");
+        };
         let func = &call.func;
         if vector {
             let value = self.expr(arg);
@@ -279,7 +405,8 @@ impl Lowerer<'_> {
                     a.container = Container::Vector;
                     Value::Array(a)
                 }
-                other => self.unsupported(arg, &format!("`Vector::from` takes an array, found {}", other.describe())),
+                other => self
+                    .unsupported(arg, &format!("`Vector::from` takes an array, found {}", other.describe())),
             };
         }
         let Expr::Array(rows) = arg else {
@@ -330,7 +457,13 @@ impl Lowerer<'_> {
         let items: Vec<&Atom> = elems.iter().map(|s| &s.primal).collect();
         let primal = self.b.temp("a", quote!([#(#items),*]), &items);
         let len = crate::shape::Dim::Lit(elems.len());
-        Value::Array(Array { primal, container, len, elems: Some(elems), rows: vec![Rows::Zero; self.blocks()] })
+        Value::Array(Array {
+            primal,
+            container,
+            len,
+            elems: Some(elems),
+            rows: vec![Rows::Zero; self.blocks()],
+        })
     }
 
     fn repeat(&mut self, repeat: &syn::ExprRepeat) -> Value {

@@ -35,6 +35,9 @@ pub struct Binding {
 pub enum Output {
     Jacobian,
     ValueAndJacobian,
+    /// The value and one Jacobian block per parameter (`NotDifferentiated` for constants),
+    /// for callers that chain through this function without knowing its signature.
+    Parts,
 }
 
 pub struct Lowerer<'a> {
@@ -177,7 +180,9 @@ impl<'a> Lowerer<'a> {
         }
         let ident = binding.ident.clone();
         let value = match binding.value {
-            Value::Opaque { hint: Hint::Float, .. } => Value::Scalar(Scalar { primal: Atom::name(&ident), tangent: self.zero() }),
+            Value::Opaque { hint: Hint::Float, .. } => {
+                Value::Scalar(Scalar { primal: Atom::name(&ident), tangent: self.zero() })
+            }
             Value::Opaque { hint: Hint::Array(container, len), .. } => Value::Array(Array {
                 primal: Atom::name(&ident),
                 container,
@@ -326,10 +331,16 @@ impl<'a> Lowerer<'a> {
         match value {
             Value::Scalar(s) => Some(s),
             Value::Opaque { atom, .. } => Some(Scalar { primal: self.operand(atom), tangent: self.zero() }),
+            Value::Array(a) if matches!(a.container, Container::Result) => {
+                Some(Scalar { primal: a.primal.clone(), tangent: a.component_tangent(&Index::Lit(0)) })
+            }
             other => {
                 self.diagnostics.error_at(
                     at.to_token_stream(),
-                    format!("expected a scalar here, found {}; index it (`v[i]`) or use a matrix operation", other.describe()),
+                    format!(
+                        "expected a scalar here, found {}; index it (`v[i]`) or use a matrix operation",
+                        other.describe()
+                    ),
                 );
                 None
             }
@@ -352,26 +363,50 @@ impl<'a> Lowerer<'a> {
     /// Turns the function's result into the returned expression: the Jacobian, or the
     /// value and the Jacobian.
     pub fn finish(&mut self, value: Value, at: &dyn ToTokens) -> TokenStream {
-        let jacobian = self.assemble(&value, at);
         match self.output {
-            Output::Jacobian => jacobian,
+            Output::Jacobian => self.assemble(&value, None, at),
             Output::ValueAndJacobian => {
+                let jacobian = self.assemble(&value, None, at);
                 let primal = value.primal();
                 quote!((#primal, #jacobian))
+            }
+            Output::Parts => {
+                let primal = value.primal();
+                let mut parts = vec![primal];
+                for position in self.sig.positions.clone() {
+                    parts.push(match position {
+                        Some(block) => self.assemble(&value, Some(block), at),
+                        None => {
+                            let krate = &self.b.krate;
+                            quote!(#krate::__private::NotDifferentiated)
+                        }
+                    });
+                }
+                quote!((#(#parts),*))
             }
         }
     }
 
-    fn assemble(&mut self, value: &Value, at: &dyn ToTokens) -> TokenStream {
+    /// The Jacobian block of `value` for one parameter, or for all of them (`None`).
+    fn assemble(&mut self, value: &Value, only: Option<usize>, at: &dyn ToTokens) -> TokenStream {
         let krate = self.b.krate.clone();
         let ty = self.b.scalar.tokens.clone();
-        let (rows, cols) = (self.sig.rows.type_arg(), self.sig.columns.type_arg());
+        let columns = match only {
+            Some(block) => self.block_len(block),
+            None => self.sig.columns.clone(),
+        };
+        let (rows, cols) = (self.sig.rows.type_arg(), columns.type_arg());
         let matrix = quote!(#krate::Matrix::<#rows, #cols, #ty>);
+        let offset_of = |sig: &Signature, block: usize| match only {
+            Some(_) => Dim::Lit(0),
+            None => sig.inputs[block].offset.clone(),
+        };
+        let selected = |block: usize| only.is_none_or(|b| b == block);
         let components: Vec<Tangent> = match value {
             Value::Scalar(s) => vec![s.tangent.clone()],
             Value::Array(a) => match &a.elems {
                 Some(elems) => elems.iter().map(|e| e.tangent.clone()).collect(),
-                None => return self.assemble_rows(a, &matrix),
+                None => return self.assemble_rows(a, only, &matrix),
             },
             Value::Opaque { .. } => return quote!(#matrix::zeros()),
             Value::Tuple(_) => {
@@ -379,18 +414,21 @@ impl<'a> Lowerer<'a> {
                 return quote!(#matrix::zeros());
             }
         };
-        let all_literal = self.sig.columns.lit().is_some()
-            && components.iter().all(|t| {
-                t.blocks.iter().all(|l| l.terms.iter().all(|term| matches!(term.basis, Basis::Unit(Index::Lit(_)))))
-            });
+        let all_literal =
+            columns.lit().is_some()
+                && components.iter().all(|t| {
+                    t.blocks.iter().enumerate().filter(|(b, _)| selected(*b)).all(|(_, l)| {
+                        l.terms.iter().all(|term| matches!(term.basis, Basis::Unit(Index::Lit(_))))
+                    })
+                });
         if all_literal {
-            let columns = self.sig.columns.lit().unwrap_or(0);
+            let columns = columns.lit().unwrap_or(0);
             let zero = self.b.lit(0.0);
             let mut table = Vec::new();
             for tangent in &components {
                 let mut row = vec![zero.tokens.clone(); columns];
-                for (block, lin) in tangent.blocks.iter().enumerate() {
-                    let offset = self.sig.inputs[block].offset.lit().unwrap_or(0);
+                for (block, lin) in tangent.blocks.iter().enumerate().filter(|(b, _)| selected(*b)) {
+                    let offset = offset_of(self.sig, block).lit().unwrap_or(0);
                     for term in &lin.terms {
                         if let Basis::Unit(Index::Lit(k)) = term.basis {
                             if offset + k < columns {
@@ -407,14 +445,16 @@ impl<'a> Lowerer<'a> {
         self.b.code(quote!(let mut #j = #matrix::zeros();));
         for (i, tangent) in components.iter().enumerate() {
             let i = crate::shape::unsuffixed(i);
-            for (block, lin) in tangent.blocks.iter().enumerate() {
-                let offset = self.sig.inputs[block].offset.clone();
+            for (block, lin) in tangent.blocks.iter().enumerate().filter(|(b, _)| selected(*b)) {
+                let offset = offset_of(self.sig, block);
                 for term in &lin.terms {
                     let c = term.coef.realize(&mut self.b);
                     match &term.basis {
                         Basis::Unit(index) => {
                             let column = match (&offset, index) {
-                                (Dim::Lit(o), Index::Lit(k)) => crate::shape::unsuffixed(o + k).into_token_stream(),
+                                (Dim::Lit(o), Index::Lit(k)) => {
+                                    crate::shape::unsuffixed(o + k).into_token_stream()
+                                }
                                 (Dim::Lit(0), Index::Run(k)) => k.clone(),
                                 (o, k) => {
                                     let (o, k) = (o.value(), k.tokens());
@@ -435,11 +475,17 @@ impl<'a> Lowerer<'a> {
         quote!(#j)
     }
 
-    fn assemble_rows(&mut self, a: &Array, matrix: &TokenStream) -> TokenStream {
+    fn assemble_rows(&mut self, a: &Array, only: Option<usize>, matrix: &TokenStream) -> TokenStream {
         let j = self.b.fresh("jacobian");
         self.b.code(quote!(let mut #j = #matrix::zeros();));
         for (block, rows) in a.rows.iter().enumerate() {
-            let offset = self.sig.inputs[block].offset.value();
+            if only.is_some_and(|b| b != block) {
+                continue;
+            }
+            let offset = match only {
+                Some(_) => Dim::Lit(0).value(),
+                None => self.sig.inputs[block].offset.value(),
+            };
             match rows {
                 Rows::Zero => {}
                 Rows::Identity => {
@@ -468,7 +514,9 @@ pub fn hint_of_type(ty: &syn::Type) -> Hint {
     match ty {
         syn::Type::Reference(r) => hint_of_type(&r.elem),
         syn::Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32") => Hint::Float,
-        syn::Type::Path(p) if p.path.segments.len() == 1 && p.path.segments[0].ident.to_string().len() == 1 => {
+        syn::Type::Path(p)
+            if p.path.segments.len() == 1 && p.path.segments[0].ident.to_string().len() == 1 =>
+        {
             // A single capital letter is the generic scalar in practice (`T`); an integer
             // type never is.
             Hint::Unknown

@@ -25,7 +25,7 @@ pub enum Ctx {
 
 /// How a lowered block ended.
 pub enum Tail {
-    Value(Value),
+    Value(Box<Value>),
     Unit,
     Diverges,
 }
@@ -65,7 +65,7 @@ impl Lowerer<'_> {
                     Tail::Unit
                 }
             }
-            Ctx::Value => Tail::Value(self.expr(expr)),
+            Ctx::Value => Tail::Value(Box::new(self.expr(expr))),
             Ctx::Result => {
                 match expr {
                     Expr::If(_) | Expr::Match(_) | Expr::Block(_) if self.needs_lowering(expr) => {
@@ -94,7 +94,12 @@ impl Lowerer<'_> {
             Expr::Binary(binary) if crate::activity::is_compound_assign(&binary.op) => {
                 self.assign(&binary.left, Some(&binary.op), &binary.right, binary)
             }
-            Expr::If(_) | Expr::Match(_) | Expr::Block(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => {
+            Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Block(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_) => {
                 self.control(expr, Ctx::Discard);
             }
             Expr::Return(ret) => {
@@ -124,12 +129,17 @@ impl Lowerer<'_> {
             names.visit_pat(&local.pat);
             for pat in pat_idents(&local.pat) {
                 let hint = type_hint(&local.pat);
-                self.bind(&pat.ident, Value::Opaque { atom: Atom::name(&pat.ident), hint }, pat.mutability.is_some());
+                self.bind(
+                    &pat.ident,
+                    Value::Opaque { atom: Atom::name(&pat.ident), hint },
+                    pat.mutability.is_some(),
+                );
             }
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.diagnostics.error_at(diverge, "`let … else` is not supported in a differentiated function; use `match`");
+            self.diagnostics
+                .error_at(diverge, "`let … else` is not supported in a differentiated function; use `match`");
             return;
         }
         if !self.needs_lowering(&init.expr) {
@@ -140,7 +150,11 @@ impl Lowerer<'_> {
                 _ => annotated,
             };
             for pat in pat_idents(&local.pat) {
-                self.bind(&pat.ident, Value::Opaque { atom: Atom::name(&pat.ident), hint: hint.clone() }, pat.mutability.is_some());
+                self.bind(
+                    &pat.ident,
+                    Value::Opaque { atom: Atom::name(&pat.ident), hint: hint.clone() },
+                    pat.mutability.is_some(),
+                );
             }
             return;
         }
@@ -168,7 +182,10 @@ impl Lowerer<'_> {
                     }
                 }
                 other => {
-                    self.diagnostics.error_at(tuple, format!("cannot destructure {} with a tuple pattern", other.describe()));
+                    self.diagnostics.error_at(
+                        tuple,
+                        format!("cannot destructure {} with a tuple pattern", other.describe()),
+                    );
                 }
             },
             syn::Pat::Wild(_) => {
@@ -196,7 +213,10 @@ impl Lowerer<'_> {
                 a.primal = Atom::place(ident.to_token_stream(), mutable);
                 if let Some(elems) = &mut a.elems {
                     for (k, e) in elems.iter_mut().enumerate() {
-                        if mutable && e.primal.literal.is_none() && syn::parse2::<Ident>(e.primal.tokens.clone()).is_err() {
+                        if mutable
+                            && e.primal.literal.is_none()
+                            && syn::parse2::<Ident>(e.primal.tokens.clone()).is_err()
+                        {
                             let k = crate::shape::unsuffixed(k);
                             e.primal = Atom::place(quote!(#ident[#k]), false);
                         }
@@ -204,7 +224,9 @@ impl Lowerer<'_> {
                 }
                 Value::Array(a)
             }
-            Value::Opaque { hint, .. } => Value::Opaque { atom: Atom::place(ident.to_token_stream(), mutable), hint },
+            Value::Opaque { hint, .. } => {
+                Value::Opaque { atom: Atom::place(ident.to_token_stream(), mutable), hint }
+            }
             other => other,
         };
         self.bind(ident, value, mutable);
@@ -213,11 +235,17 @@ impl Lowerer<'_> {
     /// `place = rhs` or `place op= rhs`.
     pub fn assign(&mut self, place: &Expr, op: Option<&syn::BinOp>, rhs: &Expr, at: &dyn ToTokens) {
         let Some(name) = crate::activity::root_name(place) else {
-            self.diagnostics.error_at(place, "this assignment target is not supported; assign to a variable or an element `a[i]`");
+            self.diagnostics.error_at(
+                place,
+                "this assignment target is not supported; assign to a variable or an element `a[i]`",
+            );
             return;
         };
         let Some(binding) = self.lookup(&name).cloned() else {
-            self.diagnostics.error_at(place, format!("cannot assign to `{name}`, which is not a local variable of this function"));
+            self.diagnostics.error_at(
+                place,
+                format!("cannot assign to `{name}`, which is not a local variable of this function"),
+            );
             return;
         };
         let op_tokens = match op {
@@ -240,16 +268,14 @@ impl Lowerer<'_> {
                 self.b.code(quote!(#ident #op_tokens #primal;));
             }
             Expr::Index(index) => {
-                let current = match op {
-                    Some(_) => Some(self.expr(place)),
-                    None => None,
-                };
+                let current = op.map(|_| self.expr(place));
                 let new = match (op, current) {
                     (Some(op), Some(current)) => self.arithmetic(op, current, rhs_value.clone(), at),
                     _ => rhs_value.clone(),
                 };
                 self.store_element(&name, index, new, at);
-                let target = self.lookup(&name).map(|b| b.ident.clone()).unwrap_or_else(|| binding.ident.clone());
+                let target =
+                    self.lookup(&name).map(|b| b.ident.clone()).unwrap_or_else(|| binding.ident.clone());
                 let index_tokens = &index.index;
                 let primal = rhs_value.primal();
                 let _ = target;
@@ -257,7 +283,10 @@ impl Lowerer<'_> {
                 self.b.code(quote!(#base[#index_tokens] #op_tokens #primal;));
             }
             _ => {
-                self.diagnostics.error_at(place, "this assignment target is not supported; assign to a variable or an element `a[i]`");
+                self.diagnostics.error_at(
+                    place,
+                    "this assignment target is not supported; assign to a variable or an element `a[i]`",
+                );
             }
         }
     }
@@ -341,7 +370,13 @@ impl Lowerer<'_> {
                     self.lost_track(name, at);
                     return;
                 }
-                Array { primal: Atom::place(binding.ident.to_token_stream(), true), container, len, elems: None, rows: vec![Rows::Zero; self.blocks()] }
+                Array {
+                    primal: Atom::place(binding.ident.to_token_stream(), true),
+                    container,
+                    len,
+                    elems: None,
+                    rows: vec![Rows::Zero; self.blocks()],
+                }
             }
             Value::Opaque { .. } if !new.is_active() => return,
             Value::Opaque { .. } => {
@@ -561,7 +596,8 @@ impl Lowerer<'_> {
                 if let syn::Pat::Ident(p) = &**pat {
                     let value = match binding_value {
                         Value::Scalar(s) => {
-                            let primal = if by_ref { Atom::place(quote!((*#p)), false) } else { Atom::name(&p.ident) };
+                            let primal =
+                                if by_ref { Atom::place(quote!((*#p)), false) } else { Atom::name(&p.ident) };
                             Value::Scalar(Scalar { primal, tangent: s.tangent })
                         }
                         other => other,
@@ -586,7 +622,10 @@ impl Lowerer<'_> {
 
     fn loop_value(&mut self, ctx: Ctx, at: &Expr) -> Option<Value> {
         if ctx == Ctx::Result {
-            self.diagnostics.error_at(at, "a loop cannot be the function's result; bind the value and return it after the loop");
+            self.diagnostics.error_at(
+                at,
+                "a loop cannot be the function's result; bind the value and return it after the loop",
+            );
         }
         if ctx == Ctx::Value && contains_break_value(at) {
             self.diagnostics.error_at(at, "`break` with a value is not supported in a differentiated function; assign the value to a variable declared before the loop and `break`");
@@ -615,18 +654,19 @@ impl Lowerer<'_> {
         let values: Vec<&Value> = branches
             .iter()
             .filter_map(|(_, t)| match t {
-                Tail::Value(v) => Some(v),
+                Tail::Value(v) => Some(&**v),
                 _ => None,
             })
             .collect();
         let template = values.iter().find(|v| v.is_active()).or(values.first()).map(|v| (*v).clone())?;
-        let active_blocks: Vec<usize> = (0..self.blocks())
-            .filter(|&block| values.iter().any(|v| value_uses_block(v, block)))
-            .collect();
+        let active_blocks: Vec<usize> =
+            (0..self.blocks()).filter(|&block| values.iter().any(|v| value_uses_block(v, block))).collect();
         let primal = self.b.fresh("value");
         self.b.code(quote!(let #primal;));
         match template {
-            Value::Scalar(_) | Value::Opaque { hint: Hint::Float, .. } if !active_blocks.is_empty() || matches!(template, Value::Scalar(_)) => {
+            Value::Scalar(_) | Value::Opaque { hint: Hint::Float, .. }
+                if !active_blocks.is_empty() || matches!(template, Value::Scalar(_)) =>
+            {
                 let slots: Vec<(usize, Ident)> = active_blocks
                     .iter()
                     .map(|&block| {
@@ -639,9 +679,11 @@ impl Lowerer<'_> {
                 }
                 for (body, tail) in branches.iter_mut() {
                     let Tail::Value(value) = tail else { continue };
-                    let value = value.clone();
+                    let value = (**value).clone();
                     self.b.open_with(std::mem::take(body));
-                    let scalar = self.scalar(value, at).unwrap_or(Scalar { primal: self.b.lit(0.0), tangent: self.zero() });
+                    let scalar = self
+                        .scalar(value, at)
+                        .unwrap_or(Scalar { primal: self.b.lit(0.0), tangent: self.zero() });
                     let p = &scalar.primal;
                     self.b.code(quote!(#primal = #p;));
                     for (block, slot) in &slots {
@@ -668,7 +710,7 @@ impl Lowerer<'_> {
                 let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
                 for (body, tail) in branches.iter_mut() {
                     let Tail::Value(value) = tail else { continue };
-                    let value = value.clone();
+                    let value = (**value).clone();
                     self.b.open_with(std::mem::take(body));
                     let p = value.primal();
                     self.b.code(quote!(#primal = #p;));
@@ -696,7 +738,13 @@ impl Lowerer<'_> {
                 for (block, slot) in slots {
                     rows[block] = Rows::Held { tokens: quote!(#slot), mutable: false };
                 }
-                Some(Value::Array(Array { primal: Atom::name(&primal), container: template.container, len: template.len, elems: None, rows }))
+                Some(Value::Array(Array {
+                    primal: Atom::name(&primal),
+                    container: template.container,
+                    len: template.len,
+                    elems: None,
+                    rows,
+                }))
             }
             Value::Tuple(_) => {
                 self.diagnostics.error_at(at, "a branch producing a tuple of differentiated values is not supported; produce each component with its own `if`");

@@ -20,6 +20,9 @@ pub enum Container {
     Vector,
     /// Rows and columns; components are numbered row-major.
     Matrix(Dim, Dim),
+    /// The result of a call to another `#[jacobian]` function: a scalar (one row of
+    /// derivatives) or an array, whichever the callee returns.
+    Result,
 }
 
 /// The Jacobian of an array-like value with respect to one parameter, held at run time.
@@ -29,7 +32,10 @@ pub enum Rows {
     /// The value is the parameter itself.
     Identity,
     /// A run-time `[[T; n_param]; len]`.
-    Held { tokens: TokenStream, mutable: bool },
+    Held {
+        tokens: TokenStream,
+        mutable: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -58,7 +64,10 @@ pub enum Value {
     Array(Array),
     Tuple(Vec<Value>),
     /// Not differentiated: evaluated exactly as the user wrote it.
-    Opaque { atom: Atom, hint: Hint },
+    Opaque {
+        atom: Atom,
+        hint: Hint,
+    },
 }
 
 impl Value {
@@ -90,6 +99,7 @@ impl Value {
                 Container::Array => "an array",
                 Container::Vector => "a vector",
                 Container::Matrix(..) => "a matrix",
+                Container::Result => "a function result",
             },
             Value::Tuple(_) => "a tuple",
             Value::Opaque { .. } => "a constant",
