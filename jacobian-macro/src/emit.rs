@@ -12,7 +12,8 @@ pub fn block(block: &Block) -> TokenStream {
 
 fn stmt(statement: &Stmt) -> TokenStream {
     match statement {
-        Stmt::Temp { name, expr } => quote!(let #name = #expr;),
+        Stmt::Temp { name, ty: None, expr } => quote!(let #name = #expr;),
+        Stmt::Temp { name, ty: Some(ty), expr } => quote!(let #name: #ty = #expr;),
         Stmt::Code(tokens) => tokens.clone(),
         Stmt::If { cond, then, otherwise } => {
             let then = block(then);

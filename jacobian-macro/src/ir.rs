@@ -39,9 +39,10 @@ impl ToTokens for Atom {
 
 #[derive(Clone, Debug)]
 pub enum Stmt {
-    /// `let name = expr;` written by the macro: pure, removed when unused.
+    /// `let name: ty = expr;` written by the macro: pure, removed when unused.
     Temp {
         name: Ident,
+        ty: Option<TokenStream>,
         expr: TokenStream,
     },
     /// Any other statement, printed as it is.
@@ -156,12 +157,39 @@ impl Builder {
             }
         }
         let name = self.fresh(base);
-        self.push(Stmt::Temp { name: name.clone(), expr });
+        self.push(Stmt::Temp { name: name.clone(), ty: None, expr });
         let atom = Atom::name(&name);
         if shareable {
             self.shared.last_mut().expect("builder always has a scope").insert(key, atom.clone());
         }
         atom
+    }
+
+    /// Like `temp`, with the type written out (for helpers whose result size rustc cannot
+    /// infer from their arguments). Never shared: the type is part of the meaning.
+    pub fn typed_temp(&mut self, base: &str, ty: Option<TokenStream>, expr: TokenStream) -> TokenStream {
+        let name = self.fresh(base);
+        self.push(Stmt::Temp { name: name.clone(), ty, expr });
+        name.to_token_stream()
+    }
+
+    /// A builder for a nested function body (a `map` closure) whose names never clash
+    /// with this one's.
+    pub fn child(&self) -> Builder {
+        Builder {
+            scalar: self.scalar.clone(),
+            krate: self.krate.clone(),
+            blocks: vec![Block::default()],
+            shared: vec![BTreeMap::new()],
+            used_names: self.used_names.clone(),
+            taken: self.taken.clone(),
+        }
+    }
+
+    /// Takes over the names a child builder handed out.
+    pub fn adopt_names(&mut self, child: &Builder) {
+        self.used_names = child.used_names.clone();
+        self.taken = child.taken.clone();
     }
 
     /// A constant of the scalar type.

@@ -210,7 +210,7 @@ impl Lin {
                     }
                 }
                 let name = b.fresh(base);
-                b.push(crate::ir::Stmt::Temp { name: name.clone(), expr: quote!([#(#entries),*]) });
+                b.push(crate::ir::Stmt::Temp { name: name.clone(), ty: None, expr: quote!([#(#entries),*]) });
                 return Atom::name(&name);
             }
         }

@@ -50,3 +50,10 @@ fn print() {
         println!("{}", expand_str(&attr, &source));
     }
 }
+
+#[test]
+fn constant_matrix_parameter_has_a_shape() {
+    let ty: syn::Type = syn::parse_quote!(Matrix<2, 3>);
+    let hint = crate::lower::hint_of_type(&ty);
+    assert!(format!("{hint:?}").contains("Matrix"), "{hint:?}");
+}

@@ -156,3 +156,263 @@ pub fn add_rows<T: Scalar, const N: usize, const M: usize>(acc: &mut [[T; N]; M]
         }
     }
 }
+
+// Matrix calculus. A value with `L` components (row-major for a matrix) carries, per
+// differentiated parameter of `N` components, its Jacobian block as rows `[[T; N]; L]`.
+
+/// The components of `m`, row-major.
+#[inline(always)]
+pub fn flat<T: Scalar, const R: usize, const C: usize, const L: usize>(m: &Matrix<R, C, T>) -> [T; L] {
+    debug_assert_eq!(L, R * C);
+    let mut out = [T::ZERO; L];
+    for (l, o) in out.iter_mut().enumerate() {
+        *o = m[(l / C, l % C)];
+    }
+    out
+}
+
+/// `[v; N]`.
+#[inline(always)]
+pub fn filled<T: Scalar, const N: usize>(v: T) -> [T; N] {
+    [v; N]
+}
+
+/// `[1; N]`.
+#[inline(always)]
+pub fn ones<T: Scalar, const N: usize>() -> [T; N] {
+    [T::ONE; N]
+}
+
+/// `a ⊙ b`.
+#[inline(always)]
+pub fn mul_flat<T: Scalar, const L: usize>(a: &[T; L], b: &[T; L]) -> [T; L] {
+    let mut out = *a;
+    for (o, y) in out.iter_mut().zip(b) {
+        *o = *o * *y;
+    }
+    out
+}
+
+/// `diag(d)` as rows.
+#[inline(always)]
+pub fn diag_rows<T: Scalar, const N: usize>(d: &[T; N]) -> [[T; N]; N] {
+    let mut rows = [[T::ZERO; N]; N];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[i] = d[i];
+    }
+    rows
+}
+
+/// `a + b`.
+#[inline(always)]
+pub fn rows_add<T: Scalar, const N: usize, const L: usize>(a: &[[T; N]; L], b: &[[T; N]; L]) -> [[T; N]; L] {
+    let mut out = *a;
+    add_rows(&mut out, b);
+    out
+}
+
+/// `a − b`.
+#[inline(always)]
+pub fn rows_sub<T: Scalar, const N: usize, const L: usize>(a: &[[T; N]; L], b: &[[T; N]; L]) -> [[T; N]; L] {
+    let mut out = *a;
+    for (o, r) in out.iter_mut().zip(b) {
+        for (x, y) in o.iter_mut().zip(r) {
+            *x -= *y;
+        }
+    }
+    out
+}
+
+/// `c · a`.
+#[inline(always)]
+pub fn rows_scaled<T: Scalar, const N: usize, const L: usize>(c: T, a: &[[T; N]; L]) -> [[T; N]; L] {
+    let mut out = *a;
+    for row in &mut out {
+        scale(row, c);
+    }
+    out
+}
+
+/// `diag(d) · a`: row `l` scaled by `d[l]`, O(L·N).
+#[inline(always)]
+pub fn scale_rows<T: Scalar, const N: usize, const L: usize>(d: &[T; L], a: &[[T; N]; L]) -> [[T; N]; L] {
+    let mut out = *a;
+    for (row, c) in out.iter_mut().zip(d) {
+        scale(row, *c);
+    }
+    out
+}
+
+/// `v · rowᵀ`, the outer product: row `l` is `v[l] · row`.
+#[inline(always)]
+pub fn outer<T: Scalar, const N: usize, const L: usize>(v: &[T; L], row: &[T; N]) -> [[T; N]; L] {
+    let mut out = [[T::ZERO; N]; L];
+    for (o, c) in out.iter_mut().zip(v) {
+        *o = scaled(*c, row);
+    }
+    out
+}
+
+/// `Σ_l v[l] · a[l]`.
+#[inline(always)]
+pub fn dot_rows<T: Scalar, const N: usize, const L: usize>(v: &[T; L], a: &[[T; N]; L]) -> [T; N] {
+    let mut out = [T::ZERO; N];
+    for (row, c) in a.iter().zip(v) {
+        axpy(&mut out, *c, row);
+    }
+    out
+}
+
+/// `Σ_l a[l]`.
+#[inline(always)]
+pub fn sum_rows<T: Scalar, const N: usize, const L: usize>(a: &[[T; N]; L]) -> [T; N] {
+    let mut out = [T::ZERO; N];
+    for row in a {
+        for (o, r) in out.iter_mut().zip(row) {
+            *o += *r;
+        }
+    }
+    out
+}
+
+/// `A · dB` for a constant `A` (`R × K`) and `B` (`K × C`, `C = LB / K`) with rows `rb`.
+#[inline(always)]
+pub fn mul_rows<
+    T: Scalar,
+    const R: usize,
+    const K: usize,
+    const N: usize,
+    const LB: usize,
+    const LO: usize,
+>(
+    a: &Matrix<R, K, T>,
+    rb: &[[T; N]; LB],
+) -> [[T; N]; LO] {
+    let c = LB / K;
+    debug_assert_eq!(LO, R * c);
+    let mut out = [[T::ZERO; N]; LO];
+    for (o, out_row) in out.iter_mut().enumerate() {
+        let (i, j) = (o / c, o % c);
+        for k in 0..K {
+            axpy(out_row, a[(i, k)], &rb[k * c + j]);
+        }
+    }
+    out
+}
+
+/// `A · dB` where `B` (`K × C`) is the parameter itself: row `(i, j)` has `A[i, k]` at
+/// column `k·C + j`.
+#[inline(always)]
+pub fn mul_identity<T: Scalar, const R: usize, const K: usize, const N: usize, const LO: usize>(
+    a: &Matrix<R, K, T>,
+) -> [[T; N]; LO] {
+    let c = N / K;
+    debug_assert_eq!(LO, R * c);
+    let mut out = [[T::ZERO; N]; LO];
+    for (o, out_row) in out.iter_mut().enumerate() {
+        let (i, j) = (o / c, o % c);
+        for k in 0..K {
+            out_row[k * c + j] = a[(i, k)];
+        }
+    }
+    out
+}
+
+/// `A · diag(d)` for a constant `A` and a vector with diagonal rows: column scaling.
+#[inline(always)]
+pub fn mul_diag<T: Scalar, const R: usize, const K: usize>(a: &Matrix<R, K, T>, d: &[T; K]) -> [[T; K]; R] {
+    let mut out = [[T::ZERO; K]; R];
+    for (i, row) in out.iter_mut().enumerate() {
+        for (k, o) in row.iter_mut().enumerate() {
+            *o = a[(i, k)] * d[k];
+        }
+    }
+    out
+}
+
+/// `dA · B` for rows `ra` of `A` (`R × K`, `R = LA / K`) and a constant `B` (`K × C`).
+#[inline(always)]
+pub fn rows_mul<
+    T: Scalar,
+    const K: usize,
+    const C: usize,
+    const N: usize,
+    const LA: usize,
+    const LO: usize,
+>(
+    ra: &[[T; N]; LA],
+    b: &Matrix<K, C, T>,
+) -> [[T; N]; LO] {
+    debug_assert_eq!(LO, (LA / K) * C);
+    let mut out = [[T::ZERO; N]; LO];
+    for (o, out_row) in out.iter_mut().enumerate() {
+        let (i, j) = (o / C, o % C);
+        for k in 0..K {
+            axpy(out_row, b[(k, j)], &ra[i * K + k]);
+        }
+    }
+    out
+}
+
+/// `dA · B` where `A` (`R × K`, `N = R·K`) is the parameter itself: row `(i, j)` has
+/// `B[k, j]` at column `i·K + k`.
+#[inline(always)]
+pub fn identity_mul<T: Scalar, const K: usize, const C: usize, const N: usize, const LO: usize>(
+    b: &Matrix<K, C, T>,
+) -> [[T; N]; LO] {
+    debug_assert_eq!(LO, (N / K) * C);
+    let mut out = [[T::ZERO; N]; LO];
+    for (o, out_row) in out.iter_mut().enumerate() {
+        let (i, j) = (o / C, o % C);
+        for k in 0..K {
+            out_row[i * K + k] = b[(k, j)];
+        }
+    }
+    out
+}
+
+/// Rows of `Aᵀ` from rows of `A` (`rows × cols`).
+#[inline(always)]
+pub fn transpose_rows<T: Scalar, const N: usize, const L: usize>(
+    a: &[[T; N]; L],
+    rows: usize,
+    cols: usize,
+) -> [[T; N]; L] {
+    let mut out = *a;
+    for i in 0..rows {
+        for j in 0..cols {
+            out[j * rows + i] = a[i * cols + j];
+        }
+    }
+    out
+}
+
+/// `a + b`, componentwise.
+#[inline(always)]
+pub fn add_flat<T: Scalar, const L: usize>(a: &[T; L], b: &[T; L]) -> [T; L] {
+    let mut out = *a;
+    for (o, y) in out.iter_mut().zip(b) {
+        *o += *y;
+    }
+    out
+}
+
+/// `1 ⊘ b`.
+#[inline(always)]
+pub fn div_flat<T: Scalar, const L: usize>(b: &[T; L]) -> [T; L] {
+    let mut out = *b;
+    for o in &mut out {
+        *o = T::ONE / *o;
+    }
+    out
+}
+
+/// `−(q ⊘ b)`: the derivative of `a ⊘ b` through `b`, given the quotient `q = a ⊘ b`.
+#[inline(always)]
+pub fn neg_div_flat<T: Scalar, const L: usize>(q: &[T; L], b: &[T; L]) -> [T; L] {
+    let mut out = *q;
+    for (o, y) in out.iter_mut().zip(b) {
+        *o = -(*o / *y);
+    }
+    out
+}

@@ -116,7 +116,21 @@ impl Lowerer<'_> {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
             _ => None,
         };
-        let hint = match expr {
+        let hint = self.hint_of_expr(expr);
+        let tokens = if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) {
+            tokens
+        } else {
+            quote!((#tokens))
+        };
+        Value::Opaque { atom: Atom { tokens, mutable, literal }, hint }
+    }
+
+    /// What the syntax of a constant expression tells about its shape.
+    fn hint_of_expr(&self, expr: &Expr) -> Hint {
+        match expr {
+            Expr::Reference(r) => self.hint_of_expr(&r.expr),
+            Expr::Paren(p) => self.hint_of_expr(&p.expr),
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.hint_of_expr(&u.expr),
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Hint::Float,
             Expr::Cast(cast) => super::hint_of_type(&cast.ty),
             Expr::Repeat(r)
@@ -132,13 +146,7 @@ impl Lowerer<'_> {
                 None => Hint::Unknown,
             },
             _ => Hint::Unknown,
-        };
-        let tokens = if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) {
-            tokens
-        } else {
-            quote!((#tokens))
-        };
-        Value::Opaque { atom: Atom { tokens, mutable, literal }, hint }
+        }
     }
 
     fn binary(&mut self, binary: &syn::ExprBinary) -> Value {
@@ -162,8 +170,20 @@ impl Lowerer<'_> {
     }
 
     pub fn arithmetic(&mut self, op: &BinOp, left: Value, right: Value, at: &dyn ToTokens) -> Value {
-        if let (Value::Array(_), _) | (_, Value::Array(_)) = (&left, &right) {
+        let is_array = |v: &Value| match v {
+            Value::Array(a) => !matches!(a.container, Container::Result),
+            Value::Opaque { hint: super::value::Hint::Array(..), .. } => true,
+            _ => false,
+        };
+        let plain_array = |v: &Value| {
+            matches!(v, Value::Array(Array { container: Container::Array, .. }))
+                || matches!(v, Value::Opaque { hint: super::value::Hint::Array(Container::Array, _), .. })
+        };
+        if plain_array(&left) || plain_array(&right) {
             return self.unsupported(at, "arithmetic on whole arrays is not supported; index the components (`a[i] + b[i]`) in a loop, or use `Vector`");
+        }
+        if is_array(&left) || is_array(&right) {
+            return self.array_arithmetic(op, left, right, at);
         }
         let (Some(a), Some(c)) = (self.scalar(left, at), self.scalar(right, at)) else {
             return self.poison();
@@ -222,8 +242,18 @@ impl Lowerer<'_> {
             let args: Vec<&Expr> = call.args.iter().collect();
             return self.chain(quote!(#recv.#method #turbofish), &args, &name);
         }
-        if let Value::Array(_) = receiver {
-            return self.unsupported(&call.method, &format!("the method `{name}` on an array or matrix is not supported yet; index the components in a loop"));
+        if let Value::Array(a) = &receiver {
+            if matches!(a.container, Container::Array) && name != "map" {
+                return self.unsupported(&call.method, &format!("the method `{name}` is not supported on a differentiated array; index the components in a loop, or use `Vector`"));
+            }
+            if !(matches!(a.container, Container::Result) && rules::arity(&name).is_some()) {
+                let args: Vec<&Expr> = call.args.iter().collect();
+                return self.array_method(&name, receiver, &args, call);
+            }
+        }
+        if let Value::Opaque { hint: super::value::Hint::Array(..), .. } = &receiver {
+            let args: Vec<&Expr> = call.args.iter().collect();
+            return self.array_method(&name, receiver, &args, call);
         }
         let args: Vec<&Expr> = call.args.iter().collect();
         self.float_method(&name, receiver, &args, &call.method, call)
@@ -357,9 +387,10 @@ impl Lowerer<'_> {
                                 let helper = self.b.helper("chain_identity");
                                 Some(quote!(#helper(&#part)))
                             }
-                            Rows::Held { tokens, .. } => {
+                            other => {
+                                let rows = other.expr(&mut self.b);
                                 let helper = self.b.helper("chain_rows");
-                                Some(quote!(#helper(&#part, &#tokens)))
+                                Some(quote!(#helper(&#part, &#rows)))
                             }
                         }
                     }

@@ -5,6 +5,7 @@
 //! tangent storage, sized by activity analysis.
 
 mod expr;
+mod matrix;
 mod stmt;
 pub mod value;
 
@@ -72,6 +73,18 @@ impl<'a> Lowerer<'a> {
         };
         lowerer.bind_parameters(item);
         lowerer
+    }
+
+    /// Lowers a body for its value (a `map` closure), returning the statements, the value
+    /// and the builder (which knows the names it handed out).
+    pub fn lower_value_body(mut self, body: &syn::Block) -> (Block, Option<Value>, Builder) {
+        let tail = self.block_contents(&body.stmts, stmt::Ctx::Value);
+        let block = self.b.close();
+        let value = match tail {
+            stmt::Tail::Value(v) => Some(*v),
+            _ => None,
+        };
+        (block, value, self.b)
     }
 
     /// Lowers the whole body; the returned block ends with the function's result.
@@ -245,14 +258,7 @@ impl<'a> Lowerer<'a> {
                     }
                     let n = self.block_len(block);
                     let name = self.b.fresh(&self.tangent_name(ident, block));
-                    let init = match rows {
-                        Rows::Zero => quote!([[#zero; #n]; #len]),
-                        Rows::Identity => {
-                            let identity = self.b.helper("identity_rows");
-                            quote!(#identity())
-                        }
-                        Rows::Held { tokens, .. } => tokens,
-                    };
+                    let init = rows.expr(&mut self.b).unwrap_or_else(|| quote!([[#zero; #n]; #len]));
                     self.b.code(quote!(let mut #name = #init;));
                     a.rows[block] = Rows::Held { tokens: quote!(#name), mutable: true };
                 }
@@ -306,7 +312,7 @@ impl<'a> Lowerer<'a> {
                 for rows in &mut a.rows {
                     if let Rows::Held { tokens, mutable: true } = rows {
                         let copy = self.b.fresh("rows");
-                        self.b.push(Stmt::Temp { name: copy.clone(), expr: tokens.clone() });
+                        self.b.push(Stmt::Temp { name: copy.clone(), ty: None, expr: tokens.clone() });
                         *rows = Rows::Held { tokens: quote!(#copy), mutable: false };
                     }
                 }
@@ -493,9 +499,10 @@ impl<'a> Lowerer<'a> {
                     let len = a.len.value();
                     self.b.code(quote!(#add_identity(&mut #j, #offset, #len);));
                 }
-                Rows::Held { tokens, .. } => {
+                other => {
+                    let held = other.expr(&mut self.b);
                     let add_block = self.b.helper("add_block");
-                    self.b.code(quote!(#add_block(&mut #j, #offset, &#tokens);));
+                    self.b.code(quote!(#add_block(&mut #j, #offset, &#held);));
                 }
             }
         }

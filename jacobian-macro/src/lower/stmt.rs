@@ -322,11 +322,8 @@ impl Lowerer<'_> {
                                 let (n, len) = (self.block_len(block), held.len.clone());
                                 self.b.code(quote!(#tokens = [[#zero; #n]; #len];));
                             }
-                            (Rows::Held { tokens, .. }, Rows::Identity) => {
-                                let identity = self.b.helper("identity_rows");
-                                self.b.code(quote!(#tokens = #identity();));
-                            }
-                            (Rows::Held { tokens, .. }, Rows::Held { tokens: from, .. }) => {
+                            (Rows::Held { tokens, .. }, from) => {
+                                let from = from.expr(&mut self.b);
                                 self.b.code(quote!(#tokens = #from;));
                             }
                             (_, Rows::Zero) => {}
@@ -722,14 +719,9 @@ impl Lowerer<'_> {
                     for (block, slot) in &slots {
                         let zero = self.b.typed_zero();
                         let (n, len) = (self.block_len(*block), array.len.clone());
-                        let rows = match &array.rows[*block] {
-                            Rows::Zero => quote!([[#zero; #n]; #len]),
-                            Rows::Identity => {
-                                let identity = self.b.helper("identity_rows");
-                                quote!(#identity())
-                            }
-                            Rows::Held { tokens, .. } => tokens.clone(),
-                        };
+                        let rows = array.rows[*block]
+                            .expr(&mut self.b)
+                            .unwrap_or_else(|| quote!([[#zero; #n]; #len]));
                         self.b.code(quote!(#slot = #rows;));
                     }
                     *body = self.b.close();

@@ -3,7 +3,7 @@
 
 use crate::ir::{Atom, Builder, Stmt};
 use crate::shape::Dim;
-use crate::tangent::{Index, Lin, Tangent};
+use crate::tangent::{Basis, Coef, Index, Lin, Tangent, Term};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -31,6 +31,10 @@ pub enum Rows {
     Zero,
     /// The value is the parameter itself.
     Identity,
+    /// `diag(d)` for a run-time `[T; len]` (an elementwise function of the parameter).
+    Diag {
+        tokens: TokenStream,
+    },
     /// A run-time `[[T; n_param]; len]`.
     Held {
         tokens: TokenStream,
@@ -47,6 +51,24 @@ pub struct Array {
     pub elems: Option<Vec<Scalar>>,
     /// Run-time Jacobian rows per parameter, used when `elems` is `None`.
     pub rows: Vec<Rows>,
+}
+
+impl Rows {
+    /// The rows as a run-time `[[T; n]; len]` expression; `None` for zero.
+    pub fn expr(&self, b: &mut Builder) -> Option<TokenStream> {
+        match self {
+            Rows::Zero => None,
+            Rows::Identity => {
+                let identity = b.helper("identity_rows");
+                Some(quote!(#identity()))
+            }
+            Rows::Diag { tokens } => {
+                let diag = b.helper("diag_rows");
+                Some(quote!(#diag(&#tokens)))
+            }
+            Rows::Held { tokens, .. } => Some(tokens.clone()),
+        }
+    }
 }
 
 /// What is known of a value that is not differentiated, to give it a shape if it later
@@ -156,6 +178,11 @@ impl Array {
                 .map(|rows| match rows {
                     Rows::Zero => Lin::default(),
                     Rows::Identity => Lin::unit(flat.clone()),
+                    Rows::Diag { tokens } => {
+                        let k = flat.tokens();
+                        let coef = Atom::place(quote!(#tokens[#k]), false);
+                        Lin { terms: vec![Term { basis: Basis::Unit(flat.clone()), coef: Coef::of(coef) }] }
+                    }
                     Rows::Held { tokens, mutable } => {
                         let k = flat.tokens();
                         Lin::row(quote!(#tokens[#k]), *mutable)
@@ -179,7 +206,7 @@ impl Array {
                 let rows: Vec<Atom> =
                     elems.iter().map(|e| e.tangent.blocks[block].materialize(len, b, "row")).collect();
                 let name = b.fresh(base);
-                b.push(Stmt::Temp { name: name.clone(), expr: quote!([#(#rows),*]) });
+                b.push(Stmt::Temp { name: name.clone(), ty: None, expr: quote!([#(#rows),*]) });
                 Rows::Held { tokens: quote!(#name), mutable: false }
             })
             .collect();
