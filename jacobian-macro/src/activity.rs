@@ -29,7 +29,7 @@ impl Activity {
         self.deps.get(name).cloned().unwrap_or_default()
     }
 
-    fn of_expr(&self, expr: &syn::Expr) -> BTreeSet<usize> {
+    pub fn of_expr(&self, expr: &syn::Expr) -> BTreeSet<usize> {
         let mut names = Names::default();
         names.visit_expr(expr);
         names.found.iter().flat_map(|n| self.of(n)).collect()
@@ -197,4 +197,51 @@ impl<'ast> Visit<'ast> for Assigned {
         }
         syn::visit::visit_expr_binary(self, binary);
     }
+}
+
+/// Names bound more than once in a function (parameters, `let`, `match` and `if let`
+/// patterns; a `for` variable counts when the name is bound elsewhere too). Values that
+/// refer to such a name by text could be redirected by a later shadowing binding, so the
+/// lowering refers to them through aliases of its own.
+pub fn rebound_names(function: &syn::ItemFn) -> BTreeSet<String> {
+    #[derive(Default)]
+    struct Count {
+        lets: BTreeMap<String, usize>,
+        loops: BTreeSet<String>,
+        in_loop_pattern: bool,
+    }
+    impl<'ast> Visit<'ast> for Count {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            let name = pat.ident.to_string();
+            if self.in_loop_pattern {
+                self.loops.insert(name);
+            } else {
+                *self.lets.entry(name).or_insert(0) += 1;
+            }
+            syn::visit::visit_pat_ident(self, pat);
+        }
+        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+            self.in_loop_pattern = true;
+            self.visit_pat(&f.pat);
+            self.in_loop_pattern = false;
+            self.visit_expr(&f.expr);
+            self.visit_block(&f.body);
+        }
+        fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+            self.visit_expr(&c.body);
+        }
+    }
+    let mut count = Count::default();
+    for input in &function.sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            count.visit_pat(&t.pat);
+        }
+    }
+    count.visit_block(&function.block);
+    count
+        .lets
+        .iter()
+        .filter(|(name, n)| **n > 1 || count.loops.contains(*name))
+        .map(|(name, _)| name.clone())
+        .collect()
 }

@@ -229,9 +229,9 @@ fn powi_derivative(a: &Atom, n: &Atom, b: &mut Builder) -> Atom {
             } else {
                 quote!(f64::from(#n) as #ty)
             };
-            let pow = b.temp("pow", quote!(#a.powi(#n - 1)), &[a, n]);
-            let coef = b.temp("n", cast, &[n]);
-            b.mul(&coef, &pow)
+            // n·a^(n−1), and 0 for n = 0 (where a^(n−1) may be infinite).
+            let zero = b.lit(0.0);
+            b.temp("dpow", quote!(if #n == 0 { #zero } else { #cast * #a.powi(#n - 1) }), &[a, n])
         }
     }
 }

@@ -188,7 +188,7 @@ pub fn ones<T: Scalar, const N: usize>() -> [T; N] {
 pub fn mul_flat<T: Scalar, const L: usize>(a: &[T; L], b: &[T; L]) -> [T; L] {
     let mut out = *a;
     for (o, y) in out.iter_mut().zip(b) {
-        *o = *o * *y;
+        *o *= *y;
     }
     out
 }

@@ -10,11 +10,7 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     /// Whether `same` holds for every pair of corresponding entries.
     #[inline]
     fn all_entries(&self, other: &Self, mut same: impl FnMut(&T, &T) -> bool) -> bool {
-        self.as_rows()
-            .iter()
-            .flatten()
-            .zip(other.as_rows().iter().flatten())
-            .all(|(a, b)| same(a, b))
+        self.as_rows().iter().flatten().zip(other.as_rows().iter().flatten()).all(|(a, b)| same(a, b))
     }
 }
 
@@ -71,8 +67,8 @@ where
 #[cfg(test)]
 mod tests {
     use approx::{
-        assert_abs_diff_eq, assert_relative_eq, assert_relative_ne, assert_ulps_eq, AbsDiffEq,
-        RelativeEq, UlpsEq,
+        assert_abs_diff_eq, assert_relative_eq, assert_relative_ne, assert_ulps_eq, AbsDiffEq, RelativeEq,
+        UlpsEq,
     };
 
     use crate::{Matrix, Vector};

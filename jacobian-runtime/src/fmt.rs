@@ -29,10 +29,7 @@ impl<const R: usize, const C: usize, T: Display> Display for Matrix<R, C, T> {
         if R == 0 {
             return f.write_str("[]");
         }
-        let style = EntryStyle {
-            precision: f.precision(),
-            sign_plus: f.sign_plus(),
-        };
+        let style = EntryStyle { precision: f.precision(), sign_plus: f.sign_plus() };
         let mut widths = [f.width().unwrap_or(0); C];
         for row in self.as_rows() {
             for (width, entry) in widths.iter_mut().zip(row) {
@@ -126,10 +123,7 @@ mod tests {
         assert_eq!(format!("{}", Vector::from([3.0, -14.0])), "[  3]\n[-14]");
         assert_eq!(format!("{}", Matrix::<0, 2>::zeros()), "[]");
         assert_eq!(format!("{}", Matrix::<2, 0>::zeros()), "[]\n[]");
-        assert_eq!(
-            format!("{}", Vector::from([f64::NAN, f64::INFINITY])),
-            "[NaN]\n[inf]"
-        );
+        assert_eq!(format!("{}", Vector::from([f64::NAN, f64::INFINITY])), "[NaN]\n[inf]");
     }
 
     #[test]

@@ -18,9 +18,7 @@ impl<const R: usize, const C: usize, T: Copy> Matrix<R, C, T> {
     #[inline]
     pub fn transpose(&self) -> Matrix<C, R, T> {
         let rows = self.as_rows();
-        Matrix::from_rows(core::array::from_fn(|j| {
-            core::array::from_fn(|i| rows[i][j])
-        }))
+        Matrix::from_rows(core::array::from_fn(|j| core::array::from_fn(|i| rows[i][j])))
     }
 
     /// The matrix of `f` applied to every entry, in row-major order.
@@ -35,9 +33,7 @@ impl<const R: usize, const C: usize, T: Copy> Matrix<R, C, T> {
     #[inline]
     pub fn map<U, F: FnMut(T) -> U>(&self, mut f: F) -> Matrix<R, C, U> {
         let rows = self.as_rows();
-        Matrix::from_rows(core::array::from_fn(|i| {
-            core::array::from_fn(|j| f(rows[i][j]))
-        }))
+        Matrix::from_rows(core::array::from_fn(|i| core::array::from_fn(|j| f(rows[i][j]))))
     }
 }
 
@@ -191,19 +187,13 @@ mod tests {
         let t: Matrix<3, 2> = m.transpose();
         assert_eq!(t, Matrix::from_rows([[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]));
         assert_eq!(t.transpose(), m);
-        assert_eq!(
-            Vector::from([1.0_f32, 2.0]).transpose(),
-            Matrix::from_rows([[1.0, 2.0]])
-        );
+        assert_eq!(Vector::from([1.0_f32, 2.0]).transpose(), Matrix::from_rows([[1.0, 2.0]]));
     }
 
     #[test]
     fn map_changes_entries_and_type() {
         let m = Matrix::from_rows([[1.0, -2.0], [3.0, -4.0]]);
-        assert_eq!(
-            m.map(|x| x * x),
-            Matrix::from_rows([[1.0, 4.0], [9.0, 16.0]])
-        );
+        assert_eq!(m.map(|x| x * x), Matrix::from_rows([[1.0, 4.0], [9.0, 16.0]]));
         let single: Matrix<2, 2, f32> = m.map(|x| x as f32);
         assert_eq!(single, Matrix::from_rows([[1.0, -2.0], [3.0, -4.0]]));
         let mut seen = [0.0; 4];
@@ -212,11 +202,7 @@ mod tests {
             seen[n] = x;
             n += 1;
         });
-        assert_eq!(
-            seen,
-            [1.0, -2.0, 3.0, -4.0],
-            "map visits entries in row-major order"
-        );
+        assert_eq!(seen, [1.0, -2.0, 3.0, -4.0], "map visits entries in row-major order");
     }
 
     #[test]
@@ -258,18 +244,9 @@ mod tests {
 
     #[test]
     fn determinant_of_the_seeds_is_exact() {
-        assert_eq!(
-            Matrix::from_rows([[1.0, 1.0], [2.0, -1.0]]).determinant(),
-            -3.0
-        );
-        assert_eq!(
-            Matrix::from_rows([[2.0, 0.0], [0.0, 3.0]]).determinant(),
-            6.0
-        );
-        assert_eq!(
-            Matrix::from_rows([[1.0_f32, 1.0], [2.0, -1.0]]).determinant(),
-            -3.0
-        );
+        assert_eq!(Matrix::from_rows([[1.0, 1.0], [2.0, -1.0]]).determinant(), -3.0);
+        assert_eq!(Matrix::from_rows([[2.0, 0.0], [0.0, 3.0]]).determinant(), 6.0);
+        assert_eq!(Matrix::from_rows([[1.0_f32, 1.0], [2.0, -1.0]]).determinant(), -3.0);
     }
 
     #[test]
@@ -281,8 +258,7 @@ mod tests {
             49.0
         );
         assert_eq!(
-            Matrix::from_rows([[1.0_f32, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
-                .determinant(),
+            Matrix::from_rows([[1.0_f32, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]).determinant(),
             0.0
         );
     }
@@ -307,9 +283,8 @@ mod tests {
         assert!(close(five.determinant(), 6.0), "{}", five.determinant());
 
         // The symmetric Pascal matrix, binomial(i + j, i), has determinant 1.
-        let pascal: Matrix<6, 6> = Matrix::from_rows(core::array::from_fn(|i| {
-            core::array::from_fn(|j| binomial(i + j, i))
-        }));
+        let pascal: Matrix<6, 6> =
+            Matrix::from_rows(core::array::from_fn(|i| core::array::from_fn(|j| binomial(i + j, i))));
         assert!(close(pascal.determinant(), 1.0), "{}", pascal.determinant());
 
         let diagonal = Matrix::from_diagonal(&Vector::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));

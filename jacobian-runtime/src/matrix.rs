@@ -78,9 +78,7 @@ impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
     /// The matrix of all zeros.
     #[inline]
     pub const fn zeros() -> Self {
-        Self {
-            rows: [[T::ZERO; C]; R],
-        }
+        Self { rows: [[T::ZERO; C]; R] }
     }
 
     /// Ones on the main diagonal, zeros elsewhere; also for non-square shapes.
@@ -119,10 +117,7 @@ impl<const R: usize, const C: usize, T: Copy> Matrix<R, C, T> {
     /// If `j >= C`.
     #[inline]
     pub fn column(&self, j: usize) -> Vector<R, T> {
-        assert!(
-            j < C,
-            "column index {j} out of range for a matrix with {C} columns"
-        );
+        assert!(j < C, "column index {j} out of range for a matrix with {C} columns");
         Matrix::from_rows(self.rows.map(|row| [row[j]]))
     }
 }
@@ -240,10 +235,7 @@ mod tests {
         assert_eq!(m.into_rows(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
         let from_array = Matrix::from([[1.0, 2.0]]);
         assert_eq!(from_array.into_rows(), [[1.0, 2.0]]);
-        assert_eq!(
-            Matrix::from([[1.0, 2.0], [3.0, 4.0]]),
-            Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]])
-        );
+        assert_eq!(Matrix::from([[1.0, 2.0], [3.0, 4.0]]), Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]));
     }
 
     #[test]
@@ -265,28 +257,16 @@ mod tests {
     #[test]
     fn identity_of_every_shape() {
         const I: Matrix<3, 3> = Matrix::identity();
-        assert_eq!(
-            I,
-            Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-        );
-        assert_eq!(
-            Matrix::<2, 3, f32>::identity(),
-            Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-        );
-        assert_eq!(
-            Matrix::<3, 2>::identity(),
-            Matrix::from_rows([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-        );
+        assert_eq!(I, Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]));
+        assert_eq!(Matrix::<2, 3, f32>::identity(), Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]));
+        assert_eq!(Matrix::<3, 2>::identity(), Matrix::from_rows([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]));
         assert_eq!(Matrix::<0, 0>::identity().into_rows(), [[0.0_f64; 0]; 0]);
     }
 
     #[test]
     fn from_diagonal_puts_the_vector_on_the_diagonal() {
         let d = Matrix::from_diagonal(&Vector::from([2.0_f32, -3.0, 4.0]));
-        assert_eq!(
-            d,
-            Matrix::from_rows([[2.0, 0.0, 0.0], [0.0, -3.0, 0.0], [0.0, 0.0, 4.0]])
-        );
+        assert_eq!(d, Matrix::from_rows([[2.0, 0.0, 0.0], [0.0, -3.0, 0.0], [0.0, 0.0, 4.0]]));
     }
 
     #[test]

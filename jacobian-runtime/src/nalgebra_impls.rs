@@ -6,9 +6,7 @@ use nalgebra::SMatrix;
 
 use crate::Matrix;
 
-impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<Matrix<R, C, T>>
-    for SMatrix<T, R, C>
-{
+impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<Matrix<R, C, T>> for SMatrix<T, R, C> {
     /// The same matrix as an nalgebra `SMatrix` (entry `(i, j)` stays at `(i, j)`).
     #[inline]
     fn from(m: Matrix<R, C, T>) -> Self {
@@ -17,15 +15,11 @@ impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<Matrix<R, C, T>>
     }
 }
 
-impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<SMatrix<T, R, C>>
-    for Matrix<R, C, T>
-{
+impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<SMatrix<T, R, C>> for Matrix<R, C, T> {
     /// The same matrix from an nalgebra `SMatrix` (entry `(i, j)` stays at `(i, j)`).
     #[inline]
     fn from(m: SMatrix<T, R, C>) -> Self {
-        Matrix::from_rows(core::array::from_fn(|i| {
-            core::array::from_fn(|j| m[(i, j)].clone())
-        }))
+        Matrix::from_rows(core::array::from_fn(|i| core::array::from_fn(|j| m[(i, j)].clone())))
     }
 }
 

@@ -114,9 +114,7 @@ macro_rules! entrywise_assign_op {
 entrywise_assign_op!(AddAssign, add_assign, +=);
 entrywise_assign_op!(SubAssign, sub_assign, -=);
 
-impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<&Matrix<K, C, T>>
-    for &Matrix<R, K, T>
-{
+impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<&Matrix<K, C, T>> for &Matrix<R, K, T> {
     type Output = Matrix<R, C, T>;
 
     /// The matrix product: `R`×`K` times `K`×`C` is `R`×`C`.
@@ -126,9 +124,7 @@ impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<&Matrix<K, C
     }
 }
 
-impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<Matrix<K, C, T>>
-    for &Matrix<R, K, T>
-{
+impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<Matrix<K, C, T>> for &Matrix<R, K, T> {
     type Output = Matrix<R, C, T>;
 
     /// The matrix product: `R`×`K` times `K`×`C` is `R`×`C`.
@@ -138,9 +134,7 @@ impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<Matrix<K, C,
     }
 }
 
-impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<&Matrix<K, C, T>>
-    for Matrix<R, K, T>
-{
+impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<&Matrix<K, C, T>> for Matrix<R, K, T> {
     type Output = Matrix<R, C, T>;
 
     /// The matrix product: `R`×`K` times `K`×`C` is `R`×`C`.
@@ -150,9 +144,7 @@ impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<&Matrix<K, C
     }
 }
 
-impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<Matrix<K, C, T>>
-    for Matrix<R, K, T>
-{
+impl<const R: usize, const K: usize, const C: usize, T: Scalar> Mul<Matrix<K, C, T>> for Matrix<R, K, T> {
     type Output = Matrix<R, C, T>;
 
     /// The matrix product: `R`×`K` times `K`×`C` is `R`×`C`.

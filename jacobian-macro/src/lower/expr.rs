@@ -383,7 +383,7 @@ impl Lowerer<'_> {
                         a.materialize(&lens, "rows", &mut self.b);
                         match &a.rows[block] {
                             Rows::Zero => None,
-                            Rows::Identity => {
+                            Rows::Identity { .. } => {
                                 let helper = self.b.helper("chain_identity");
                                 Some(quote!(#helper(&#part)))
                             }
@@ -533,7 +533,8 @@ impl Lowerer<'_> {
         }
         match self.verbatim(expr) {
             Value::Opaque { atom, .. } => {
-                let simple = syn::parse2::<syn::Ident>(atom.tokens.clone()).is_ok();
+                let simple = syn::parse2::<syn::Ident>(atom.tokens.clone())
+                    .is_ok_and(|ident| !self.is_rebound(&ident.to_string()));
                 if simple && !atom.mutable {
                     Index::Run(atom.tokens)
                 } else {

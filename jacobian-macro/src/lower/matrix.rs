@@ -8,7 +8,7 @@ use super::Lowerer;
 use crate::ir::Atom;
 use crate::shape::Dim;
 use crate::signature::{Input, ScalarType, Signature};
-use crate::tangent::{Index, Lin, Tangent};
+use crate::tangent::{Lin, Tangent};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{BinOp, Expr};
@@ -50,7 +50,7 @@ impl Lowerer<'_> {
     fn is_scalar_like(&self, value: &Value) -> bool {
         match value {
             Value::Scalar(_) => true,
-            Value::Opaque { hint: Hint::Float, atom } => atom.literal.is_some() || true,
+            Value::Opaque { hint: Hint::Float, .. } => true,
             Value::Opaque { atom, .. } => atom.literal.is_some(),
             _ => false,
         }
@@ -173,12 +173,12 @@ impl Lowerer<'_> {
             // A · dB
             let left_term = match &c.rows[block] {
                 Rows::Zero => Rows::Zero,
-                Rows::Identity if right_is_vector => {
+                Rows::Identity { .. } if right_is_vector => {
                     // The Jacobian of W·x with respect to x is W itself.
                     let held = self.b.typed_temp("rows", ty.clone(), quote!(#pa.into_rows()));
                     Rows::Held { tokens: held, mutable: false }
                 }
-                Rows::Identity => {
+                Rows::Identity { .. } => {
                     let helper = self.b.helper("mul_identity");
                     let held = self.b.typed_temp("rows", ty.clone(), quote!(#helper(&#pa)));
                     Rows::Held { tokens: held, mutable: false }
@@ -198,7 +198,7 @@ impl Lowerer<'_> {
             // dA · B
             let right_term = match &a.rows[block] {
                 Rows::Zero => Rows::Zero,
-                Rows::Identity => {
+                Rows::Identity { .. } => {
                     let helper = self.b.helper("identity_mul");
                     let held = self.b.typed_temp("rows", ty.clone(), quote!(#helper(&#pc)));
                     Rows::Held { tokens: held, mutable: false }
@@ -309,7 +309,7 @@ impl Lowerer<'_> {
                 for block in 0..self.blocks() {
                     tangent.blocks[block] = match &a.rows[block] {
                         Rows::Zero => Lin::default(),
-                        Rows::Identity => {
+                        Rows::Identity { .. } => {
                             let helper = self.b.helper("ones");
                             let ty = self.flat_type(&a.len);
                             Lin::row(self.b.typed_temp("ones", ty, quote!(#helper())), false)
@@ -398,7 +398,7 @@ impl Lowerer<'_> {
         let names = crate::activity::Names::of_expr(&body);
         let mut captured: Vec<(syn::Ident, Scalar)> = Vec::new();
         for name in &names.found {
-            if *name == param.to_string() {
+            if param == name {
                 continue;
             }
             let Some(binding) = self.lookup(name).cloned() else { continue };
@@ -487,8 +487,7 @@ impl Lowerer<'_> {
                 continue;
             }
             let h = derivative_of(self, k + 1);
-            for block in 0..self.blocks() {
-                let lin = &captured_value.tangent.blocks[block];
+            for (block, lin) in captured_value.tangent.blocks.iter().enumerate() {
                 if lin.is_zero() {
                     continue;
                 }
@@ -508,7 +507,7 @@ impl Lowerer<'_> {
     fn contract(&mut self, v: &Array, rows: &Rows, block: usize) -> Lin {
         match rows {
             Rows::Zero => Lin::default(),
-            Rows::Identity => Lin::row(self.flat(v), false),
+            Rows::Identity { .. } => Lin::row(self.flat(v), false),
             Rows::Diag { tokens } => {
                 let fv = self.flat(v);
                 let helper = self.b.helper("mul_flat");
@@ -580,7 +579,7 @@ impl Lowerer<'_> {
     fn rows_scale(&mut self, s: &Atom, rows: &Rows, len: &Dim, block: usize) -> Rows {
         match rows {
             Rows::Zero => Rows::Zero,
-            Rows::Identity => {
+            Rows::Identity { .. } => {
                 let helper = self.b.helper("filled");
                 let ty = self.flat_type(len);
                 Rows::Diag { tokens: self.b.typed_temp("diag", ty, quote!(#helper(#s))) }
@@ -605,7 +604,7 @@ impl Lowerer<'_> {
     fn rows_scale_diag(&mut self, g: &TokenStream, rows: &Rows, len: &Dim, block: usize) -> Rows {
         match rows {
             Rows::Zero => Rows::Zero,
-            Rows::Identity => Rows::Diag { tokens: g.clone() },
+            Rows::Identity { .. } => Rows::Diag { tokens: g.clone() },
             Rows::Diag { tokens } => {
                 let helper = self.b.helper("mul_flat");
                 let ty = self.flat_type(len);
@@ -635,6 +634,3 @@ fn known_shape(a: &Array, c: &Array) -> (Container, Dim) {
         (a.container.clone(), a.len.clone())
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: Index) {}

@@ -50,6 +50,17 @@ pub struct Lowerer<'a> {
     scopes: Vec<BTreeMap<String, Binding>>,
     depth: usize,
     block_lens: Vec<Dim>,
+    /// Enclosing loops, innermost last, for `break` with a value.
+    pub loops: Vec<LoopFrame>,
+    /// Names bound more than once: referred to through aliases (see `rebound_names`).
+    rebound: BTreeSet<String>,
+}
+
+/// A loop being lowered: its label and, for `loop` used as a value, where `break v` puts
+/// the value and its tangent.
+pub struct LoopFrame {
+    pub label: Option<String>,
+    pub slot: Option<(Ident, Vec<(usize, Ident)>)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -70,6 +81,8 @@ impl<'a> Lowerer<'a> {
             scopes: vec![BTreeMap::new()],
             depth: 0,
             block_lens: sig.inputs.iter().map(|i| i.shape.len()).collect(),
+            loops: Vec::new(),
+            rebound: crate::activity::rebound_names(item),
         };
         lowerer.bind_parameters(item);
         lowerer
@@ -93,10 +106,28 @@ impl<'a> Lowerer<'a> {
         self.b.close()
     }
 
+    /// An operand for the current value of the user's `ident`: the name itself, or, when
+    /// the function binds that name again later, an alias no later binding can shadow.
+    pub fn stable_name(&mut self, ident: &Ident) -> Atom {
+        if self.rebound.contains(&ident.to_string()) {
+            let base = format!("{}_value", ident.to_string().trim_start_matches("r#"));
+            let alias = self.b.typed_temp(&base, None, ident.to_token_stream());
+            Atom::place(alias, false)
+        } else {
+            Atom::name(ident)
+        }
+    }
+
+    pub fn is_rebound(&self, name: &str) -> bool {
+        self.rebound.contains(name)
+    }
+
     fn bind_parameters(&mut self, item: &syn::ItemFn) {
         let blocks = self.sig.inputs.len();
-        for (block, input) in self.sig.inputs.iter().enumerate() {
-            let primal = Atom::name(&input.ident);
+        let inputs: Vec<_> = self.sig.inputs.iter().map(|i| (i.ident.clone(), i.shape.clone())).collect();
+        for (block, (ident, shape)) in inputs.into_iter().enumerate() {
+            let primal = self.stable_name(&ident);
+            let input = crate::signature::Input { ident, shape, offset: Dim::Lit(0) };
             let value = match &input.shape {
                 Shape::Scalar => {
                     let mut tangent = Tangent::zero(blocks);
@@ -111,7 +142,7 @@ impl<'a> Lowerer<'a> {
                         Shape::Scalar => unreachable_shape(),
                     };
                     let mut rows = vec![Rows::Zero; blocks];
-                    rows[block] = Rows::Identity;
+                    rows[block] = Rows::Identity { len: len.clone() };
                     Value::Array(Array { primal, container, len, elems: None, rows })
                 }
             };
@@ -122,7 +153,11 @@ impl<'a> Lowerer<'a> {
                 if let syn::Pat::Ident(pat) = &*typed.pat {
                     if self.lookup(&pat.ident.to_string()).is_none() {
                         let hint = hint_of_type(&typed.ty);
-                        let value = Value::Opaque { atom: Atom::name(&pat.ident), hint };
+                        let atom = match hint {
+                            Hint::Float | Hint::Array(..) => self.stable_name(&pat.ident),
+                            Hint::Unknown => Atom::name(&pat.ident),
+                        };
+                        let value = Value::Opaque { atom, hint };
                         self.bind(&pat.ident, value, false);
                     }
                 }
@@ -323,7 +358,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn snapshot(&mut self, lin: &Lin, len: &Dim) -> Atom {
+    pub fn snapshot(&mut self, lin: &Lin, len: &Dim) -> Atom {
         if let [term] = lin.terms.as_slice() {
             if let (Basis::Row { tokens, .. }, true) = (&term.basis, term.coef.is_one()) {
                 return self.b.temp("row", tokens.clone(), &[]);
@@ -494,7 +529,7 @@ impl<'a> Lowerer<'a> {
             };
             match rows {
                 Rows::Zero => {}
-                Rows::Identity => {
+                Rows::Identity { .. } => {
                     let add_identity = self.b.helper("add_identity");
                     let len = a.len.value();
                     self.b.code(quote!(#add_identity(&mut #j, #offset, #len);));

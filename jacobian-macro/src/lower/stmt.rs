@@ -4,7 +4,7 @@
 //! user's function and the derivative is that of the path taken.
 
 use super::value::{Array, Hint, Rows, Scalar, Value};
-use super::{Binding, Lowerer};
+use super::{Binding, LoopFrame, Lowerer};
 use crate::ir::{Atom, Block, Stmt};
 use crate::tangent::Lin;
 use proc_macro2::{Ident, TokenStream};
@@ -111,6 +111,8 @@ impl Lowerer<'_> {
                 self.b.code(quote!(return #result;));
             }
             Expr::Paren(p) => self.statement_expr(&p.expr),
+            Expr::Break(brk) => self.break_statement(brk),
+            Expr::Continue(_) => self.b.code(quote!(#expr;)),
             _ => {
                 // Evaluated for its effects only, so its derivative is never needed.
                 let value = self.expr(expr);
@@ -150,11 +152,12 @@ impl Lowerer<'_> {
                 _ => annotated,
             };
             for pat in pat_idents(&local.pat) {
-                self.bind(
-                    &pat.ident,
-                    Value::Opaque { atom: Atom::name(&pat.ident), hint: hint.clone() },
-                    pat.mutability.is_some(),
-                );
+                let mutable = pat.mutability.is_some();
+                let atom = match (&hint, mutable) {
+                    (Hint::Float | Hint::Array(..), false) => self.stable_name(&pat.ident),
+                    _ => Atom::place(pat.ident.to_token_stream(), mutable),
+                };
+                self.bind(&pat.ident, Value::Opaque { atom, hint: hint.clone() }, pat.mutability.is_some());
             }
             return;
         }
@@ -193,6 +196,40 @@ impl Lowerer<'_> {
                 self.b.code(quote!(let _ = #primal;));
             }
             syn::Pat::Paren(p) => self.bind_pattern(&p.pat, value),
+            syn::Pat::Slice(slice) => {
+                let Value::Array(mut array) = value else {
+                    self.diagnostics.error_at(
+                        slice,
+                        format!("cannot destructure {} with an array pattern", value.describe()),
+                    );
+                    return;
+                };
+                let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
+                if array.len.lit() != Some(slice.elems.len()) {
+                    self.diagnostics.error_at(
+                        slice,
+                        "destructure an array with a pattern of one name per component, `let [a, b, c] = x;`",
+                    );
+                    return;
+                }
+                if array.elems.is_none() {
+                    array.materialize(&lens, "rows", &mut self.b);
+                }
+                for (k, pat) in slice.elems.iter().enumerate() {
+                    let element = match &array.elems {
+                        Some(elems) => elems[k].clone(),
+                        None => {
+                            let index = crate::tangent::Index::Lit(k);
+                            let place = array.primal_place(std::slice::from_ref(&index));
+                            Scalar {
+                                primal: Atom::place(place, array.primal.mutable),
+                                tangent: array.component_tangent(&index),
+                            }
+                        }
+                    };
+                    self.bind_pattern(pat, Value::Scalar(element));
+                }
+            }
             other => {
                 self.diagnostics.error_at(other, "this pattern is not supported for a differentiated value; bind it to a name, e.g. `let y = …`");
             }
@@ -206,11 +243,11 @@ impl Lowerer<'_> {
         let primal = value.primal();
         let mutability = pat.mutability;
         self.b.code(quote!(let #mutability #ident #ty = #primal;));
-        let named = Atom::name(ident);
+        let named = if mutable { Atom::name(ident) } else { self.stable_name(ident) };
         let value = match value {
             Value::Scalar(s) if !mutable => Value::Scalar(Scalar { primal: named, tangent: s.tangent }),
             Value::Array(mut a) => {
-                a.primal = Atom::place(ident.to_token_stream(), mutable);
+                a.primal = if mutable { Atom::place(ident.to_token_stream(), true) } else { named };
                 if let Some(elems) = &mut a.elems {
                     for (k, e) in elems.iter_mut().enumerate() {
                         if mutable
@@ -416,12 +453,26 @@ impl Lowerer<'_> {
         }
         let Some(Binding { value: Value::Array(held), .. }) = self.lookup(name).cloned() else { return };
         for block in 0..self.blocks() {
-            let lin = new.tangent.blocks[block].clone();
+            let mut lin = new.tangent.blocks[block].clone();
             match &held.rows[block] {
                 Rows::Held { tokens, .. } => {
                     let k = flat.tokens();
                     let len = self.block_len(block);
-                    lin.store_into(&quote!(#tokens[#k]), &len, &mut self.b);
+                    let target = quote!(#tokens[#k]);
+                    // `p[i] = p[i - 1] * x[i]`: read the other row before writing this one.
+                    let prefix = format!("{tokens} [");
+                    let reads_other_row = lin.terms.iter().any(|t| match &t.basis {
+                        crate::tangent::Basis::Row { tokens: row, .. } => {
+                            let row = row.to_string();
+                            row.starts_with(&prefix) && row != target.to_string()
+                        }
+                        _ => false,
+                    });
+                    if reads_other_row {
+                        let copy = self.snapshot(&lin, &len);
+                        lin = Lin::row(copy.tokens, false);
+                    }
+                    lin.store_into(&target, &len, &mut self.b);
                 }
                 _ if lin.is_zero() => {}
                 _ => self.lost_track(name, at),
@@ -547,16 +598,32 @@ impl Lowerer<'_> {
             Expr::While(w) => {
                 self.prepare_assigned(|a| a.visit_expr(expr), expr);
                 let (label, cond) = (&w.label, &w.cond);
+                self.loops.push(LoopFrame { label: label_name(label), slot: None });
                 let (body, _) = self.branch(&w.body.stmts, Ctx::Discard);
+                self.loops.pop();
                 self.b.push(Stmt::Loop { head: quote!(#label while #cond), body });
                 self.loop_value(ctx, expr)
             }
             Expr::Loop(l) => {
                 self.prepare_assigned(|a| a.visit_expr(expr), expr);
                 let label = &l.label;
+                let slot = if ctx == Ctx::Discard { None } else { self.break_slot(expr) };
+                self.loops.push(LoopFrame { label: label_name(label), slot: slot.clone() });
                 let (body, _) = self.branch(&l.body.stmts, Ctx::Discard);
+                self.loops.pop();
                 self.b.push(Stmt::Loop { head: quote!(#label loop), body });
-                self.loop_value(ctx, expr)
+                let (primal, slots) = slot?;
+                let mut tangent = self.zero();
+                for (block, slot) in slots {
+                    tangent.blocks[block] = Lin::row(quote!(#slot), false);
+                }
+                let value = Value::Scalar(Scalar { primal: Atom::name(&primal), tangent });
+                if ctx == Ctx::Result {
+                    let result = self.finish(value, expr);
+                    self.b.code(result);
+                    return None;
+                }
+                Some(value)
             }
             Expr::ForLoop(f) => {
                 self.prepare_assigned(|a| a.visit_expr(expr), expr);
@@ -564,7 +631,9 @@ impl Lowerer<'_> {
                 let pat = &f.pat;
                 if !self.needs_lowering(&f.expr) {
                     let iter = &f.expr;
+                    self.loops.push(LoopFrame { label: label_name(label), slot: None });
                     let (body, _) = self.branch(&f.body.stmts, Ctx::Discard);
+                    self.loops.pop();
                     self.b.push(Stmt::Loop { head: quote!(#label for #pat in #iter), body });
                     return self.loop_value(ctx, expr);
                 }
@@ -603,7 +672,9 @@ impl Lowerer<'_> {
                 } else {
                     self.diagnostics.error_at(pat, "iterate with a plain name, `for v in x`");
                 }
+                self.loops.push(LoopFrame { label: label_name(label), slot: None });
                 self.block_contents(&f.body.stmts, Ctx::Discard);
+                self.loops.pop();
                 self.pop_scope();
                 let body = self.b.close();
                 self.depth -= 1;
@@ -619,15 +690,61 @@ impl Lowerer<'_> {
 
     fn loop_value(&mut self, ctx: Ctx, at: &Expr) -> Option<Value> {
         if ctx == Ctx::Result {
-            self.diagnostics.error_at(
-                at,
-                "a loop cannot be the function's result; bind the value and return it after the loop",
-            );
-        }
-        if ctx == Ctx::Value && contains_break_value(at) {
-            self.diagnostics.error_at(at, "`break` with a value is not supported in a differentiated function; assign the value to a variable declared before the loop and `break`");
+            self.diagnostics.error_at(at, "a `for` or `while` loop has no value and cannot be the function's result; return the value after the loop");
         }
         None
+    }
+
+    /// For `loop` used as a value: the variables its `break v` statements assign, declared
+    /// before the loop.
+    fn break_slot(&mut self, expr: &Expr) -> Option<(Ident, Vec<(usize, Ident)>)> {
+        let mut breaks = BreakValues::default();
+        if let Expr::Loop(l) = expr {
+            breaks.visit_block(&l.body);
+        }
+        if breaks.values.is_empty() {
+            return None;
+        }
+        let mut blocks = std::collections::BTreeSet::new();
+        for value in &breaks.values {
+            blocks.extend(self.activity.of_expr(value));
+        }
+        let primal = self.b.fresh("value");
+        self.b.code(quote!(let #primal;));
+        let mut slots = Vec::new();
+        for block in blocks {
+            let slot = self.b.fresh(&self.tangent_name(&primal, block));
+            self.b.code(quote!(let #slot;));
+            slots.push((block, slot));
+        }
+        Some((primal, slots))
+    }
+
+    /// `break` or `break 'label value`: assigns the loop's value slot, then breaks.
+    fn break_statement(&mut self, brk: &syn::ExprBreak) {
+        let target = match &brk.label {
+            Some(label) => {
+                let name = label.ident.to_string();
+                self.loops.iter().rposition(|f| f.label.as_deref() == Some(name.as_str()))
+            }
+            None => self.loops.len().checked_sub(1),
+        };
+        let slot = target.and_then(|t| self.loops[t].slot.clone());
+        let (Some(value), Some((primal, slots))) = (&brk.expr, slot) else {
+            self.b.code(quote!(#brk;));
+            return;
+        };
+        let value = self.expr(value);
+        let Some(scalar) = self.scalar(value, brk) else { return };
+        let p = &scalar.primal;
+        self.b.code(quote!(#primal = #p;));
+        for (block, slot) in &slots {
+            let len = self.block_len(*block);
+            let row = scalar.tangent.blocks[*block].materialize(&len, &mut self.b, "row");
+            self.b.code(quote!(#slot = #row;));
+        }
+        let label = &brk.label;
+        self.b.code(quote!(break #label;));
     }
 
     /// Lowers a branch body in its own scope, one level deeper.
@@ -774,16 +891,35 @@ fn is_diverging(expr: &Expr) -> bool {
     matches!(expr, Expr::Return(_) | Expr::Break(_) | Expr::Continue(_))
 }
 
-fn contains_break_value(expr: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
-            self.0 |= b.expr.is_some();
+fn label_name(label: &Option<syn::Label>) -> Option<String> {
+    label.as_ref().map(|l| l.name.ident.to_string())
+}
+
+/// The values of `break v` that leave a loop (not those of loops nested inside it, unless
+/// labelled; closures are not entered).
+#[derive(Default)]
+struct BreakValues {
+    values: Vec<Expr>,
+    nested: usize,
+}
+
+impl<'ast> Visit<'ast> for BreakValues {
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        if let Some(value) = &b.expr {
+            if self.nested == 0 || b.label.is_some() {
+                self.values.push((**value).clone());
+            }
         }
+        syn::visit::visit_expr_break(self, b);
     }
-    let mut finder = Finder(false);
-    finder.visit_expr(expr);
-    finder.0
+
+    fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+        self.nested += 1;
+        syn::visit::visit_expr_loop(self, l);
+        self.nested -= 1;
+    }
+
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
 }
 
 fn pat_idents(pat: &syn::Pat) -> Vec<syn::PatIdent> {

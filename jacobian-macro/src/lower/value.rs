@@ -29,8 +29,10 @@ pub enum Container {
 #[derive(Clone, Debug)]
 pub enum Rows {
     Zero,
-    /// The value is the parameter itself.
-    Identity,
+    /// The value is the parameter itself (of `len` components).
+    Identity {
+        len: Dim,
+    },
     /// `diag(d)` for a run-time `[T; len]` (an elementwise function of the parameter).
     Diag {
         tokens: TokenStream,
@@ -58,9 +60,10 @@ impl Rows {
     pub fn expr(&self, b: &mut Builder) -> Option<TokenStream> {
         match self {
             Rows::Zero => None,
-            Rows::Identity => {
+            Rows::Identity { len } => {
                 let identity = b.helper("identity_rows");
-                Some(quote!(#identity()))
+                let ty = &b.scalar.tokens;
+                Some(quote!(#identity::<#ty, #len>()))
             }
             Rows::Diag { tokens } => {
                 let diag = b.helper("diag_rows");
@@ -177,7 +180,7 @@ impl Array {
                 .iter()
                 .map(|rows| match rows {
                     Rows::Zero => Lin::default(),
-                    Rows::Identity => Lin::unit(flat.clone()),
+                    Rows::Identity { .. } => Lin::unit(flat.clone()),
                     Rows::Diag { tokens } => {
                         let k = flat.tokens();
                         let coef = Atom::place(quote!(#tokens[#k]), false);
