@@ -462,6 +462,25 @@ impl<'a> Lowerer<'a> {
                         l.terms.iter().all(|term| matches!(term.basis, Basis::Unit(Index::Lit(_))))
                     })
                 });
+        // Each row is exactly one run-time row covering all columns: the rows are the matrix.
+        let blocks_selected: Vec<usize> = (0..self.blocks()).filter(|b| selected(*b)).collect();
+        if let [only_block] = blocks_selected.as_slice() {
+            let whole_rows: Option<Vec<TokenStream>> = components
+                .iter()
+                .map(|t| match t.blocks[*only_block].terms.as_slice() {
+                    [term] if term.coef.is_one() => match &term.basis {
+                        Basis::Row { tokens, .. } => Some(tokens.clone()),
+                        Basis::Unit(_) => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            let covers_all =
+                only.is_some() || self.sig.inputs[*only_block].offset.lit() == Some(0) && self.blocks() == 1;
+            if let (Some(rows), true) = (whole_rows, covers_all) {
+                return quote!(#krate::Matrix::from_rows([#(#rows),*]));
+            }
+        }
         if all_literal {
             let columns = columns.lit().unwrap_or(0);
             let zero = self.b.lit(0.0);
