@@ -7,6 +7,8 @@ mod activity;
 mod diagnostics;
 mod emit;
 mod expand;
+#[cfg(test)]
+mod fuzz_tests;
 mod ir;
 mod lower;
 mod options;
