@@ -231,7 +231,11 @@ fn powi_derivative(a: &Atom, n: &Atom, b: &mut Builder) -> Atom {
             };
             // n·a^(n−1), and 0 for n = 0 (where a^(n−1) may be infinite).
             let zero = b.lit(0.0);
-            b.temp("dpow", quote!(if #n == 0 { #zero } else { #cast * #a.powi(#n - 1) }), &[a, n])
+            b.temp(
+                "dpow",
+                quote!(if #n == 0 { #zero } else { #cast * #a.powi(#n.saturating_sub(1)) }),
+                &[a, n],
+            )
         }
     }
 }
