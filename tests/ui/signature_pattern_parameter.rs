@@ -1,0 +1,8 @@
+use jacobian::jacobian;
+
+#[jacobian]
+fn f([a, b]: [f64; 2]) -> f64 {
+    a * b
+}
+
+fn main() {}

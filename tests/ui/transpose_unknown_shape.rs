@@ -1,0 +1,13 @@
+use jacobian::{jacobian, Matrix};
+
+#[jacobian]
+fn rotation(t: f64) -> Matrix<2, 2> {
+    Matrix::from_rows([[t.cos(), -t.sin()], [t.sin(), t.cos()]])
+}
+
+#[jacobian]
+fn f(t: f64) -> Matrix<2, 2> {
+    rotation(t).transpose()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use jacobian::jacobian;
+
+#[jacobian(wrt(x, n))]
+fn f(x: f64, n: usize) -> f64 {
+    x * n as f64
+}
+
+fn main() {}

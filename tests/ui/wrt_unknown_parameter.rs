@@ -1,0 +1,8 @@
+use jacobian::jacobian;
+
+#[jacobian(wrt(x, z))]
+fn f(x: f64, y: f64) -> f64 {
+    x * y
+}
+
+fn main() {}
