@@ -19,6 +19,17 @@ impl Diagnostics {
         self.errors.borrow_mut().push(error);
     }
 
+    /// Starts a stretch whose errors are dropped (a trial lowering); returns the count to
+    /// give back to `unmute`.
+    pub fn mute(&self) -> usize {
+        self.errors.borrow().len()
+    }
+
+    /// Drops every error recorded since `mute`.
+    pub fn unmute(&self, mark: usize) {
+        self.errors.borrow_mut().truncate(mark);
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.borrow().is_empty()
     }

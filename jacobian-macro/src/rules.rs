@@ -233,7 +233,7 @@ fn powi_derivative(a: &Atom, n: &Atom, b: &mut Builder) -> Atom {
             let zero = b.lit(0.0);
             b.temp(
                 "dpow",
-                quote!(if #n == 0 { #zero } else { #cast * #a.powi(#n.saturating_sub(1)) }),
+                quote!(if #n == 0 { #zero } else { #cast * #a.powi(i32::saturating_sub(#n, 1)) }),
                 &[a, n],
             )
         }

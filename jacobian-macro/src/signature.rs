@@ -103,8 +103,8 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
             }
             FnArg::Typed(typed) => {
                 if let Type::Reference(reference) = &*typed.ty {
-                    if let Some(token) = &reference.mutability {
-                        diagnostics.error_at(token, "`#[jacobian]` does not support `&mut` parameters: the Jacobian sibling would repeat the mutation; take the value or `&` and return the result");
+                    if reference.mutability.is_some() {
+                        diagnostics.error_at(reference, "`#[jacobian]` does not support `&mut` parameters: the Jacobian sibling would repeat the mutation; take the value or `&` and return the result");
                     }
                 }
                 let ident = match &*typed.pat {

@@ -46,6 +46,12 @@ impl Lowerer<'_> {
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.expr(&u.expr),
             Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
                 let value = self.expr(&u.expr);
+                if let Value::Array(a) = &value {
+                    if !matches!(a.container, Container::Array | Container::Result) {
+                        let minus = Value::Opaque { atom: self.b.lit(-1.0), hint: super::value::Hint::Float };
+                        return self.array_arithmetic(&BinOp::Mul(Default::default()), minus, value, u);
+                    }
+                }
                 match self.scalar(value, &u.expr) {
                     Some(s) => {
                         let primal = self.b.neg(&s.primal);
@@ -93,7 +99,7 @@ impl Lowerer<'_> {
             Expr::Try(_) => self.unsupported(expr, "the `?` operator is not supported in a differentiated function; handle the error before calling it"),
             Expr::Unsafe(_) => self.unsupported(expr, "`unsafe` blocks are not supported in a differentiated function"),
             Expr::Async(_) | Expr::Await(_) => self.unsupported(expr, "`async` code is not supported in a differentiated function"),
-            _ => self.unsupported(expr, "this expression is not supported on differentiated values; see the README's table of supported syntax"),
+            _ => self.unsupported(expr, "this expression is not supported on differentiated values; see “What a body may contain” in the README"),
         }
     }
 
@@ -104,7 +110,7 @@ impl Lowerer<'_> {
 
     /// A placeholder after an error, so lowering continues and reports everything.
     pub fn poison(&self) -> Value {
-        Value::Opaque { atom: Atom::place(quote!(unreachable!()), false), hint: Hint::Unknown }
+        Value::Opaque { atom: Atom::place(quote!(unreachable!()), false), hint: Hint::Poison }
     }
 
     pub fn verbatim(&self, expr: &Expr) -> Value {
@@ -132,6 +138,58 @@ impl Lowerer<'_> {
             Expr::Paren(p) => self.hint_of_expr(&p.expr),
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.hint_of_expr(&u.expr),
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Hint::Float,
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => self.hint_of_expr(&u.expr),
+            // `f64::NEG_INFINITY`, `f64::consts::PI`, `f64::MAX`.
+            Expr::Path(p)
+                if p.path.segments.len() > 1
+                    && matches!(
+                        p.path.segments[0].ident.to_string().as_str(),
+                        "f64" | "f32" | "std" | "core"
+                    ) =>
+            {
+                Hint::Float
+            }
+            Expr::Binary(b)
+                if matches!(b.op, BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_)) =>
+            {
+                match (self.hint_of_expr(&b.left), self.hint_of_expr(&b.right)) {
+                    (Hint::Array(c, n), Hint::Float | Hint::Unknown)
+                    | (Hint::Float | Hint::Unknown, Hint::Array(c, n))
+                        if !matches!(b.op, BinOp::Mul(_)) || !matches!(c, Container::Matrix(..)) =>
+                    {
+                        Hint::Array(c, n)
+                    }
+                    (Hint::Float, Hint::Float | Hint::Unknown) | (Hint::Unknown, Hint::Float) => Hint::Float,
+                    _ => Hint::Unknown,
+                }
+            }
+            // `Vector::from([a, b])`, `Matrix::from_rows([[a, b], [c, d]])`.
+            Expr::Call(call) => {
+                let Expr::Path(path) = &*call.func else { return Hint::Unknown };
+                let names: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                match (names.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), call.args.first()) {
+                    ([.., "Vector", "from"], Some(Expr::Array(a))) => {
+                        Hint::Array(Container::Vector, crate::shape::Dim::Lit(a.elems.len()))
+                    }
+                    ([.., "Matrix", "from_rows"], Some(Expr::Array(rows))) => match rows.elems.first() {
+                        Some(Expr::Array(first)) => {
+                            let (r, c) = (
+                                crate::shape::Dim::Lit(rows.elems.len()),
+                                crate::shape::Dim::Lit(first.elems.len()),
+                            );
+                            Hint::Array(Container::Matrix(r.clone(), c.clone()), r.mul(&c))
+                        }
+                        _ => Hint::Unknown,
+                    },
+                    _ => Hint::Unknown,
+                }
+            }
+            Expr::Array(a)
+                if !a.elems.is_empty()
+                    && a.elems.iter().all(|e| matches!(self.hint_of_expr(e), Hint::Float)) =>
+            {
+                Hint::Array(Container::Array, crate::shape::Dim::Lit(a.elems.len()))
+            }
             Expr::Cast(cast) => super::hint_of_type(&cast.ty),
             Expr::Repeat(r)
                 if matches!(&*r.expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. })) =>
@@ -170,6 +228,9 @@ impl Lowerer<'_> {
     }
 
     pub fn arithmetic(&mut self, op: &BinOp, left: Value, right: Value, at: &dyn ToTokens) -> Value {
+        if left.is_poison() || right.is_poison() {
+            return self.poison();
+        }
         let is_array = |v: &Value| match v {
             Value::Array(a) => !matches!(a.container, Container::Result),
             Value::Opaque { hint: super::value::Hint::Array(..), .. } => true,
@@ -220,6 +281,7 @@ impl Lowerer<'_> {
                 };
                 (primal, tangent)
             }
+            BinOp::RemAssign(_) => return self.unsupported(at, "`%=` on a differentiated value is not supported; compute the remainder with `floor` or `trunc`, e.g. `a - b * (a / b).trunc()`"),
             _ => return self.unsupported(at, "this operator is not supported on differentiated values"),
         };
         Value::Scalar(Scalar { primal, tangent })
@@ -234,6 +296,18 @@ impl Lowerer<'_> {
             return self.expr(&call.receiver);
         }
         let receiver = self.expr(&call.receiver);
+        if receiver.is_poison() {
+            return self.poison();
+        }
+        let array_method = matches!(
+            name.as_str(),
+            "map" | "dot" | "transpose" | "norm" | "norm_squared" | "sum" | "component_mul" | "component_div"
+        );
+        if array_method && matches!(receiver, Value::Opaque { .. }) {
+            // A vector method on a constant receiver, with differentiated arguments.
+            let args: Vec<&Expr> = call.args.iter().collect();
+            return self.array_method(&name, receiver, &args, call);
+        }
         if rules::arity(&name).is_none() && matches!(receiver, Value::Opaque { .. }) {
             // A method of a constant receiver (`self.residual(p)`): another `#[jacobian]` function.
             let mut callee = call.clone();
@@ -340,6 +414,12 @@ impl Lowerer<'_> {
         let mut callee = path.clone();
         let Some(last) = callee.path.segments.last_mut() else { return self.poison() };
         let name = last.ident.to_string();
+        if name.starts_with(|c: char| c.is_uppercase()) {
+            return self.unsupported(call, &format!("`{name}(…)` of a differentiated value is not supported: enum variants and tuple structs cannot carry derivatives; keep the value in a variable"));
+        }
+        if path.path.get_ident().is_some() && self.lookup(&name).is_some() {
+            return self.unsupported(call, &format!("calling the local closure `{name}` with differentiated values is not supported; write its body inline, or make it a function annotated with `#[jacobian]`"));
+        }
         last.ident = crate::expand::parts_name(&last.ident);
         let args: Vec<&Expr> = call.args.iter().collect();
         self.chain(callee.to_token_stream(), &args, &name)
@@ -370,13 +450,17 @@ impl Lowerer<'_> {
         for (block, len) in lens.iter().enumerate() {
             let mut acc: Option<proc_macro2::Ident> = None;
             for (i, value) in values.iter().enumerate() {
-                let index = syn::Index::from(i + 1);
-                let part = quote!(#parts.#index);
+                // Resolved as the macro's own names, located at the user's argument, so a
+                // type error in the chain rule points there.
+                let at = proc_macro2::Span::mixed_site().located_at(syn::spanned::Spanned::span(args[i]));
+                let index = syn::Index { index: u32::try_from(i + 1).unwrap_or(u32::MAX), span: at };
+                let parts_at = proc_macro2::Ident::new(&parts.to_string(), at);
+                let part = quote::quote_spanned!(at=> #parts_at.#index);
                 let term = match value {
                     Value::Scalar(s) if !s.tangent.blocks[block].is_zero() => {
                         let row = s.tangent.blocks[block].materialize(len, &mut self.b, "row");
                         let helper = self.b.helper("chain_scalar");
-                        Some(quote!(#helper(&#part, &#row)))
+                        Some(quote::quote_spanned!(at=> #helper(&#part, &#row)))
                     }
                     Value::Array(a) => {
                         let mut a = a.clone();
@@ -385,12 +469,12 @@ impl Lowerer<'_> {
                             Rows::Zero => None,
                             Rows::Identity { .. } => {
                                 let helper = self.b.helper("chain_identity");
-                                Some(quote!(#helper(&#part)))
+                                Some(quote::quote_spanned!(at=> #helper(&#part)))
                             }
                             other => {
                                 let rows = other.expr(&mut self.b);
                                 let helper = self.b.helper("chain_rows");
-                                Some(quote!(#helper(&#part, &#rows)))
+                                Some(quote::quote_spanned!(at=> #helper(&#part, &#rows)))
                             }
                         }
                     }

@@ -17,6 +17,9 @@ impl Lowerer<'_> {
     /// A value as an array-like operand of a matrix operation. Constants need their shape
     /// known (a typed parameter or `let`), since `2.0 * x` and `w * x` differ.
     pub fn array_operand(&mut self, value: Value, at: &dyn ToTokens) -> Option<Array> {
+        if value.is_poison() {
+            return None;
+        }
         match value {
             Value::Array(mut a) => {
                 let lens: Vec<Dim> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
@@ -149,6 +152,28 @@ impl Lowerer<'_> {
 
     /// `A · B`, matrix times matrix or vector: `d = dA·B + A·dB`.
     fn product(&mut self, a: &Array, c: &Array, at: &dyn ToTokens) -> Value {
+        let inner_left = match &a.container {
+            Container::Matrix(_, k) => k.lit(),
+            Container::Vector => Some(1),
+            _ => None,
+        };
+        let (inner_right, right_shape) = match &c.container {
+            Container::Vector => (c.len.lit(), format!("a vector of {} components", c.len)),
+            Container::Matrix(r, k) => (r.lit(), format!("a {r}×{k} matrix")),
+            _ => (None, String::new()),
+        };
+        if let (Some(k), Some(r)) = (inner_left, inner_right) {
+            if k != r {
+                let left_shape = match &a.container {
+                    Container::Matrix(r, k) => format!("a {r}×{k} matrix"),
+                    _ => format!("a vector of {} components", a.len),
+                };
+                return self.unsupported(
+                    at,
+                    &format!("cannot multiply {left_shape} by {right_shape}: the left operand has {k} columns, the right {r} rows"),
+                );
+            }
+        }
         let (pa, pc) = (&a.primal, &c.primal);
         let primal = self.b.temp("v", quote!(#pa * #pc), &[pa, pc]);
         let a_rows = match &a.container {
@@ -251,9 +276,8 @@ impl Lowerer<'_> {
                     Container::Matrix(r, c) => {
                         (Container::Matrix(c.clone(), r.clone()), Some((r.clone(), c.clone())))
                     }
-                    Container::Result => {
-                        return self.unsupported(at, "`#[jacobian]` cannot tell the shape of this value to transpose it; give it a type");
-                    }
+                    // A function's result is taken as a vector, as in products.
+                    Container::Result => (Container::Matrix(Dim::Lit(1), a.len.clone()), None),
                 };
                 let mut rows = Vec::new();
                 for block in 0..self.blocks() {

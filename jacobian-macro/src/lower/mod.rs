@@ -155,7 +155,7 @@ impl<'a> Lowerer<'a> {
                         let hint = hint_of_type(&typed.ty);
                         let atom = match hint {
                             Hint::Float | Hint::Array(..) => self.stable_name(&pat.ident),
-                            Hint::Unknown => Atom::name(&pat.ident),
+                            Hint::Unknown | Hint::Poison => Atom::name(&pat.ident),
                         };
                         let value = Value::Opaque { atom, hint };
                         self.bind(&pat.ident, value, false);
@@ -188,6 +188,14 @@ impl<'a> Lowerer<'a> {
 
     pub fn lookup_mut(&mut self, name: &str) -> Option<&mut Binding> {
         self.scopes.iter_mut().rev().find_map(|s| s.get_mut(name))
+    }
+
+    pub fn save_scopes(&self) -> Vec<BTreeMap<String, Binding>> {
+        self.scopes.clone()
+    }
+
+    pub fn restore_scopes(&mut self, scopes: Vec<BTreeMap<String, Binding>>) {
+        self.scopes = scopes;
     }
 
     pub fn push_scope(&mut self) {
@@ -369,6 +377,9 @@ impl<'a> Lowerer<'a> {
 
     /// A value as a scalar operand; constants get a zero tangent.
     pub fn scalar(&mut self, value: Value, at: &dyn ToTokens) -> Option<Scalar> {
+        if value.is_poison() {
+            return None;
+        }
         match value {
             Value::Scalar(s) => Some(s),
             Value::Opaque { atom, .. } => Some(Scalar { primal: self.operand(atom), tangent: self.zero() }),

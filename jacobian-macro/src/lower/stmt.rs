@@ -3,7 +3,7 @@
 //! values they read are always up to date, so control flow takes the same path as in the
 //! user's function and the derivative is that of the path taken.
 
-use super::value::{Array, Hint, Rows, Scalar, Value};
+use super::value::{Array, Container, Hint, Rows, Scalar, Value};
 use super::{Binding, LoopFrame, Lowerer};
 use crate::ir::{Atom, Block, Stmt};
 use crate::tangent::Lin;
@@ -68,6 +68,9 @@ impl Lowerer<'_> {
             Ctx::Value => Tail::Value(Box::new(self.expr(expr))),
             Ctx::Result => {
                 match expr {
+                    Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => {
+                        self.control(expr, Ctx::Result);
+                    }
                     Expr::If(_) | Expr::Match(_) | Expr::Block(_) if self.needs_lowering(expr) => {
                         self.control(expr, Ctx::Result);
                     }
@@ -139,9 +142,27 @@ impl Lowerer<'_> {
             }
             return;
         };
-        if let Some((_, diverge)) = &init.diverge {
-            self.diagnostics
-                .error_at(diverge, "`let … else` is not supported in a differentiated function; use `match`");
+        if let Some((else_token, diverge)) = &init.diverge {
+            if self.needs_lowering(&init.expr) {
+                self.diagnostics.error_at(
+                    &local.pat,
+                    "`let … else` cannot destructure a differentiated value; test it with `if`, or use `match` on a value that is not differentiated",
+                );
+                return;
+            }
+            // The `else` block diverges; lowered, so that a `return` in it returns the Jacobian.
+            let stmts = match &**diverge {
+                Expr::Block(b) => b.block.stmts.clone(),
+                other => vec![syn::Stmt::Expr(other.clone(), None)],
+            };
+            let (block, _) = self.branch(&stmts, Ctx::Discard);
+            let block = crate::emit::block(&block);
+            let (pat, expr) = (&local.pat, &init.expr);
+            self.b.code(quote!(let #pat = #expr #else_token { #block };));
+            for pat in pat_idents(&local.pat) {
+                let atom = Atom::place(pat.ident.to_token_stream(), pat.mutability.is_some());
+                self.bind(&pat.ident, Value::Opaque { atom, hint: Hint::Unknown }, pat.mutability.is_some());
+            }
             return;
         }
         if !self.needs_lowering(&init.expr) {
@@ -240,6 +261,25 @@ impl Lowerer<'_> {
         let ident = &pat.ident;
         let mutable = pat.mutability.is_some();
         let value = self.freeze(value);
+        // `let v: Vector<3> = f(x);` tells what a called function returns.
+        let value = match (value, &ty) {
+            (Value::Array(mut a), Some(ty)) if matches!(a.container, Container::Result) => {
+                let ty: Option<syn::Type> = syn::parse2(ty.clone().into_iter().skip(1).collect()).ok();
+                match ty.as_ref().map(super::hint_of_type) {
+                    Some(Hint::Array(container, len)) => {
+                        a.container = container;
+                        a.len = len;
+                        Value::Array(a)
+                    }
+                    Some(Hint::Float) => match self.scalar(Value::Array(a), pat) {
+                        Some(s) => Value::Scalar(s),
+                        None => self.poison(),
+                    },
+                    _ => Value::Array(a),
+                }
+            }
+            (value, _) => value,
+        };
         let primal = value.primal();
         let mutability = pat.mutability;
         self.b.code(quote!(let #mutability #ident #ty = #primal;));
@@ -538,7 +578,16 @@ impl Lowerer<'_> {
                         Expr::If(e) => {
                             let cond = &e.cond;
                             conds.push(quote!(#cond));
-                            branches.push(self.branch(&e.then_branch.stmts, branch_ctx));
+                            let bound = match &*e.cond {
+                                Expr::Let(l) => {
+                                    if self.needs_lowering(&l.expr) && self.expr_is_differentiated(&l.expr) {
+                                        self.diagnostics.error_at(&l.pat, "`if let` cannot bind parts of a differentiated value; test it with a comparison, or bind with `let` first");
+                                    }
+                                    pat_idents(&l.pat)
+                                }
+                                _ => Vec::new(),
+                            };
+                            branches.push(self.branch_binding(&bound, &e.then_branch.stmts, branch_ctx));
                             match &e.else_branch {
                                 Some((_, next)) => current = next,
                                 None => break,
@@ -579,6 +628,7 @@ impl Lowerer<'_> {
                 self.prepare_assigned(|a| a.visit_expr(expr), expr);
                 let mut heads = Vec::new();
                 let mut branches = Vec::new();
+                let scrutinee_active = self.needs_lowering(&m.expr) && self.expr_is_differentiated(&m.expr);
                 for arm in &m.arms {
                     let pat = &arm.pat;
                     let guard = arm.guard.as_ref().map(|(i, g)| quote!(#i #g));
@@ -587,7 +637,11 @@ impl Lowerer<'_> {
                         Expr::Block(b) if b.label.is_none() => b.block.stmts.clone(),
                         other => vec![syn::Stmt::Expr(other.clone(), None)],
                     };
-                    branches.push(self.branch(&stmts, branch_ctx));
+                    let bound = pat_idents(pat);
+                    if scrutinee_active && !bound.is_empty() {
+                        self.diagnostics.error_at(pat, "a `match` arm cannot bind parts of a differentiated value; match on a value that is not differentiated (a comparison, an integer), or bind with `let` first");
+                    }
+                    branches.push(self.branch_binding(&bound, &stmts, branch_ctx));
                 }
                 let value = self.join(&mut branches, ctx, expr);
                 let scrutinee = &m.expr;
@@ -632,7 +686,7 @@ impl Lowerer<'_> {
                 if !self.needs_lowering(&f.expr) {
                     let iter = &f.expr;
                     self.loops.push(LoopFrame { label: label_name(label), slot: None });
-                    let (body, _) = self.branch(&f.body.stmts, Ctx::Discard);
+                    let (body, _) = self.branch_binding(&pat_idents(pat), &f.body.stmts, Ctx::Discard);
                     self.loops.pop();
                     self.b.push(Stmt::Loop { head: quote!(#label for #pat in #iter), body });
                     return self.loop_value(ctx, expr);
@@ -681,8 +735,15 @@ impl Lowerer<'_> {
                 self.b.push(Stmt::Loop { head: quote!(#label for #k in 0..#len), body });
                 self.loop_value(ctx, expr)
             }
+            Expr::Block(block) => {
+                self.diagnostics.error_at(
+                    &block.label,
+                    "a labelled block over differentiated values is not supported; use `loop { … break value; }`, or an `if`",
+                );
+                None
+            }
             other => {
-                self.statement_expr(other);
+                self.diagnostics.error_at(other, "this expression is not supported here");
                 None
             }
         }
@@ -749,9 +810,19 @@ impl Lowerer<'_> {
 
     /// Lowers a branch body in its own scope, one level deeper.
     fn branch(&mut self, stmts: &[syn::Stmt], ctx: Ctx) -> (Block, Tail) {
+        self.branch_binding(&[], stmts, ctx)
+    }
+
+    /// A branch whose pattern binds `bound` (a `match` arm, `if let`, `for`): the names are
+    /// constants in its scope and hide any outer variable of the same name.
+    fn branch_binding(&mut self, bound: &[syn::PatIdent], stmts: &[syn::Stmt], ctx: Ctx) -> (Block, Tail) {
         self.depth += 1;
         self.b.open();
         self.push_scope();
+        for pat in bound {
+            let atom = Atom::place(pat.ident.to_token_stream(), pat.mutability.is_some());
+            self.bind(&pat.ident, Value::Opaque { atom, hint: Hint::Unknown }, pat.mutability.is_some());
+        }
         let tail = self.block_contents(stmts, ctx);
         self.pop_scope();
         let block = self.b.close();
@@ -938,5 +1009,20 @@ fn type_hint(pat: &syn::Pat) -> Hint {
     match pat {
         syn::Pat::Type(t) => super::hint_of_type(&t.ty),
         _ => Hint::Unknown,
+    }
+}
+
+impl Lowerer<'_> {
+    /// Whether an expression's value carries a derivative (lowering it in a scratch block
+    /// that is thrown away).
+    pub fn expr_is_differentiated(&mut self, expr: &Expr) -> bool {
+        let scopes = self.save_scopes();
+        self.b.open();
+        let muted = self.diagnostics.mute();
+        let active = self.expr(expr).is_active();
+        self.diagnostics.unmute(muted);
+        self.b.close();
+        self.restore_scopes(scopes);
+        active
     }
 }

@@ -81,6 +81,9 @@ pub enum Hint {
     Float,
     Array(Container, Dim),
     Unknown,
+    /// Stands in for a value whose lowering failed (already reported): operations on it
+    /// report nothing more.
+    Poison,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +99,10 @@ pub enum Value {
 }
 
 impl Value {
+    pub fn is_poison(&self) -> bool {
+        matches!(self, Value::Opaque { hint: Hint::Poison, .. })
+    }
+
     pub fn is_active(&self) -> bool {
         match self {
             Value::Scalar(s) => !s.tangent.is_zero(),
