@@ -183,3 +183,23 @@ fn outer(x: Vector<2>) -> Vector<2> {
 fn annotated_call_results_are_vectors() {
     assert_eq!(outer_jacobian(Vector::from([1.0, 3.0])), Matrix::from_rows([[4.0, 0.0], [0.0, 12.0]]));
 }
+
+#[jacobian]
+fn rotation(t: f64) -> Matrix<2, 2> {
+    Matrix::from_rows([[t.cos(), -t.sin()], [t.sin(), t.cos()]])
+}
+
+/// A matrix-valued call result, annotated, then transposed.
+#[jacobian]
+fn rotation_transposed(t: f64) -> Matrix<2, 2> {
+    let m: Matrix<2, 2> = rotation(t);
+    m.transpose()
+}
+
+#[test]
+fn annotated_matrix_call_results_transpose_correctly() {
+    let t: f64 = 0.3;
+    // d/dt of [[c, s], [-s, c]] row-major: [-s, c, -c, -s].
+    let expected = Matrix::from_rows([[-t.sin()], [t.cos()], [-t.cos()], [-t.sin()]]);
+    approx::assert_relative_eq!(rotation_transposed_jacobian(t), expected, max_relative = 1e-15);
+}

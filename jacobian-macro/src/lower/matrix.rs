@@ -276,8 +276,9 @@ impl Lowerer<'_> {
                     Container::Matrix(r, c) => {
                         (Container::Matrix(c.clone(), r.clone()), Some((r.clone(), c.clone())))
                     }
-                    // A function's result is taken as a vector, as in products.
-                    Container::Result => (Container::Matrix(Dim::Lit(1), a.len.clone()), None),
+                    Container::Result => {
+                        return self.unsupported(at, "`#[jacobian]` cannot tell the shape of this function's result to transpose it; bind it with its type first, e.g. `let m: Matrix<2, 2> = rotation(t);`");
+                    }
                 };
                 let mut rows = Vec::new();
                 for block in 0..self.blocks() {

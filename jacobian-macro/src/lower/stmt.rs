@@ -1019,7 +1019,9 @@ impl Lowerer<'_> {
         let scopes = self.save_scopes();
         self.b.open();
         let muted = self.diagnostics.mute();
-        let active = self.expr(expr).is_active();
+        let value = self.expr(expr);
+        // A value that could not be lowered may well carry a derivative: assume it does.
+        let active = value.is_active() || value.is_poison() || self.diagnostics.errors_since(muted);
         self.diagnostics.unmute(muted);
         self.b.close();
         self.restore_scopes(scopes);
