@@ -6,6 +6,7 @@ use jacobian::{jacobian, Matrix, Vector};
 /// A `match` arm binding a name that shadows a differentiated parameter: inside the arm
 /// the name is the constant, not the parameter.
 #[jacobian]
+#[allow(clippy::match_single_binding)]
 fn match_binding_shadows(x: f64, n: i32) -> f64 {
     let k = match n {
         x => f64::from(x),

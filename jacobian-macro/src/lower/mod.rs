@@ -547,6 +547,23 @@ impl<'a> Lowerer<'a> {
     }
 
     fn assemble_rows(&mut self, a: &Array, only: Option<usize>, matrix: &TokenStream) -> TokenStream {
+        // One block fills the whole Jacobian: it is the Jacobian, no zeroing and copying.
+        let fills = match only {
+            Some(block) => Some(block),
+            None if self.blocks() == 1 => Some(0),
+            None => None,
+        };
+        if let Some(block) = fills {
+            let krate = self.b.krate.clone();
+            match &a.rows[block] {
+                Rows::Zero => return quote!(#matrix::zeros()),
+                Rows::Identity { .. } => return quote!(#matrix::identity()),
+                Rows::Diag { tokens } => {
+                    return quote!(#matrix::from_diagonal(&#krate::Vector::from(#tokens)));
+                }
+                Rows::Held { tokens, .. } => return quote!(#krate::Matrix::from_rows(#tokens)),
+            }
+        }
         let j = self.b.fresh("jacobian");
         self.b.code(quote!(let mut #j = #matrix::zeros();));
         for (block, rows) in a.rows.iter().enumerate() {
