@@ -772,13 +772,35 @@ impl Lowerer<'_> {
         }
         let primal = self.b.fresh("value");
         self.b.code(quote!(let #primal;));
+        let slots = self.declare_slots(&primal, blocks);
+        Some((primal, slots))
+    }
+
+    /// `let dvalue_x;` for each parameter a value assigned later (in branches, at `break`)
+    /// may depend on.
+    fn declare_slots(
+        &mut self,
+        primal: &Ident,
+        blocks: impl IntoIterator<Item = usize>,
+    ) -> Vec<(usize, Ident)> {
         let mut slots = Vec::new();
         for block in blocks {
-            let slot = self.b.fresh(&self.tangent_name(&primal, block));
+            let slot = self.b.fresh(&self.tangent_name(primal, block));
             self.b.code(quote!(let #slot;));
             slots.push((block, slot));
         }
-        Some((primal, slots))
+        slots
+    }
+
+    /// `value = primal; dvalue_x = row;`: a scalar into the variables `declare_slots` made.
+    fn assign_slots(&mut self, primal: &Ident, slots: &[(usize, Ident)], scalar: &Scalar) {
+        let p = &scalar.primal;
+        self.b.code(quote!(#primal = #p;));
+        for (block, slot) in slots {
+            let len = self.block_len(*block);
+            let row = scalar.tangent.blocks[*block].materialize(&len, &mut self.b, "row");
+            self.b.code(quote!(#slot = #row;));
+        }
     }
 
     /// `break` or `break 'label value`: assigns the loop's value slot, then breaks.
@@ -797,13 +819,7 @@ impl Lowerer<'_> {
         };
         let value = self.expr(value);
         let Some(scalar) = self.scalar(value, brk) else { return };
-        let p = &scalar.primal;
-        self.b.code(quote!(#primal = #p;));
-        for (block, slot) in &slots {
-            let len = self.block_len(*block);
-            let row = scalar.tangent.blocks[*block].materialize(&len, &mut self.b, "row");
-            self.b.code(quote!(#slot = #row;));
-        }
+        self.assign_slots(&primal, &slots, &scalar);
         let label = &brk.label;
         self.b.code(quote!(break #label;));
     }
@@ -852,16 +868,7 @@ impl Lowerer<'_> {
             Value::Scalar(_) | Value::Opaque { hint: Hint::Float, .. }
                 if !active_blocks.is_empty() || matches!(template, Value::Scalar(_)) =>
             {
-                let slots: Vec<(usize, Ident)> = active_blocks
-                    .iter()
-                    .map(|&block| {
-                        let name = self.b.fresh(&self.tangent_name(&primal, block));
-                        (block, name)
-                    })
-                    .collect();
-                for (_, slot) in &slots {
-                    self.b.code(quote!(let #slot;));
-                }
+                let slots = self.declare_slots(&primal, active_blocks);
                 for (body, tail) in branches.iter_mut() {
                     let Tail::Value(value) = tail else { continue };
                     let value = (**value).clone();
@@ -869,13 +876,7 @@ impl Lowerer<'_> {
                     let scalar = self
                         .scalar(value, at)
                         .unwrap_or(Scalar { primal: self.b.lit(0.0), tangent: self.zero() });
-                    let p = &scalar.primal;
-                    self.b.code(quote!(#primal = #p;));
-                    for (block, slot) in &slots {
-                        let len = self.block_len(*block);
-                        let row = scalar.tangent.blocks[*block].materialize(&len, &mut self.b, "row");
-                        self.b.code(quote!(#slot = #row;));
-                    }
+                    self.assign_slots(&primal, &slots, &scalar);
                     *body = self.b.close();
                 }
                 let mut tangent = self.zero();
@@ -885,13 +886,7 @@ impl Lowerer<'_> {
                 Some(Value::Scalar(Scalar { primal: Atom::name(&primal), tangent }))
             }
             Value::Array(template) => {
-                let slots: Vec<(usize, Ident)> = active_blocks
-                    .iter()
-                    .map(|&block| (block, self.b.fresh(&self.tangent_name(&primal, block))))
-                    .collect();
-                for (_, slot) in &slots {
-                    self.b.code(quote!(let #slot;));
-                }
+                let slots = self.declare_slots(&primal, active_blocks);
                 let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
                 for (body, tail) in branches.iter_mut() {
                     let Tail::Value(value) = tail else { continue };
