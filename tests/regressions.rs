@@ -204,3 +204,20 @@ fn annotated_matrix_call_results_transpose_correctly() {
     let expected = Matrix::from_rows([[-t.sin()], [t.cos()], [-t.cos()], [-t.sin()]]);
     approx::assert_relative_eq!(rotation_transposed_jacobian(t), expected, max_relative = 1e-15);
 }
+
+/// A vector variable created with its size in a turbofish, filled in a loop.
+#[jacobian]
+fn filled_in_a_loop(x: Vector<3>) -> Vector<3> {
+    let mut y = Vector::<3>::zeros();
+    for i in 0..3 {
+        y[i] = x[i] * x[(i + 1) % 3];
+    }
+    y
+}
+
+#[test]
+fn turbofish_sizes_give_a_variable_its_shape() {
+    let [a, b, c] = [2.0, 3.0, 5.0];
+    let expected = Matrix::from_rows([[b, a, 0.0], [0.0, c, b], [c, 0.0, a]]);
+    assert_eq!(filled_in_a_loop_jacobian(Vector::from([a, b, c])), expected);
+}

@@ -171,6 +171,18 @@ impl Lowerer<'_> {
                     ([.., "Vector", "from"], Some(Expr::Array(a))) => {
                         Hint::Array(Container::Vector, crate::shape::Dim::Lit(a.elems.len()))
                     }
+                    // `Vector::<3>::zeros()`, `Matrix::<2, 3>::zeros()`: the sizes are in the turbofish.
+                    ([.., "Vector" | "Matrix", "zeros" | "identity"], None) => {
+                        let container = &path.path.segments[path.path.segments.len() - 2];
+                        let ty = syn::Type::Path(syn::TypePath {
+                            qself: None,
+                            path: syn::Path::from(syn::PathSegment {
+                                ident: container.ident.clone(),
+                                arguments: container.arguments.clone(),
+                            }),
+                        });
+                        super::hint_of_type(&ty)
+                    }
                     ([.., "Matrix", "from_rows"], Some(Expr::Array(rows))) => match rows.elems.first() {
                         Some(Expr::Array(first)) => {
                             let (r, c) = (
