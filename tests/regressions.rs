@@ -221,3 +221,121 @@ fn turbofish_sizes_give_a_variable_its_shape() {
     let expected = Matrix::from_rows([[b, a, 0.0], [0.0, c, b], [c, 0.0, a]]);
     assert_eq!(filled_in_a_loop_jacobian(Vector::from([a, b, c])), expected);
 }
+
+/// Entries of a matrix returned by another annotated function (was: every entry got the
+/// derivative of entry (0, 0), a wrong Jacobian found by differential fuzzing).
+#[jacobian]
+fn scaled_matrix(a: f64) -> Matrix<2, 2> {
+    a * Matrix::from_rows([[-2.0, 1.0], [2.0, -2.5]])
+}
+
+#[jacobian]
+fn entries_of_a_called_matrix(x: f64) -> [f64; 4] {
+    let w = scaled_matrix(x);
+    [w[(0, 0)], w[(0, 1)], scaled_matrix(x)[(1, 0)], w[(1, 1)]]
+}
+
+#[test]
+fn entries_of_a_matrix_returned_by_a_call() {
+    let expected = Matrix::from_rows([[-2.0], [1.0], [2.0], [-2.5]]);
+    assert_eq!(entries_of_a_called_matrix_jacobian(1.2), expected);
+}
+
+#[jacobian]
+fn identity_callee(a: f64) -> f64 {
+    a
+}
+
+/// A mutable scalar updated between two calls (was: the second call reused the first
+/// call's derivative row, a wrong Jacobian found by differential fuzzing).
+#[jacobian]
+fn mutable_argument(y: f64) -> f64 {
+    let mut m = y;
+    if y > 100.0 {
+        m *= 2.0;
+    }
+    let _first = identity_callee(m);
+    m /= 3.0;
+    identity_callee(m)
+}
+
+#[test]
+fn a_mutable_argument_is_read_after_its_update() {
+    approx::assert_relative_eq!(
+        mutable_argument_jacobian(0.7),
+        Matrix::from_rows([[1.0 / 3.0]]),
+        max_relative = 1e-15
+    );
+}
+
+/// Float literals as operands of two-argument methods.
+#[jacobian]
+fn literal_operands(x: f64) -> [f64; 3] {
+    let a = [x, 2.0];
+    [x.log(3.0), f64::hypot(2.0, x), x * a[1].sin()]
+}
+
+#[test]
+fn float_literal_operands_of_methods() {
+    let x: f64 = 1.5;
+    let expected = Matrix::from_rows([[1.0 / (x * 3.0_f64.ln())], [x / 2.0_f64.hypot(x)], [2.0_f64.sin()]]);
+    approx::assert_relative_eq!(literal_operands_jacobian(x), expected, max_relative = 1e-15);
+}
+
+/// A call's result as one branch's value, a scalar as the other's.
+#[jacobian]
+fn call_in_a_branch(x: f64, y: f64, n: usize) -> f64 {
+    let r = identity_callee(x);
+    if n == 1 {
+        r
+    } else {
+        y
+    }
+}
+
+#[test]
+fn call_results_join_scalars() {
+    assert_eq!(call_in_a_branch_jacobian(1.0, 2.0, 1), Matrix::from_rows([[1.0, 0.0]]));
+    assert_eq!(call_in_a_branch_jacobian(1.0, 2.0, 0), Matrix::from_rows([[0.0, 1.0]]));
+}
+
+/// `break` with a constant value from a loop that updates differentiated values.
+#[jacobian]
+fn constant_break(x: f64) -> f64 {
+    let mut k = 0;
+    let mut m = x;
+    let s = loop {
+        m *= x;
+        k += 1;
+        if k >= 2 {
+            break 2.0;
+        }
+    };
+    m * s
+}
+
+#[test]
+fn constant_break_values() {
+    // m = x³, f = 2x³, f' = 6x².
+    assert_eq!(constant_break_jacobian(2.0), Matrix::from_rows([[24.0]]));
+}
+
+#[jacobian]
+fn square(t: f64) -> f64 {
+    t * t
+}
+
+/// A `map` closure calling an annotated function.
+#[jacobian]
+#[allow(clippy::redundant_closure)]
+fn map_through_a_call(v: Vector<2>) -> Vector<2> {
+    v.map(|t| square(t))
+}
+
+#[test]
+fn map_closures_may_call_annotated_functions() {
+    assert_eq!(
+        map_through_a_call_jacobian(Vector::from([1.5, -2.0])),
+        Matrix::from_rows([[3.0, 0.0], [0.0, -4.0]])
+    );
+}

@@ -127,6 +127,7 @@ pub struct Names {
     pub found: BTreeSet<String>,
     pub bound: BTreeSet<String>,
     pub has_return: bool,
+    pub has_break_value: bool,
 }
 
 impl Names {
@@ -151,6 +152,11 @@ impl<'ast> Visit<'ast> for Names {
     fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
         self.bound.insert(pat.ident.to_string());
         syn::visit::visit_pat_ident(self, pat);
+    }
+
+    fn visit_expr_break(&mut self, brk: &'ast syn::ExprBreak) {
+        self.has_break_value |= brk.expr.is_some();
+        syn::visit::visit_expr_break(self, brk);
     }
 
     fn visit_expr_return(&mut self, ret: &'ast syn::ExprReturn) {

@@ -77,6 +77,9 @@ pub struct Builder {
     shared: Vec<BTreeMap<String, Atom>>,
     used_names: BTreeMap<String, usize>,
     taken: std::collections::BTreeSet<String>,
+    /// Names whose value can change (a user's `let mut`, run-time derivative rows): an
+    /// expression mentioning one is never shared, since its value depends on when it runs.
+    mutable_names: std::collections::BTreeSet<String>,
 }
 
 impl Builder {
@@ -88,6 +91,7 @@ impl Builder {
             shared: vec![BTreeMap::new()],
             used_names: BTreeMap::new(),
             taken: std::collections::BTreeSet::new(),
+            mutable_names: std::collections::BTreeSet::new(),
         }
     }
 
@@ -146,8 +150,20 @@ impl Builder {
 
     /// Binds `expr` to a fresh temporary, reusing an earlier one for the same expression
     /// when every operand is immutable.
+    pub fn mark_mutable(&mut self, name: &str) {
+        self.mutable_names.insert(name.to_string());
+    }
+
+    fn mentions_mutable(&self, tokens: &TokenStream) -> bool {
+        tokens.clone().into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => self.mutable_names.contains(&ident.to_string()),
+            proc_macro2::TokenTree::Group(group) => self.mentions_mutable(&group.stream()),
+            _ => false,
+        })
+    }
+
     pub fn temp(&mut self, base: &str, expr: TokenStream, operands: &[&Atom]) -> Atom {
-        let shareable = operands.iter().all(|a| !a.mutable);
+        let shareable = operands.iter().all(|a| !a.mutable) && !self.mentions_mutable(&expr);
         let key = expr.to_string();
         if shareable {
             for scope in self.shared.iter().rev() {
@@ -183,6 +199,7 @@ impl Builder {
             shared: vec![BTreeMap::new()],
             used_names: self.used_names.clone(),
             taken: self.taken.clone(),
+            mutable_names: self.mutable_names.clone(),
         }
     }
 
@@ -207,6 +224,21 @@ impl Builder {
             } else {
                 quote!(#lit)
             }
+        };
+        Atom { tokens, mutable: false, literal: Some(value) }
+    }
+
+    /// A constant with its type written out (`2.0_f64`), for method receivers.
+    pub fn typed_lit(&self, value: f64) -> Atom {
+        if self.scalar.generic {
+            return self.lit(value);
+        }
+        let ty = &self.scalar.tokens;
+        let text = format!("{:?}_{}", value.abs(), ty);
+        let tokens = match syn::parse_str::<syn::LitFloat>(&text) {
+            Ok(lit) if value < 0.0 => quote!((-#lit)),
+            Ok(lit) => quote!(#lit),
+            Err(_) => self.lit(value).tokens,
         };
         Atom { tokens, mutable: false, literal: Some(value) }
     }
@@ -269,6 +301,15 @@ impl Builder {
 
     /// `a.method(args…)` bound to a temporary.
     pub fn method(&mut self, base: &str, a: &Atom, method: &str, args: &[&Atom]) -> Atom {
+        // `3.0.ln()` does not compile (the literal's type is ambiguous): write it typed.
+        let typed;
+        let a = match a.literal {
+            Some(value) => {
+                typed = self.typed_lit(value);
+                &typed
+            }
+            None => a,
+        };
         let method = Ident::new(method, Span::call_site());
         let mut operands = vec![a];
         operands.extend_from_slice(args);

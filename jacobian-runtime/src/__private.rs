@@ -416,3 +416,9 @@ pub fn neg_div_flat<T: Scalar, const L: usize>(q: &[T; L], b: &[T; L]) -> [T; L]
     }
     out
 }
+
+/// The number of columns of `m`, for indexing a matrix whose type only rustc knows.
+#[inline(always)]
+pub fn cols<T, const R: usize, const C: usize>(_: &Matrix<R, C, T>) -> usize {
+    C
+}

@@ -661,7 +661,11 @@ impl Lowerer<'_> {
                 other => self.unsupported(index, &format!("cannot index {}", other.describe())),
             };
         };
-        let flat = array.flat_index(&indices);
+        let krate = self.b.krate.clone();
+        let Some(flat) = array.flat_index(&indices, &krate) else {
+            return self
+                .unsupported(index, "index a vector or an array with `v[i]` and a matrix with `m[(i, j)]`");
+        };
         if let (Some(elems), Index::Lit(k)) = (&array.elems, &flat) {
             return match elems.get(*k) {
                 Some(e) => Value::Scalar(e.clone()),

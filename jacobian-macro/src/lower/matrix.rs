@@ -466,6 +466,10 @@ impl Lowerer<'_> {
         let mut inner_b = child;
         let Some(scalar) = (match value {
             Value::Scalar(s) => Some(s),
+            Value::Array(result) if matches!(result.container, Container::Result) => Some(Scalar {
+                primal: result.primal.clone(),
+                tangent: result.component_tangent(&crate::tangent::Index::Lit(0)),
+            }),
             Value::Opaque { atom, .. } => {
                 Some(Scalar { primal: atom, tangent: Tangent::zero(inner_params.len()) })
             }
@@ -479,7 +483,10 @@ impl Lowerer<'_> {
         for lin in &scalar.tangent.blocks {
             let derivative = if lin.is_zero() {
                 inner_b.lit(0.0).tokens
-            } else if let [term] = lin.terms.as_slice() {
+            } else if let [term @ crate::tangent::Term { basis: crate::tangent::Basis::Unit(_), .. }] =
+                lin.terms.as_slice()
+            {
+                // The closure's inputs are scalars: a unit term is its coefficient.
                 term.coef.realize(&mut inner_b).tokens
             } else {
                 let row = lin.materialize(&Dim::Lit(1), &mut inner_b, "row");

@@ -178,6 +178,9 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn bind(&mut self, ident: &Ident, value: Value, mutable: bool) {
+        if mutable {
+            self.b.mark_mutable(&ident.to_string());
+        }
         let binding = Binding { ident: ident.clone(), value, mutable, runtime: false, depth: self.depth };
         self.scopes.last_mut().expect("a scope is always open").insert(ident.to_string(), binding);
     }
@@ -210,7 +213,10 @@ impl<'a> Lowerer<'a> {
     /// differentiated value, or contains a `return`.
     pub fn needs_lowering(&self, expr: &syn::Expr) -> bool {
         let names = Names::of_expr(expr);
+        // `break value` out of a loop whose value the lowering holds in variables.
+        let breaks_into_slot = names.has_break_value && self.loops.iter().any(|f| f.slot.is_some());
         names.has_return
+            || breaks_into_slot
             || names.found.iter().any(|n| self.lookup(n).is_some_and(|b| b.runtime || b.value.is_active()))
     }
 
@@ -286,6 +292,7 @@ impl<'a> Lowerer<'a> {
                         lin.materialize(&len, &mut self.b, "row").tokens
                     };
                     self.b.code(quote!(let mut #name = #init;));
+                    self.b.mark_mutable(&name.to_string());
                     tangent.blocks[block] = Lin::row(quote!(#name), true);
                 }
                 Value::Scalar(Scalar { primal: place, tangent })
@@ -303,6 +310,7 @@ impl<'a> Lowerer<'a> {
                     let name = self.b.fresh(&self.tangent_name(ident, block));
                     let init = rows.expr(&mut self.b).unwrap_or_else(|| quote!([[#zero; #n]; #len]));
                     self.b.code(quote!(let mut #name = #init;));
+                    self.b.mark_mutable(&name.to_string());
                     a.rows[block] = Rows::Held { tokens: quote!(#name), mutable: true };
                 }
                 a.primal = place;

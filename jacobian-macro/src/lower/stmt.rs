@@ -462,7 +462,12 @@ impl Lowerer<'_> {
                 return;
             }
         };
-        let flat = array.flat_index(&indices);
+        let krate = self.b.krate.clone();
+        let Some(flat) = array.flat_index(&indices, &krate) else {
+            self.diagnostics
+                .error_at(index, "index a vector or an array with `v[i]` and a matrix with `m[(i, j)]`");
+            return;
+        };
         let Some(new) = self.scalar(new, at) else { return };
         // Compile-time elements stay at compile time for a literal index outside control flow.
         if let (Some(_), crate::tangent::Index::Lit(k), false) = (&array.elems, &flat, binding.runtime) {
@@ -851,6 +856,23 @@ impl Lowerer<'_> {
     fn join(&mut self, branches: &mut [(Block, Tail)], ctx: Ctx, at: &Expr) -> Option<Value> {
         if ctx != Ctx::Value {
             return None;
+        }
+        // A call result joined with scalars is a scalar.
+        let has_scalar =
+            branches.iter().any(|(_, t)| matches!(t, Tail::Value(v) if matches!(**v, Value::Scalar(_))));
+        if has_scalar {
+            for (_, tail) in branches.iter_mut() {
+                if let Tail::Value(v) = tail {
+                    if let Value::Array(a) = &**v {
+                        if matches!(a.container, Container::Result) {
+                            let scalar = self.scalar((**v).clone(), at);
+                            if let Some(s) = scalar {
+                                **v = Value::Scalar(s);
+                            }
+                        }
+                    }
+                }
+            }
         }
         let values: Vec<&Value> = branches
             .iter()

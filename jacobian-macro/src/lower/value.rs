@@ -148,18 +148,30 @@ impl Array {
     }
 
     /// Flat component index of `a[i]` or `m[(i, j)]`.
-    pub fn flat_index(&self, index: &[Index]) -> Index {
+    pub fn flat_index(&self, index: &[Index], krate: &TokenStream) -> Option<Index> {
         match (&self.container, index) {
             (Container::Matrix(_, cols), [Index::Lit(i), Index::Lit(j)]) if cols.lit().is_some() => {
-                Index::Lit(i * cols.lit().unwrap_or(0) + j)
+                Some(Index::Lit(i * cols.lit().unwrap_or(0) + j))
             }
             (Container::Matrix(_, cols), [i, j]) => {
                 let (i, j) = (i.tokens(), j.tokens());
                 let cols = cols.value();
-                Index::Run(quote!(#i * #cols + #j))
+                Some(Index::Run(quote!(#i * #cols + #j)))
             }
-            (_, [i]) => i.clone(),
-            _ => Index::Lit(0),
+            // A matrix returned by another function: its column count is known to rustc.
+            (Container::Result, [i, j]) => {
+                let (i, j) = (i.tokens(), j.tokens());
+                let primal = &self.primal;
+                Some(Index::Run(quote!(#i * #krate::__private::cols(&#primal) + #j)))
+            }
+            (Container::Array | Container::Vector | Container::Result, [i]) => Some(i.clone()),
+            // A vector is a one-column matrix: `v[(i, 0)]`.
+            (Container::Vector, [Index::Lit(i), Index::Lit(j)]) => Some(Index::Lit(i + j)),
+            (Container::Vector, [i, j]) => {
+                let (i, j) = (i.tokens(), j.tokens());
+                Some(Index::Run(quote!(#i + #j)))
+            }
+            _ => None,
         }
     }
 
