@@ -1,0 +1,87 @@
+//! Differential fuzzing of `#[jacobian]`.
+//!
+//! [`generator`] writes random programs over the grammar of API.md, each twice: the
+//! annotated `f64` function and a dual-number twin generic over num-dual's `DualNum`.
+//! The build script runs it (seed `JACOBIAN_FUZZ_SEED`, count `JACOBIAN_FUZZ_COUNT`)
+//! into `$OUT_DIR/generated.rs`, which `tests/differential.rs` includes and checks with
+//! [`harness::check_all`]: at random points, the macro's Jacobian against the twin's,
+//! and the twin's values against the original's (a check on the generator itself).
+//!
+//! [`tw`] holds what the twins call where num-dual has no method of the same meaning
+//! (`abs`, `min`, `floor`, `hypot`, …) and the vector and matrix operations on arrays.
+
+pub mod generator;
+pub mod harness;
+pub mod tw;
+
+use num_dual::DualSVec64;
+
+pub use harness::{check_all, Entry, Report};
+
+/// Anything read as a flat, row-major list of `f64`.
+pub trait Flat {
+    fn flat(&self) -> Vec<f64>;
+}
+
+impl Flat for f64 {
+    fn flat(&self) -> Vec<f64> {
+        vec![*self]
+    }
+}
+
+impl<const N: usize> Flat for [f64; N] {
+    fn flat(&self) -> Vec<f64> {
+        self.to_vec()
+    }
+}
+
+impl<const R: usize, const C: usize> Flat for jacobian::Matrix<R, C, f64> {
+    fn flat(&self) -> Vec<f64> {
+        (0..R).flat_map(|i| (0..C).map(move |j| (i, j))).map(|ij| self[ij]).collect()
+    }
+}
+
+/// A twin's output as a flat, row-major list of dual numbers.
+pub trait FlatD<D> {
+    fn flat_d(&self) -> Vec<D>;
+}
+
+impl<const K: usize> FlatD<DualSVec64<K>> for DualSVec64<K> {
+    fn flat_d(&self) -> Vec<DualSVec64<K>> {
+        vec![*self]
+    }
+}
+
+impl<const K: usize, const N: usize> FlatD<DualSVec64<K>> for [DualSVec64<K>; N] {
+    fn flat_d(&self) -> Vec<DualSVec64<K>> {
+        self.to_vec()
+    }
+}
+
+impl<const K: usize, const R: usize, const C: usize> FlatD<DualSVec64<K>> for [[DualSVec64<K>; C]; R] {
+    fn flat_d(&self) -> Vec<DualSVec64<K>> {
+        self.iter().flatten().copied().collect()
+    }
+}
+
+/// A Jacobian as rows of `f64`.
+pub fn rows<const M: usize, const N: usize>(j: &jacobian::Matrix<M, N, f64>) -> Vec<Vec<f64>> {
+    (0..M).map(|i| (0..N).map(|k| j[(i, k)]).collect()).collect()
+}
+
+/// `N` variables seeded for forward mode: variable `k` carries the `k`-th unit vector.
+pub fn seed<const N: usize>(x: [f64; N]) -> [DualSVec64<N>; N] {
+    std::array::from_fn(|k| DualSVec64::<N>::from_re(x[k]).derivative(k))
+}
+
+/// A constant (an input that is not differentiated).
+pub fn cst<const N: usize>(v: f64) -> DualSVec64<N> {
+    DualSVec64::<N>::from_re(v)
+}
+
+/// Values and Jacobian (rows: outputs, columns: seeded variables) of dual outputs.
+pub fn unseed<const N: usize>(ys: &[DualSVec64<N>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let values = ys.iter().map(|y| y.re).collect();
+    let jac = ys.iter().map(|y| (0..N).map(|k| y.eps.0.as_ref().map_or(0.0, |e| e[k])).collect()).collect();
+    (values, jac)
+}

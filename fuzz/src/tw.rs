@@ -1,0 +1,318 @@
+//! What the dual twins call: branches on real parts (noting how close each decision
+//! was), float methods whose num-dual counterpart is missing or means something else,
+//! and the `Vector`/`Matrix` operations of the originals on plain arrays.
+//!
+//! Every decision goes through [`note`]: when the two sides of a comparison, the
+//! argument of `abs`/`signum`, or the argument of `floor` and its kin are within a
+//! relative 1e-8 of the kink, [`take_near_kink`] reports it and the tests skip that
+//! point: there the original and the macro's Jacobian may round to different sides.
+
+use std::cell::Cell;
+
+use num_dual::{DualNum, DualSVec64, DualStruct};
+
+/// The scalar type of a twin: a num-dual number that can tell whether it carries any
+/// derivative at all.
+pub trait Real: DualNum<Primitive = f64> + Copy + Tangent {}
+
+impl<D: DualNum<Primitive = f64> + Copy + Tangent> Real for D {}
+
+/// Whether a value is constant: no derivative part, or a zero one. A decision on
+/// constants is taken the same way by the original and by its Jacobian (both compute
+/// them with the same operations), so it never makes a point doubtful.
+pub trait Tangent {
+    fn is_constant(&self) -> bool;
+}
+
+impl<const N: usize> Tangent for DualSVec64<N> {
+    fn is_constant(&self) -> bool {
+        self.eps.0.as_ref().is_none_or(|e| e.iter().all(|&v| v == 0.0))
+    }
+}
+
+impl Tangent for f64 {
+    fn is_constant(&self) -> bool {
+        true
+    }
+}
+
+thread_local! {
+    static NEAR_KINK: Cell<bool> = const { Cell::new(false) };
+    static LAST_NEAR: Cell<(f64, f64)> = const { Cell::new((0.0, 0.0)) };
+}
+
+/// Records a decision at distance `d` from its kink, on values of size `scale`.
+pub fn note(d: f64, scale: f64) {
+    if d.abs().partial_cmp(&(1e-8 * (1.0 + scale.abs()))) != Some(std::cmp::Ordering::Greater) {
+        NEAR_KINK.with(|c| c.set(true));
+        LAST_NEAR.with(|c| c.set((d, scale)));
+    }
+}
+
+/// The distance and scale of the last decision found near its kink.
+pub fn last_near_kink() -> (f64, f64) {
+    LAST_NEAR.with(|c| c.get())
+}
+
+/// Clears the near-kink flag.
+pub fn reset_near_kink() {
+    NEAR_KINK.with(|c| c.set(false));
+}
+
+/// Whether a decision since the last reset was close to its kink (and clears the flag).
+pub fn take_near_kink() -> bool {
+    NEAR_KINK.with(|c| c.replace(false))
+}
+
+fn re<D: Real>(a: &D) -> f64 {
+    DualStruct::re(a)
+}
+
+fn decide<D: Real>(a: &D, b: &D) -> (f64, f64) {
+    let (x, y) = (re(a), re(b));
+    // An exact tie is no doubt: it comes from the same value reaching both sides (such as
+    // `x.max(x)` after a call), and the original decides it as the twin does (the first
+    // operand of `min`/`max`; `<` false, `<=` true).
+    if !(a.is_constant() && b.is_constant()) && x != y {
+        note(x - y, x.abs().max(y.abs()));
+    }
+    (x, y)
+}
+
+/// Notes the distance `d` of a decision on `a` unless `a` is constant.
+fn note_on<D: Real>(a: &D, d: f64, scale: f64) {
+    if !a.is_constant() {
+        note(d, scale);
+    }
+}
+
+pub fn lt<D: Real>(a: D, b: D) -> bool {
+    let (x, y) = decide(&a, &b);
+    x < y
+}
+
+pub fn gt<D: Real>(a: D, b: D) -> bool {
+    let (x, y) = decide(&a, &b);
+    x > y
+}
+
+pub fn le<D: Real>(a: D, b: D) -> bool {
+    let (x, y) = decide(&a, &b);
+    x <= y
+}
+
+pub fn ge<D: Real>(a: D, b: D) -> bool {
+    let (x, y) = decide(&a, &b);
+    x >= y
+}
+
+/// `|a|` with the derivative `signum(a)` (+1 at `+0.0`, -1 at `-0.0`).
+pub fn abs<D: Real>(a: D) -> D {
+    let x = re(&a);
+    note_on(&a, x, 0.0);
+    if x.is_sign_positive() {
+        a
+    } else {
+        -a
+    }
+}
+
+/// `a.min(b)`: the operand returned, the first one on a tie.
+pub fn min<D: Real>(a: D, b: D) -> D {
+    let (x, y) = decide(&a, &b);
+    if y < x {
+        b
+    } else {
+        a
+    }
+}
+
+/// `a.max(b)`: the operand returned, the first one on a tie.
+pub fn max<D: Real>(a: D, b: D) -> D {
+    let (x, y) = decide(&a, &b);
+    if y > x {
+        b
+    } else {
+        a
+    }
+}
+
+/// Piecewise constant: the value of `f64::signum`, derivative 0.
+pub fn signum<D: Real>(a: D) -> D {
+    let x = re(&a);
+    note_on(&a, x, 0.0);
+    D::from(x.signum())
+}
+
+fn near_integer<D: Real>(a: &D, x: f64) {
+    note_on(a, x - x.round(), x.abs());
+}
+
+pub fn floor<D: Real>(a: D) -> D {
+    let x = re(&a);
+    near_integer(&a, x);
+    D::from(x.floor())
+}
+
+pub fn ceil<D: Real>(a: D) -> D {
+    let x = re(&a);
+    near_integer(&a, x);
+    D::from(x.ceil())
+}
+
+pub fn trunc<D: Real>(a: D) -> D {
+    let x = re(&a);
+    near_integer(&a, x);
+    D::from(x.trunc())
+}
+
+/// `round` jumps at the half-integers.
+pub fn round<D: Real>(a: D) -> D {
+    let x = re(&a);
+    note_on(&a, x - x.floor() - 0.5, x.abs());
+    D::from(x.round())
+}
+
+/// `tanh` by the chain rule on the real part: num-dual's `tanh` is `sinh / cosh`, which
+/// is NaN beyond |x| ≈ 710 where the true derivative underflows to 0.
+pub fn tanh<D: Real>(a: D) -> D {
+    let x = re(&a);
+    let t = x.tanh();
+    // `a - x` is `a`'s derivative part alone (first-order duals)
+    D::from(t) + (a - D::from(x)) * D::from(1.0 - t * t)
+}
+
+/// `y.atan2(x)` by the chain rule on the real parts: num-dual's `atan2` goes through
+/// `(y / x).atan()`, which is NaN at `x = 0` where the derivative is finite.
+pub fn atan2<D: Real>(y: D, x: D) -> D {
+    let (yr, xr) = (re(&y), re(&x));
+    let r2 = xr * xr + yr * yr;
+    D::from(yr.atan2(xr)) + (y - D::from(yr)) * D::from(xr / r2) - (x - D::from(xr)) * D::from(yr / r2)
+}
+
+pub fn to_degrees<D: Real>(a: D) -> D {
+    a * D::from(180.0f64 / std::f64::consts::PI)
+}
+
+pub fn to_radians<D: Real>(a: D) -> D {
+    a * D::from(std::f64::consts::PI / 180.0)
+}
+
+pub fn hypot<D: Real>(a: D, b: D) -> D {
+    (a * a + b * b).sqrt()
+}
+
+/// `a.log(base)` with a base that may itself be differentiated.
+pub fn log<D: Real>(a: D, base: D) -> D {
+    a.ln() / base.ln()
+}
+
+/// `a.powf(p)` with an exponent that may itself be differentiated (`a > 0`).
+pub fn powf<D: Real>(a: D, p: D) -> D {
+    a.powd(p)
+}
+
+pub fn mul_add<D: Real>(a: D, b: D, c: D) -> D {
+    a * b + c
+}
+
+// ------------------------------------------------------------------ vectors as arrays
+
+pub fn vadd<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> [D; N] {
+    std::array::from_fn(|i| a[i] + b[i])
+}
+
+pub fn vsub<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> [D; N] {
+    std::array::from_fn(|i| a[i] - b[i])
+}
+
+pub fn vneg<D: Real, const N: usize>(a: [D; N]) -> [D; N] {
+    a.map(|x| -x)
+}
+
+pub fn vscale<D: Real, const N: usize>(s: D, a: [D; N]) -> [D; N] {
+    a.map(|x| x * s)
+}
+
+pub fn vdiv<D: Real, const N: usize>(a: [D; N], s: D) -> [D; N] {
+    a.map(|x| x / s)
+}
+
+pub fn dot<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> D {
+    let mut total = D::from(0.0);
+    for i in 0..N {
+        total += a[i] * b[i];
+    }
+    total
+}
+
+pub fn norm_squared<D: Real, const N: usize>(a: [D; N]) -> D {
+    dot(a, a)
+}
+
+pub fn norm<D: Real, const N: usize>(a: [D; N]) -> D {
+    norm_squared(a).sqrt()
+}
+
+pub fn sum<D: Real, const N: usize>(a: [D; N]) -> D {
+    let mut total = D::from(0.0);
+    for x in a {
+        total += x;
+    }
+    total
+}
+
+pub fn cmul<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> [D; N] {
+    std::array::from_fn(|i| a[i] * b[i])
+}
+
+pub fn cdiv<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> [D; N] {
+    std::array::from_fn(|i| a[i] / b[i])
+}
+
+// ------------------------------------------------------------------ matrices as arrays
+
+pub fn matvec<D: Real, const R: usize, const C: usize>(w: [[D; C]; R], x: [D; C]) -> [D; R] {
+    std::array::from_fn(|i| {
+        let mut total = D::from(0.0);
+        for j in 0..C {
+            total += w[i][j] * x[j];
+        }
+        total
+    })
+}
+
+pub fn matmul<D: Real, const R: usize, const K: usize, const C: usize>(
+    a: [[D; K]; R],
+    b: [[D; C]; K],
+) -> [[D; C]; R] {
+    std::array::from_fn(|i| {
+        std::array::from_fn(|j| {
+            let mut total = D::from(0.0);
+            for k in 0..K {
+                total += a[i][k] * b[k][j];
+            }
+            total
+        })
+    })
+}
+
+pub fn transpose<D: Real, const R: usize, const C: usize>(a: [[D; C]; R]) -> [[D; R]; C] {
+    std::array::from_fn(|j| std::array::from_fn(|i| a[i][j]))
+}
+
+pub fn madd<D: Real, const R: usize, const C: usize>(a: [[D; C]; R], b: [[D; C]; R]) -> [[D; C]; R] {
+    std::array::from_fn(|i| vadd(a[i], b[i]))
+}
+
+pub fn msub<D: Real, const R: usize, const C: usize>(a: [[D; C]; R], b: [[D; C]; R]) -> [[D; C]; R] {
+    std::array::from_fn(|i| vsub(a[i], b[i]))
+}
+
+pub fn mscale<D: Real, const R: usize, const C: usize>(s: D, a: [[D; C]; R]) -> [[D; C]; R] {
+    a.map(|row| vscale(s, row))
+}
+
+pub fn mmap<D: Real, const R: usize, const C: usize>(a: [[D; C]; R], f: impl Fn(D) -> D) -> [[D; C]; R] {
+    a.map(|row| row.map(&f))
+}

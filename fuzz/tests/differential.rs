@@ -1,0 +1,40 @@
+//! The macro's Jacobians of randomly generated programs against the Jacobians of their
+//! dual-number twins (num-dual, forward mode), at several random points per function.
+//! `JACOBIAN_FUZZ_SEED` and `JACOBIAN_FUZZ_COUNT` choose the programs (see build.rs);
+//! `JACOBIAN_FUZZ_POINTS` the points per function (default 8).
+
+// Generated programs are random, not written for style: unused bindings and mutability,
+// index loops, empty branches (when a function's statement budget runs out) and the like
+// are what the generator makes and what the macro is fed.
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unused_assignments,
+    clippy::needless_range_loop,
+    clippy::needless_else,
+    clippy::needless_ifs,
+    clippy::if_same_then_else
+)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+}
+
+#[test]
+fn generated_jacobians_match_dual_twins() {
+    let seed: u64 = env!("JACOBIAN_FUZZ_SEED_USED").parse().expect("seed");
+    let points = std::env::var("JACOBIAN_FUZZ_POINTS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let report = jacobian_fuzz::check_all(generated::ENTRIES, seed, points);
+    println!("seed {seed:#x}");
+    println!("{}", report.summary());
+    for f in report.twin_failures.iter().chain(&report.failures) {
+        println!("{f}");
+    }
+    assert!(
+        report.twin_failures.is_empty(),
+        "{} twin/original mismatches (generator bugs)",
+        report.twin_failures.len()
+    );
+    assert!(report.failures.is_empty(), "{} Jacobian mismatches", report.failures.len());
+    assert!(report.points >= report.functions * points * 9 / 10, "too many points skipped near kinks");
+}
