@@ -339,3 +339,34 @@ fn map_closures_may_call_annotated_functions() {
         Matrix::from_rows([[3.0, 0.0], [0.0, -4.0]])
     );
 }
+
+/// Differentiated parameters by shared reference, used as values.
+#[jacobian(value)]
+fn by_reference(x: &f64, a: &[f64; 2]) -> [f64; 3] {
+    let m = *x;
+    [*x, m * a[0], a[1].min(*x)]
+}
+
+#[test]
+fn parameters_by_reference_are_values() {
+    let (value, j) = by_reference_value_and_jacobian(&2.0, &[3.0, 5.0]);
+    assert_eq!(value, [2.0, 6.0, 2.0]);
+    assert_eq!(j, Matrix::from_rows([[1.0, 0.0, 0.0], [3.0, 2.0, 0.0], [1.0, 0.0, 0.0]]));
+}
+
+/// `for v in x` over a parameter `x: &[f64; N]` gives references, as in the function.
+#[jacobian]
+fn iterate_reference(x: &[f64; 2], y: f64) -> f64 {
+    let mut s = 0.0;
+    for v in x {
+        if *v < y {
+            s += y * *v;
+        }
+    }
+    s
+}
+
+#[test]
+fn iterating_a_parameter_by_reference() {
+    assert_eq!(iterate_reference_jacobian(&[1.0, 5.0], 2.0), Matrix::from_rows([[2.0, 0.0, 1.0]]));
+}

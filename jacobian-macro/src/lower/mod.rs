@@ -54,6 +54,8 @@ pub struct Lowerer<'a> {
     pub loops: Vec<LoopFrame>,
     /// Names bound more than once: referred to through aliases (see `rebound_names`).
     rebound: BTreeSet<String>,
+    /// Differentiated parameters taken by shared reference.
+    pub by_reference: BTreeSet<String>,
 }
 
 /// A loop being lowered: its label and, for `loop` used as a value, where `break v` puts
@@ -83,6 +85,7 @@ impl<'a> Lowerer<'a> {
             block_lens: sig.inputs.iter().map(|i| i.shape.len()).collect(),
             loops: Vec::new(),
             rebound: crate::activity::rebound_names(item),
+            by_reference: BTreeSet::new(),
         };
         lowerer.bind_parameters(item);
         lowerer
@@ -125,8 +128,26 @@ impl<'a> Lowerer<'a> {
     fn bind_parameters(&mut self, item: &syn::ItemFn) {
         let blocks = self.sig.inputs.len();
         let inputs: Vec<_> = self.sig.inputs.iter().map(|i| (i.ident.clone(), i.shape.clone())).collect();
+        let by_reference: BTreeSet<String> = item
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(t) if matches!(&*t.ty, syn::Type::Reference(_)) => match &*t.pat {
+                    syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        self.by_reference = by_reference.clone();
         for (block, (ident, shape)) in inputs.into_iter().enumerate() {
-            let primal = self.stable_name(&ident);
+            let mut primal = self.stable_name(&ident);
+            if by_reference.contains(&ident.to_string()) {
+                // `x: &f64`: the value is `*x` (a copy), wherever it is used.
+                let reference = primal.tokens.clone();
+                primal = Atom::place(quote!((*#reference)), false);
+            }
             let input = crate::signature::Input { ident, shape, offset: Dim::Lit(0) };
             let value = match &input.shape {
                 Shape::Scalar => {

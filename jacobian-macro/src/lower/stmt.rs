@@ -697,7 +697,14 @@ impl Lowerer<'_> {
                     return self.loop_value(ctx, expr);
                 }
                 // `for v in x` / `for v in &x` over a differentiated array: by index.
-                let by_ref = matches!(&*f.expr, Expr::Reference(_));
+                // `for v in &x`, or `for v in x` with `x: &[f64; N]`: `v` is a reference.
+                let by_ref = match &*f.expr {
+                    Expr::Reference(_) => true,
+                    Expr::Path(p) => {
+                        p.path.get_ident().is_some_and(|i| self.by_reference.contains(&i.to_string()))
+                    }
+                    _ => false,
+                };
                 let iterable = self.expr(&f.expr);
                 let Value::Array(mut array) = iterable else {
                     self.diagnostics.error_at(&f.expr, "only arrays, vectors and integer ranges can be iterated in a differentiated function");
