@@ -58,3 +58,57 @@ fn constant_matrix_parameter_has_a_shape() {
     let hint = crate::lower::hint_of_type(&ty);
     assert!(format!("{hint:?}").contains("Matrix"), "{hint:?}");
 }
+
+/// A function of `statements` random `let`s over `x: [f64; 10]` (arithmetic, `sin`, `exp`,
+/// `tanh`, `ln`), each reading two earlier values, returning the last one.
+fn long_function(statements: usize) -> String {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ statements as u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut body = String::new();
+    for s in 0..statements {
+        let operand = |next: &mut dyn FnMut(usize) -> usize| match next(3) {
+            0 if s > 0 => format!("v{}", next(s)),
+            _ => format!("x[{}]", next(10)),
+        };
+        let (a, b) = (operand(&mut next), operand(&mut next));
+        let value = match next(8) {
+            0 => format!("{a} + {b}"),
+            1 => format!("{a} - {b}"),
+            2 => format!("{a} * {b}"),
+            3 => format!("{a} / (1.5 + {b} * {b})"),
+            4 => format!("({a}).sin() * {b}"),
+            5 => format!("({a} * 0.1).exp() + {b}"),
+            6 => format!("({a}).tanh() - {b}"),
+            _ => format!("(1.0 + {a} * {a}).ln() * {b}"),
+        };
+        body.push_str(&format!("let v{s} = {value};\n"));
+    }
+    format!("fn f(x: [f64; 10]) -> f64 {{\n{body}v{}\n}}", statements - 1)
+}
+
+/// Prints the median time to expand functions of 100 to 800 statements, for the benchmark
+/// suite's report (`expansion_time STATEMENTS MILLISECONDS`). Not a timing assertion: run it
+/// with `cargo test -p jacobian-macro --lib -- --ignored --exact tests::expansion_time --nocapture`.
+#[test]
+#[ignore = "a measurement, run by the benchmark report"]
+fn expansion_time() {
+    for statements in [100, 200, 400, 800] {
+        let item: TokenStream = long_function(statements).parse().expect("item tokens");
+        let mut times: Vec<f64> = (0..5)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                let out = expand(TokenStream::new(), item.clone()).to_string();
+                let elapsed = start.elapsed().as_secs_f64() * 1e3;
+                assert!(!out.contains("compile_error"), "{out}");
+                elapsed
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!("expansion_time {statements} {:.2}", times[2]);
+    }
+}
