@@ -3,10 +3,11 @@
 //! errors, so one mistake does not bury their other diagnostics.
 
 use crate::diagnostics::Diagnostics;
-use crate::ir::Builder;
-use crate::lower::{Lowerer, Output};
+use crate::legacy::ir::Builder;
+use crate::legacy::lower::{Lowerer, Output};
+use crate::legacy::{emit, simplify};
 use crate::signature::Signature;
-use crate::{emit, options, signature, simplify};
+use crate::{options, signature};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use syn::ItemFn;

@@ -3,20 +3,14 @@
 //! writes the primal and tangent computation into the `ir` using the `rules` table and
 //! `tangent` algebra, `simplify` drops dead code, `emit` prints. `expand` runs them.
 
-mod activity;
 mod diagnostics;
-mod emit;
 mod expand;
 #[cfg(test)]
 mod fuzz_tests;
-mod ir;
-mod lower;
+mod legacy;
 mod options;
-mod rules;
 mod shape;
 mod signature;
-mod simplify;
-mod tangent;
 #[cfg(test)]
 mod tests;
 

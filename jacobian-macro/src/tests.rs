@@ -55,7 +55,7 @@ fn print() {
 #[test]
 fn constant_matrix_parameter_has_a_shape() {
     let ty: syn::Type = syn::parse_quote!(Matrix<2, 3>);
-    let hint = crate::lower::hint_of_type(&ty);
+    let hint = crate::legacy::lower::hint_of_type(&ty);
     assert!(format!("{hint:?}").contains("Matrix"), "{hint:?}");
 }
 

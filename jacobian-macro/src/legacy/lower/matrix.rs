@@ -5,10 +5,10 @@
 
 use super::value::{Array, Container, Hint, Rows, Scalar, Value};
 use super::Lowerer;
-use crate::ir::Atom;
+use crate::legacy::ir::Atom;
+use crate::legacy::tangent::{Lin, Tangent};
 use crate::shape::Dim;
 use crate::signature::{Input, ScalarType, Signature};
-use crate::tangent::{Lin, Tangent};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{BinOp, Expr};
@@ -420,7 +420,7 @@ impl Lowerer<'_> {
                 );
             }
         };
-        let names = crate::activity::Names::of_expr(&body);
+        let names = crate::legacy::activity::Names::of_expr(&body);
         let mut captured: Vec<(syn::Ident, Scalar)> = Vec::new();
         for name in &names.found {
             if param == name {
@@ -468,7 +468,7 @@ impl Lowerer<'_> {
             Value::Scalar(s) => Some(s),
             Value::Array(result) if matches!(result.container, Container::Result) => Some(Scalar {
                 primal: result.primal.clone(),
-                tangent: result.component_tangent(&crate::tangent::Index::Lit(0)),
+                tangent: result.component_tangent(&crate::legacy::tangent::Index::Lit(0)),
             }),
             Value::Opaque { atom, .. } => {
                 Some(Scalar { primal: atom, tangent: Tangent::zero(inner_params.len()) })
@@ -483,8 +483,10 @@ impl Lowerer<'_> {
         for lin in &scalar.tangent.blocks {
             let derivative = if lin.is_zero() {
                 inner_b.lit(0.0).tokens
-            } else if let [term @ crate::tangent::Term { basis: crate::tangent::Basis::Unit(_), .. }] =
-                lin.terms.as_slice()
+            } else if let [term @ crate::legacy::tangent::Term {
+                basis: crate::legacy::tangent::Basis::Unit(_),
+                ..
+            }] = lin.terms.as_slice()
             {
                 // The closure's inputs are scalars: a unit term is its coefficient.
                 term.coef.realize(&mut inner_b).tokens
@@ -495,9 +497,9 @@ impl Lowerer<'_> {
             inner_out.push(derivative);
         }
         let mut block = inner_b.close();
-        block.stmts.push(crate::ir::Stmt::Code(quote!((#(#inner_out),*))));
-        crate::simplify::remove_dead_temporaries(&mut block);
-        let closure_body = crate::emit::block(&block);
+        block.stmts.push(crate::legacy::ir::Stmt::Code(quote!((#(#inner_out),*))));
+        crate::legacy::simplify::remove_dead_temporaries(&mut block);
+        let closure_body = crate::legacy::emit::block(&block);
         let pa = &a.primal;
         let mapped = self.b.typed_temp("mapped", None, quote!(#pa.map(|#param: #ty| { #closure_body })));
         let primal = self.b.temp("v", quote!(#mapped.map(|p| p.0)), &[]);

@@ -9,12 +9,12 @@ mod matrix;
 mod stmt;
 pub mod value;
 
-use crate::activity::{Activity, Assigned, Names};
 use crate::diagnostics::Diagnostics;
-use crate::ir::{Atom, Block, Builder, Stmt};
+use crate::legacy::activity::{Activity, Assigned, Names};
+use crate::legacy::ir::{Atom, Block, Builder, Stmt};
+use crate::legacy::tangent::{Basis, Index, Lin, Tangent};
 use crate::shape::{Dim, Shape};
 use crate::signature::Signature;
-use crate::tangent::{Basis, Index, Lin, Tangent};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, ToTokens};
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,7 +84,7 @@ impl<'a> Lowerer<'a> {
             depth: 0,
             block_lens: sig.inputs.iter().map(|i| i.shape.len()).collect(),
             loops: Vec::new(),
-            rebound: crate::activity::rebound_names(item),
+            rebound: crate::legacy::activity::rebound_names(item),
             by_reference: BTreeSet::new(),
         };
         lowerer.bind_parameters(item);

@@ -4,7 +4,7 @@
 //! (`None` where it is structurally zero). Where a derivative is undefined the rule takes
 //! a one-sided convention, noted beside it.
 
-use crate::ir::{Atom, Builder};
+use crate::legacy::ir::{Atom, Builder};
 use quote::quote;
 
 /// Every differentiable method: name and number of operands including the receiver.

@@ -1,7 +1,7 @@
 //! Owns the output: prints the IR as Rust and assembles the generated siblings
 //! (`{name}_jacobian`, `{name}_value_and_jacobian`) around it.
 
-use crate::ir::{Block, Stmt};
+use crate::legacy::ir::{Block, Stmt};
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -4,9 +4,9 @@
 
 use super::value::{Array, Container, Hint, Rows, Scalar, Value};
 use super::Lowerer;
-use crate::ir::Atom;
-use crate::rules;
-use crate::tangent::{Index, Tangent};
+use crate::legacy::ir::Atom;
+use crate::legacy::rules;
+use crate::legacy::tangent::{Index, Tangent};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{BinOp, Expr, UnOp};
@@ -115,7 +115,7 @@ impl Lowerer<'_> {
 
     pub fn verbatim(&self, expr: &Expr) -> Value {
         let tokens = expr.to_token_stream();
-        let names = crate::activity::Names::of_expr(expr);
+        let names = crate::legacy::activity::Names::of_expr(expr);
         let mutable = names.found.iter().any(|n| self.lookup(n).is_some_and(|b| b.mutable));
         let literal = match expr {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
@@ -227,7 +227,7 @@ impl Lowerer<'_> {
                 self.arithmetic(&binary.op, left, right, binary)
             }
             BinOp::Rem(_) => self.unsupported(binary, "`%` of a differentiated value is not supported; compute the remainder with `floor` or `trunc`, e.g. `a - b * (a / b).trunc()`"),
-            op if crate::activity::is_compound_assign(&op) => {
+            op if crate::legacy::activity::is_compound_assign(&op) => {
                 self.assign(&binary.left, Some(&binary.op), &binary.right, binary);
                 self.unit()
             }

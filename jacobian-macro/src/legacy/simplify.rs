@@ -2,7 +2,7 @@
 //! results the Jacobian does not need, coefficients of terms that cancelled), repeatedly,
 //! so the printed code has no dead statements.
 
-use crate::ir::{Block, Stmt};
+use crate::legacy::ir::{Block, Stmt};
 use proc_macro2::{TokenStream, TokenTree};
 use std::collections::BTreeMap;
 

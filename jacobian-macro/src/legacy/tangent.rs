@@ -2,7 +2,7 @@
 //! parameter, as a sparse linear combination known at compile time. A term that is not
 //! there is a structural zero and costs nothing; a coefficient of one is never multiplied.
 
-use crate::ir::{Atom, Builder};
+use crate::legacy::ir::{Atom, Builder};
 use crate::shape::Dim;
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -210,7 +210,11 @@ impl Lin {
                     }
                 }
                 let name = b.fresh(base);
-                b.push(crate::ir::Stmt::Temp { name: name.clone(), ty: None, expr: quote!([#(#entries),*]) });
+                b.push(crate::legacy::ir::Stmt::Temp {
+                    name: name.clone(),
+                    ty: None,
+                    expr: quote!([#(#entries),*]),
+                });
                 return Atom::name(&name);
             }
         }

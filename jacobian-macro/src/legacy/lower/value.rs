@@ -1,9 +1,9 @@
 //! Owns the lowering's view of a value: its primal operand and, for differentiated values,
 //! its tangent, either known element by element at compile time or held in run-time rows.
 
-use crate::ir::{Atom, Builder, Stmt};
+use crate::legacy::ir::{Atom, Builder, Stmt};
+use crate::legacy::tangent::{Basis, Coef, Index, Lin, Tangent, Term};
 use crate::shape::Dim;
-use crate::tangent::{Basis, Coef, Index, Lin, Tangent, Term};
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -5,8 +5,8 @@
 
 use super::value::{Array, Container, Hint, Rows, Scalar, Value};
 use super::{Binding, LoopFrame, Lowerer};
-use crate::ir::{Atom, Block, Stmt};
-use crate::tangent::Lin;
+use crate::legacy::ir::{Atom, Block, Stmt};
+use crate::legacy::tangent::Lin;
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, ToTokens};
 use syn::visit::Visit;
@@ -94,7 +94,7 @@ impl Lowerer<'_> {
         }
         match expr {
             Expr::Assign(assign) => self.assign(&assign.left, None, &assign.right, assign),
-            Expr::Binary(binary) if crate::activity::is_compound_assign(&binary.op) => {
+            Expr::Binary(binary) if crate::legacy::activity::is_compound_assign(&binary.op) => {
                 self.assign(&binary.left, Some(&binary.op), &binary.right, binary)
             }
             Expr::If(_)
@@ -130,7 +130,7 @@ impl Lowerer<'_> {
     fn local(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else {
             self.b.code(local.to_token_stream());
-            let mut names = crate::activity::Names::default();
+            let mut names = crate::legacy::activity::Names::default();
             names.visit_pat(&local.pat);
             for pat in pat_idents(&local.pat) {
                 let hint = type_hint(&local.pat);
@@ -156,7 +156,7 @@ impl Lowerer<'_> {
                 other => vec![syn::Stmt::Expr(other.clone(), None)],
             };
             let (block, _) = self.branch(&stmts, Ctx::Discard);
-            let block = crate::emit::block(&block);
+            let block = crate::legacy::emit::block(&block);
             let (pat, expr) = (&local.pat, &init.expr);
             self.b.code(quote!(let #pat = #expr #else_token { #block };));
             for pat in pat_idents(&local.pat) {
@@ -240,7 +240,7 @@ impl Lowerer<'_> {
                     let element = match &array.elems {
                         Some(elems) => elems[k].clone(),
                         None => {
-                            let index = crate::tangent::Index::Lit(k);
+                            let index = crate::legacy::tangent::Index::Lit(k);
                             let place = array.primal_place(std::slice::from_ref(&index));
                             Scalar {
                                 primal: Atom::place(place, array.primal.mutable),
@@ -311,7 +311,7 @@ impl Lowerer<'_> {
 
     /// `place = rhs` or `place op= rhs`.
     pub fn assign(&mut self, place: &Expr, op: Option<&syn::BinOp>, rhs: &Expr, at: &dyn ToTokens) {
-        let Some(name) = crate::activity::root_name(place) else {
+        let Some(name) = crate::legacy::activity::root_name(place) else {
             self.diagnostics.error_at(
                 place,
                 "this assignment target is not supported; assign to a variable or an element `a[i]`",
@@ -379,7 +379,7 @@ impl Lowerer<'_> {
                         let lin = new.tangent.blocks[block].clone();
                         match held.tangent.blocks[block].terms.first() {
                             Some(term) => {
-                                if let crate::tangent::Basis::Row { tokens, .. } = &term.basis {
+                                if let crate::legacy::tangent::Basis::Row { tokens, .. } = &term.basis {
                                     lin.store_into(&tokens.clone(), &len, &mut self.b);
                                 }
                             }
@@ -470,7 +470,9 @@ impl Lowerer<'_> {
         };
         let Some(new) = self.scalar(new, at) else { return };
         // Compile-time elements stay at compile time for a literal index outside control flow.
-        if let (Some(_), crate::tangent::Index::Lit(k), false) = (&array.elems, &flat, binding.runtime) {
+        if let (Some(_), crate::legacy::tangent::Index::Lit(k), false) =
+            (&array.elems, &flat, binding.runtime)
+        {
             if binding.depth == self.depth {
                 let frozen = match self.freeze(Value::Scalar(new)) {
                     Value::Scalar(s) => s,
@@ -507,7 +509,7 @@ impl Lowerer<'_> {
                     // `p[i] = p[i - 1] * x[i]`: read the other row before writing this one.
                     let prefix = format!("{tokens} [");
                     let reads_other_row = lin.terms.iter().any(|t| match &t.basis {
-                        crate::tangent::Basis::Row { tokens: row, .. } => {
+                        crate::legacy::tangent::Basis::Row { tokens: row, .. } => {
                             let row = row.to_string();
                             row.starts_with(&prefix) && row != target.to_string()
                         }
@@ -717,10 +719,10 @@ impl Lowerer<'_> {
                 self.depth += 1;
                 self.b.open();
                 self.push_scope();
-                let place = array.primal_place(&[crate::tangent::Index::Run(quote!(#k))]);
+                let place = array.primal_place(&[crate::legacy::tangent::Index::Run(quote!(#k))]);
                 let element = Scalar {
                     primal: Atom::place(place.clone(), array.primal.mutable),
-                    tangent: array.component_tangent(&crate::tangent::Index::Run(quote!(#k))),
+                    tangent: array.component_tangent(&crate::legacy::tangent::Index::Run(quote!(#k))),
                 };
                 let binding_value = self.freeze(Value::Scalar(element));
                 let binding = if by_ref { quote!(&#place) } else { place };
