@@ -71,6 +71,17 @@ impl Dim {
     }
 }
 
+impl PartialEq for Dim {
+    /// Literal sizes by value, symbolic ones by their tokens (`N` = `N`).
+    fn eq(&self, other: &Dim) -> bool {
+        match (self, other) {
+            (Dim::Lit(a), Dim::Lit(b)) => a == b,
+            (Dim::Sym { tokens: a, .. }, Dim::Sym { tokens: b, .. }) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
 impl ToTokens for Dim {
     fn to_tokens(&self, out: &mut TokenStream) {
         match self {

@@ -43,6 +43,22 @@ struct Context {
     scalar_generics: BTreeSet<String>,
 }
 
+impl Context {
+    fn new(generics: &syn::Generics) -> Context {
+        Context {
+            const_generics: generics
+                .params
+                .iter()
+                .filter_map(|param| match param {
+                    GenericParam::Const(c) => Some(c.ident.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            scalar_generics: scalar_generics(generics),
+        }
+    }
+}
+
 pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> Option<Signature> {
     let sig = &item.sig;
     if let Some(token) = &sig.asyncness {
@@ -55,18 +71,7 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
         diagnostics.error_at(token, "`#[jacobian]` does not support variadic functions");
     }
 
-    let context = Context {
-        const_generics: sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                GenericParam::Const(c) => Some(c.ident.to_string()),
-                _ => None,
-            })
-            .collect(),
-        scalar_generics: scalar_generics(&sig.generics),
-    };
+    let context = Context::new(&sig.generics);
 
     let mut scalar: Option<(ScalarType, TokenStream)> = None;
     let mut check_scalar = |found: ScalarType, at: &dyn ToTokens| {
@@ -322,6 +327,12 @@ fn mentions(tokens: &TokenStream, names: &BTreeSet<String>) -> bool {
 }
 
 /// The shape and scalar type of a differentiable type, `None` for anything else.
+/// The shape and scalar type of a parameter or result type of a function with these
+/// generics, if it is differentiable.
+pub fn shape_of(ty: &Type, generics: &syn::Generics) -> Option<(Shape, ScalarType)> {
+    classify(ty, &Context::new(generics))
+}
+
 fn classify(ty: &Type, context: &Context) -> Option<(Shape, ScalarType)> {
     match ty {
         Type::Reference(reference) if reference.mutability.is_none() => classify(&reference.elem, context),

@@ -1,0 +1,358 @@
+//! Expressions: arithmetic and float methods on SSA values become instructions; anything
+//! that reads no SSA value stays the user's code, whole.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+use syn::{BinOp, Expr, UnOp};
+
+use super::{dim_of, unsupported, Front, Operand, Result, Var};
+use crate::ir::{Code, Index, Op, Type, Value};
+use crate::legacy::rules;
+
+impl Front<'_> {
+    /// Lowers an expression for its value.
+    pub(super) fn expr(&mut self, e: &Expr) -> Result<Operand> {
+        if let Some(value) = float_literal(e) {
+            return Ok(Operand::Value(self.push1(Op::Literal(value), vec![], Type::Scalar, e.span())));
+        }
+        if !self.reads_ssa(e) && !is_float_data(e) {
+            return Ok(Operand::Code { tokens: e.to_token_stream(), holes: Vec::new() });
+        }
+        match e {
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Path(path) => match path.path.get_ident().and_then(|i| self.ssa(&i.to_string())) {
+                Some(value) => Ok(Operand::Value(value)),
+                None => unsupported(e, "this path"),
+            },
+            Expr::Unary(unary) => match unary.op {
+                UnOp::Neg(_) => {
+                    let operand = self.expr(&unary.expr)?;
+                    self.arithmetic(Op::Neg, vec![operand], e)
+                }
+                // `*x` of a parameter taken by reference is its value.
+                UnOp::Deref(_) => match self.expr(&unary.expr)? {
+                    Operand::Value(v) if self.f.ty(v).is_differentiable() => Ok(Operand::Value(v)),
+                    _ => self.code(e),
+                },
+                _ => self.code(e),
+            },
+            Expr::Binary(binary) => {
+                let op = match binary.op {
+                    BinOp::Add(_) => Op::Add,
+                    BinOp::Sub(_) => Op::Sub,
+                    BinOp::Mul(_) => Op::Mul,
+                    BinOp::Div(_) => Op::Div,
+                    _ if is_compound_assign(&binary.op) => {
+                        return unsupported(e, "a compound assignment as a value");
+                    }
+                    // Comparisons, `%`, `&&`…: never differentiated.
+                    _ => return self.code(e),
+                };
+                let (a, b) = (self.expr(&binary.left)?, self.expr(&binary.right)?);
+                self.arithmetic(op, vec![a, b], e)
+            }
+            Expr::MethodCall(call) => {
+                let mut operands = vec![self.expr(&call.receiver)?];
+                for arg in &call.args {
+                    operands.push(self.expr(arg)?);
+                }
+                self.method(&call.method, operands, e)
+            }
+            // `f64::sin(x)`, `T::max(a, b)`.
+            Expr::Call(call) => {
+                let method = match &*call.func {
+                    Expr::Path(path)
+                        if path.path.segments.len() == 2
+                            && self.is_scalar_type(&path.path.segments[0].ident) =>
+                    {
+                        path.path.segments[1].ident.clone()
+                    }
+                    _ => return unsupported(e, "calls of functions with differentiated arguments"),
+                };
+                let operands = call.args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+                self.method(&method, operands, e)
+            }
+            Expr::Cast(cast) => {
+                let operand = self.expr(&cast.expr)?;
+                match operand {
+                    Operand::Value(v)
+                        if *self.f.ty(v) == Type::Scalar && self.is_scalar_type_tokens(&cast.ty) =>
+                    {
+                        Ok(Operand::Value(v))
+                    }
+                    _ => self.code(e),
+                }
+            }
+            Expr::Array(array) => {
+                let items = array.elems.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+                let ty = Type::array(crate::shape::Dim::Lit(items.len()));
+                let mut values = Vec::new();
+                for (item, at) in items.into_iter().zip(&array.elems) {
+                    values.push(self.operand_as(item, &Type::Scalar, at)?);
+                }
+                Ok(Operand::Value(self.push1(Op::Build, values, ty, e.span())))
+            }
+            Expr::Repeat(repeat) => {
+                let item = self.expr(&repeat.expr)?;
+                let item = self.operand_as(item, &Type::Scalar, &repeat.expr)?;
+                let ty = Type::array(dim_of(&repeat.len));
+                Ok(Operand::Value(self.push1(Op::Splat, vec![item], ty, e.span())))
+            }
+            Expr::Index(index) => {
+                let base = self.expr(&index.expr)?;
+                match base {
+                    Operand::Value(array) if matches!(self.f.ty(array), Type::Array(..)) => {
+                        let element = self.f.ty(array).element().unwrap_or(Type::Opaque);
+                        let (index, mut args) = self.index(&index.index)?;
+                        args.insert(0, array);
+                        Ok(Operand::Value(self.push1(Op::Get(index), args, element, e.span())))
+                    }
+                    _ => self.code(e),
+                }
+            }
+            Expr::Block(block) if block.label.is_none() => match self.scoped_block(&block.block, true)? {
+                Some(tail) => Ok(tail),
+                None => unsupported(e, "a block without a value where a value is needed"),
+            },
+            Expr::If(_) => match self.if_expr(e, true)? {
+                Some(value) => Ok(value),
+                None => unsupported(e, "an `if` without a value where a value is needed"),
+            },
+            Expr::Reference(reference) if reference.mutability.is_none() => {
+                match self.expr(&reference.expr)? {
+                    Operand::Code { .. } => self.code(e),
+                    Operand::Value(_) => unsupported(e, "references to differentiated values"),
+                }
+            }
+            _ => unsupported(e, "this expression on differentiated values"),
+        }
+    }
+
+    /// An index: a literal position, or a run-time one as an opaque value.
+    pub(super) fn index(&mut self, index: &Expr) -> Result<(Index, Vec<Value>)> {
+        if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) = index {
+            if let Ok(k) = n.base10_parse::<usize>() {
+                return Ok((Index::Const(k), Vec::new()));
+            }
+        }
+        let operand = self.expr(index)?;
+        if let Operand::Value(v) = &operand {
+            if *self.f.ty(*v) != Type::Opaque {
+                return unsupported(index, "an index that is a differentiated value");
+            }
+        }
+        Ok((Index::Dynamic, vec![self.materialize(operand, index.span())]))
+    }
+
+    /// `+ - * /` and negation: on scalars, an instruction; on code alone, code.
+    fn arithmetic(&mut self, op: Op, operands: Vec<Operand>, e: &Expr) -> Result<Operand> {
+        if operands.iter().all(|o| matches!(o, Operand::Code { .. })) {
+            return self.code(e);
+        }
+        let mut args = Vec::new();
+        for operand in operands {
+            if let Operand::Value(v) = &operand {
+                if *self.f.ty(*v) != Type::Scalar {
+                    return unsupported(e, "arithmetic on arrays, vectors or matrices");
+                }
+            }
+            args.push(self.operand_as(operand, &Type::Scalar, e)?);
+        }
+        Ok(Operand::Value(self.push1(op, args, Type::Scalar, e.span())))
+    }
+
+    /// A float method from the rule table, receiver first.
+    fn method(&mut self, name: &Ident, operands: Vec<Operand>, e: &Expr) -> Result<Operand> {
+        let Some(&(method, arity)) = rules::METHODS.iter().find(|(m, _)| name == m) else {
+            return unsupported(name, "this method on differentiated values");
+        };
+        if operands.len() != arity {
+            return unsupported(e, "a method call with this many arguments");
+        }
+        if operands.iter().all(|o| matches!(o, Operand::Code { .. })) {
+            return self.code(e);
+        }
+        let mut args = Vec::new();
+        for (k, operand) in operands.into_iter().enumerate() {
+            if rules::is_integer_operand(method, k) {
+                if let Operand::Value(v) = &operand {
+                    if *self.f.ty(*v) != Type::Opaque {
+                        return unsupported(e, "a differentiated integer exponent");
+                    }
+                }
+                args.push(self.materialize(operand, e.span()));
+            } else {
+                args.push(self.operand_as(operand, &Type::Scalar, e)?);
+            }
+        }
+        Ok(Operand::Value(self.push1(Op::Call(method), args, Type::Scalar, e.span())))
+    }
+
+    /// The user's code for `e`, with the SSA values it reads as holes.
+    pub(super) fn code(&mut self, e: &Expr) -> Result<Operand> {
+        let (tokens, holes) = self.holes(e.to_token_stream(), e)?;
+        Ok(Operand::Code { tokens, holes })
+    }
+
+    /// Replaces every read of an SSA variable in `tokens` (an expression or statement) by a
+    /// hole. Refuses code that binds a name of an SSA variable itself (a closure parameter,
+    /// a `let` in a block), where a read could mean either.
+    pub(super) fn holes(
+        &mut self,
+        tokens: TokenStream,
+        at: &dyn Spanned,
+    ) -> Result<(TokenStream, Vec<Value>)> {
+        let mut parsed: syn::Stmt = match syn::parse2(tokens.clone()) {
+            Ok(stmt) => stmt,
+            Err(_) => match syn::parse2::<Expr>(tokens.clone()) {
+                Ok(expr) => syn::Stmt::Expr(expr, None),
+                Err(_) => return unsupported(at, "code the new front end cannot parse"),
+            },
+        };
+        let mut filler = Filler { front: self, holes: Vec::new(), problem: None };
+        filler.visit_stmt_mut(&mut parsed);
+        if let Some(problem) = filler.problem {
+            return unsupported(at, problem);
+        }
+        let holes = filler.holes;
+        Ok((parsed.to_token_stream(), holes))
+    }
+
+    /// Does `e` read (or write) a variable that holds an SSA value?
+    pub(super) fn reads_ssa(&self, e: &Expr) -> bool {
+        let mut finder = Finder { front: self, found: false };
+        finder.visit_expr(e);
+        finder.found
+    }
+
+    pub(super) fn is_scalar_type(&self, ident: &Ident) -> bool {
+        *ident == self.signature.scalar.tokens.to_string()
+    }
+
+    fn is_scalar_type_tokens(&self, ty: &syn::Type) -> bool {
+        self.signature.scalar.tokens.to_string() == ty.to_token_stream().to_string()
+    }
+
+    fn is_ssa_name(&self, ident: &Ident) -> bool {
+        matches!(self.lookup(&ident.to_string()), Some(Var::Ssa { .. }))
+    }
+}
+
+/// `2.5`, `-1.0`, `3.0_f64`: a literal of the scalar type.
+pub(super) fn float_literal(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary { op: UnOp::Neg(_), expr, .. }) => float_literal(expr).map(|v| -v),
+        Expr::Paren(p) => float_literal(&p.expr),
+        _ => None,
+    }
+}
+
+/// Literal float data: `[0.0; 8]`, `[1.0, 2.5]`, nested.
+fn is_float_data(e: &Expr) -> bool {
+    match e {
+        Expr::Array(array) => {
+            !array.elems.is_empty()
+                && array.elems.iter().all(|e| float_literal(e).is_some() || is_float_data(e))
+        }
+        Expr::Repeat(repeat) => float_literal(&repeat.expr).is_some() || is_float_data(&repeat.expr),
+        Expr::Paren(p) => is_float_data(&p.expr),
+        _ => false,
+    }
+}
+
+pub(super) fn is_compound_assign(op: &BinOp) -> bool {
+    matches!(op, BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_))
+        || matches!(
+            op,
+            BinOp::RemAssign(_)
+                | BinOp::BitXorAssign(_)
+                | BinOp::BitAndAssign(_)
+                | BinOp::BitOrAssign(_)
+                | BinOp::ShlAssign(_)
+                | BinOp::ShrAssign(_)
+        )
+}
+
+/// Finds reads of SSA variables: single-identifier paths naming one, and identifiers of one
+/// inside macro calls.
+struct Finder<'f, 'a> {
+    front: &'f Front<'a>,
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for Finder<'_, '_> {
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        if let Some(ident) = path.path.get_ident() {
+            self.found |= self.front.is_ssa_name(ident);
+        }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.found |= mentions(&mac.tokens, &|i| self.front.is_ssa_name(i));
+    }
+}
+
+fn mentions(tokens: &TokenStream, wanted: &dyn Fn(&Ident) -> bool) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => wanted(&ident),
+        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), wanted),
+        proc_macro2::TokenTree::Literal(lit) => {
+            // `println!("{x}")` reads `x` from inside the string.
+            let text = lit.to_string();
+            text.starts_with('"') && text.contains('{')
+        }
+        _ => false,
+    })
+}
+
+/// Fills holes: replaces reads of SSA variables by `__jacobian_hole_k`.
+struct Filler<'f, 'a> {
+    front: &'f mut Front<'a>,
+    holes: Vec<Value>,
+    problem: Option<String>,
+}
+
+impl Filler<'_, '_> {
+    fn hole_for(&mut self, value: Value) -> Ident {
+        let k = match self.holes.iter().position(|v| *v == value) {
+            Some(k) => k,
+            None => {
+                self.holes.push(value);
+                self.holes.len() - 1
+            }
+        };
+        Code::hole(k)
+    }
+}
+
+impl VisitMut for Filler<'_, '_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Path(path) = e {
+            if let Some(value) = path.path.get_ident().and_then(|i| self.front.ssa(&i.to_string())) {
+                let hole = self.hole_for(value);
+                *e = syn::parse_quote!(#hole);
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+
+    fn visit_pat_ident_mut(&mut self, pat: &mut syn::PatIdent) {
+        if self.front.is_ssa_name(&pat.ident) {
+            self.problem = Some(format!("code that binds `{}` again", pat.ident));
+        }
+        syn::visit_mut::visit_pat_ident_mut(self, pat);
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        let front = &*self.front;
+        if mentions(&mac.tokens, &|i| front.is_ssa_name(i)) {
+            self.problem = Some("a macro that reads a differentiated value".into());
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Owns the front end: the user's `syn` function becomes a primal-only IR function.
+//!
+//! Values that can carry derivatives (scalars of the function's type, arrays of them) become
+//! SSA values; everything else (integers, conditions, calls of plain functions, statement
+//! macros) stays the user's code, carried as [`Code`] with the SSA values it reads as holes,
+//! and printed back verbatim. Variables that hold non-differentiable values stay Rust
+//! variables of the user's own name.
+//!
+//! A mutable variable is one SSA value per assignment. Branches and loops are lowered with
+//! every mutable variable in scope threaded through them (as `if` results, as loop-carried
+//! values); those a branch or loop leaves unchanged are pruned again.
+//!
+//! Whether a variable is differentiable is decided where it is bound, from its initial
+//! value or annotation. When a later assignment gives a non-differentiable variable a
+//! differentiable value (`let mut m = K; … m += x;`), the binding is marked and the
+//! function lowered again, with `m` an SSA value from its `let` on.
+//!
+//! This front end is the new pipeline's; it does not yet accept everything the legacy
+//! lowering does. Where it does not, it returns [`Unsupported`] and `expand` falls back to
+//! the legacy pipeline, which also makes every user-facing diagnostic for now.
+
+mod expr;
+mod stmt;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+
+use crate::ir::{Block, Code, Function, Inst, Op, Param, Type, Value};
+use crate::shape::{Dim, Shape};
+use crate::signature::Signature;
+
+/// The new pipeline cannot take this function yet: `what` at `span`.
+#[derive(Debug)]
+pub struct Unsupported {
+    pub span: Span,
+    pub what: String,
+}
+
+/// Why lowering stopped before the end.
+#[derive(Debug)]
+enum Stop {
+    Unsupported(Unsupported),
+    /// A binding was found to need an SSA value: lower again from the start.
+    Restart,
+}
+
+type Result<T> = std::result::Result<T, Stop>;
+
+fn unsupported<T>(at: &dyn Spanned, what: impl Into<String>) -> Result<T> {
+    Err(Stop::Unsupported(Unsupported { span: at.span(), what: what.into() }))
+}
+
+/// Lowers `item` (whose signature has been analysed) to IR.
+pub fn lower(item: &syn::ItemFn, signature: &Signature) -> std::result::Result<Function, Unsupported> {
+    let mut promoted = BTreeMap::new();
+    // Each round either finishes or marks one more binding as differentiable, so this ends
+    // within one round per `let`.
+    loop {
+        let mut front = Front::new(signature, promoted);
+        match front.function(item) {
+            Ok(function) => return Ok(function),
+            Err(Stop::Unsupported(problem)) => return Err(problem),
+            Err(Stop::Restart) => promoted = front.promoted,
+        }
+    }
+}
+
+/// A variable in scope.
+#[derive(Clone, Debug)]
+enum Var {
+    /// Holds an SSA value (its current one).
+    Ssa { value: Value, mutable: bool },
+    /// A Rust variable of the user's, never differentiated, read and written by its name
+    /// in verbatim code. `site` is its `let` (for promotion), `None` for parameters and
+    /// pattern bindings; `array` the type its initializer shows it would have as an array
+    /// of scalars (`[K; 3]`), should it be promoted by an element assignment.
+    Rust { site: Option<usize>, array: Option<Type> },
+}
+
+/// What an expression lowered to: an SSA value, or non-differentiated code not yet bound
+/// to an instruction (so that `i + 1` stays one piece of code), reading `holes`.
+#[derive(Clone, Debug)]
+enum Operand {
+    Value(Value),
+    Code { tokens: TokenStream, holes: Vec<Value> },
+}
+
+struct Front<'a> {
+    f: Function,
+    signature: &'a Signature,
+    generics: syn::Generics,
+    scopes: Vec<Vec<(String, Var)>>,
+    /// Instructions of the open blocks, innermost last.
+    open: Vec<Vec<Inst>>,
+    /// `let` sites (numbered in order) that must bind SSA values of these types.
+    promoted: BTreeMap<usize, Type>,
+    sites: usize,
+}
+
+impl<'a> Front<'a> {
+    fn new(signature: &'a Signature, promoted: BTreeMap<usize, Type>) -> Front<'a> {
+        Front {
+            f: Function::new(),
+            signature,
+            generics: syn::Generics::default(),
+            scopes: vec![Vec::new()],
+            open: vec![Vec::new()],
+            promoted,
+            sites: 0,
+        }
+    }
+
+    fn function(&mut self, item: &syn::ItemFn) -> Result<Function> {
+        self.generics = item.sig.generics.clone();
+        self.parameters(item)?;
+        let result = self.body(&item.block)?;
+        let Some(result) = result else {
+            return unsupported(&item.block, "a body that does not end in its result");
+        };
+        let output = match &item.sig.output {
+            syn::ReturnType::Type(_, ty) => {
+                crate::signature::shape_of(ty, &item.sig.generics).map(|(shape, _)| type_of_shape(&shape))
+            }
+            syn::ReturnType::Default => None,
+        };
+        let Some(output) = output else { return unsupported(&item.sig.output, "this result type") };
+        let result = self.operand_as(result, &output, &item.block)?;
+        if *self.f.ty(result) != output {
+            return unsupported(&item.block, "a result whose type differs from the signature's");
+        }
+        self.f.body =
+            Block { params: Vec::new(), insts: self.open.pop().unwrap_or_default(), yields: vec![result] };
+        Ok(std::mem::replace(&mut self.f, Function::new()))
+    }
+
+    fn parameters(&mut self, item: &syn::ItemFn) -> Result<()> {
+        for arg in &item.sig.inputs {
+            let syn::FnArg::Typed(typed) = arg else {
+                return unsupported(arg, "methods");
+            };
+            let syn::Pat::Ident(pat) = &*typed.pat else {
+                return unsupported(&typed.pat, "parameter patterns");
+            };
+            let name = pat.ident.to_string();
+            let shape = crate::signature::shape_of(&typed.ty, &item.sig.generics);
+            match shape {
+                Some((shape, _)) => {
+                    let by_reference = matches!(&*typed.ty, syn::Type::Reference(_));
+                    let ty = type_of_shape(&shape);
+                    if matches!(ty, Type::Vector(_) | Type::Matrix(..)) {
+                        return unsupported(&typed.ty, "vector and matrix parameters");
+                    }
+                    let value = self.f.value(ty, Some(name.clone()));
+                    self.f.params.push(Param { ident: pat.ident.clone(), value, by_reference });
+                    self.bind(name, Var::Ssa { value, mutable: pat.mutability.is_some() });
+                }
+                None => self.bind(name, Var::Rust { site: None, array: None }),
+            }
+        }
+        let differentiated: BTreeSet<String> =
+            self.signature.inputs.iter().map(|i| i.ident.to_string()).collect();
+        for input in &differentiated {
+            if !self.f.params.iter().any(|p| p.ident == input) {
+                return unsupported(&item.sig, "a differentiated parameter of this type");
+            }
+        }
+        Ok(())
+    }
+
+    // ---- scopes ----
+
+    fn bind(&mut self, name: String, var: Var) {
+        self.scopes.last_mut().expect("a scope is open").push((name, var));
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Var> {
+        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn lookup_mut(&mut self, name: &str) -> Option<&mut Var> {
+        self.scopes.iter_mut().rev().flat_map(|s| s.iter_mut().rev()).find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The SSA value a name holds now, if it is an SSA variable.
+    fn ssa(&self, name: &str) -> Option<Value> {
+        match self.lookup(name) {
+            Some(Var::Ssa { value, .. }) => Some(*value),
+            _ => None,
+        }
+    }
+
+    // ---- instructions ----
+
+    fn push(&mut self, op: Op, args: Vec<Value>, results: &[Type], span: Span) -> Vec<Value> {
+        let results: Vec<Value> = results.iter().map(|t| self.f.value(t.clone(), None)).collect();
+        self.open.last_mut().expect("a block is open").push(Inst {
+            op,
+            args,
+            results: results.clone(),
+            span,
+        });
+        results
+    }
+
+    fn push1(&mut self, op: Op, args: Vec<Value>, ty: Type, span: Span) -> Value {
+        self.push(op, args, &[ty], span)[0]
+    }
+
+    /// Binds deferred code to an instruction with one opaque result.
+    fn materialize(&mut self, operand: Operand, span: Span) -> Value {
+        match operand {
+            Operand::Value(v) => v,
+            Operand::Code { tokens, holes } => {
+                self.push1(Op::Code(Code { tokens }), holes, Type::Opaque, span)
+            }
+        }
+    }
+
+    /// `value` as type `ty`: non-differentiated values of a differentiable type become
+    /// constants of it.
+    fn coerce(&mut self, value: Value, ty: &Type, at: &dyn Spanned) -> Result<Value> {
+        let current = self.f.ty(value).clone();
+        if current == *ty {
+            return Ok(value);
+        }
+        if current == Type::Opaque && ty.is_differentiable() {
+            let hole = Code::hole(0);
+            return Ok(self.push1(
+                Op::Constant(Code { tokens: hole.to_token_stream() }),
+                vec![value],
+                ty.clone(),
+                at.span(),
+            ));
+        }
+        unsupported(at, format!("a value of type {current} where {ty} is expected"))
+    }
+
+    /// An operand as a value of type `ty` (see `coerce`).
+    fn operand_as(&mut self, operand: Operand, ty: &Type, at: &dyn Spanned) -> Result<Value> {
+        match operand {
+            Operand::Code { tokens, holes } if ty.is_differentiable() => {
+                Ok(self.push1(Op::Constant(Code { tokens }), holes, ty.clone(), at.span()))
+            }
+            operand => {
+                let value = self.materialize(operand, at.span());
+                self.coerce(value, ty, at)
+            }
+        }
+    }
+
+    fn open_block(&mut self) {
+        self.open.push(Vec::new());
+        self.scopes.push(Vec::new());
+    }
+
+    fn close_block(&mut self, params: Vec<Value>, yields: Vec<Value>) -> Block {
+        self.scopes.pop();
+        Block { params, insts: self.open.pop().unwrap_or_default(), yields }
+    }
+
+    /// The mutable SSA variables in scope, as (scope, position) with their values.
+    fn mutable_ssa(&self) -> Vec<((usize, usize), Value)> {
+        let mut out = Vec::new();
+        for (s, scope) in self.scopes.iter().enumerate() {
+            for (p, (_, var)) in scope.iter().enumerate() {
+                if let Var::Ssa { value, mutable: true } = var {
+                    out.push(((s, p), *value));
+                }
+            }
+        }
+        out
+    }
+
+    /// Slots are positions `mutable_ssa` listed; scopes below the current one keep their
+    /// positions while a nested block is lowered.
+    fn set_slot(&mut self, (s, p): (usize, usize), value: Value) {
+        if let Var::Ssa { value: v, .. } = &mut self.scopes[s][p].1 {
+            *v = value;
+        }
+    }
+
+    fn slots(&self, slots: &[(usize, usize)]) -> Vec<Value> {
+        slots
+            .iter()
+            .filter_map(|&(s, p)| match &self.scopes[s][p].1 {
+                Var::Ssa { value, .. } => Some(*value),
+                Var::Rust { .. } => None,
+            })
+            .collect()
+    }
+}
+
+/// The IR type of a differentiable shape.
+pub fn type_of_shape(shape: &Shape) -> Type {
+    match shape {
+        Shape::Scalar => Type::Scalar,
+        Shape::Array(n) => Type::array(n.clone()),
+        Shape::Vector(n) => Type::Vector(n.clone()),
+        Shape::Matrix(r, c) => Type::Matrix(r.clone(), c.clone()),
+    }
+}
+
+/// A literal array length or a symbolic one (`N`, `LEN`, `2 * N`).
+fn dim_of(len: &syn::Expr) -> Dim {
+    match len {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => match n.base10_parse() {
+            Ok(n) => Dim::Lit(n),
+            Err(_) => Dim::Sym { tokens: len.to_token_stream(), generic: true },
+        },
+        _ => Dim::Sym { tokens: len.to_token_stream(), generic: true },
+    }
+}
+
+/// Replaces every use of `from` in `block` (recursively) by `to`.
+fn replace_uses(block: &mut Block, from: Value, to: Value) {
+    let swap = |v: &mut Value| {
+        if *v == from {
+            *v = to;
+        }
+    };
+    for inst in &mut block.insts {
+        inst.args.iter_mut().for_each(swap);
+        for nested in inst.blocks_mut() {
+            replace_uses(nested, from, to);
+        }
+    }
+    block.yields.iter_mut().for_each(swap);
+}

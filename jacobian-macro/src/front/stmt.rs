@@ -1,0 +1,469 @@
+//! Statements and control flow: `let`, assignment, blocks, `if`, `for`.
+
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Stmt};
+
+use super::expr::is_compound_assign;
+use super::{dim_of, replace_uses, unsupported, Front, Operand, Result, Stop, Var};
+use crate::ir::{Block, Code, Op, Type, Value};
+
+impl Front<'_> {
+    /// The function's body: its statements and the value it ends with (a tail expression or
+    /// a final `return`).
+    pub(super) fn body(&mut self, block: &syn::Block) -> Result<Option<Operand>> {
+        if let Some(Stmt::Expr(Expr::Return(ret), _)) = block.stmts.last() {
+            let Some(value) = &ret.expr else { return unsupported(ret, "`return;` without a value") };
+            self.statements(&block.stmts[..block.stmts.len() - 1], false)?;
+            return self.expr(value).map(Some);
+        }
+        self.statements(&block.stmts, true)
+    }
+
+    /// A block expression's statements in a scope of their own (no IR region: the block's
+    /// SSA values flow on; its Rust variables must not shadow outer ones, since the
+    /// emitted code has no block to end their scope).
+    pub(super) fn scoped_block(&mut self, block: &syn::Block, want_value: bool) -> Result<Option<Operand>> {
+        self.scopes.push(Vec::new());
+        let tail = self.statements(&block.stmts, want_value);
+        let scope = self.scopes.pop().unwrap_or_default();
+        for (name, var) in &scope {
+            if matches!(var, Var::Rust { .. }) && self.lookup(name).is_some() {
+                return unsupported(block, "a block that shadows a variable with a `let`");
+            }
+        }
+        tail
+    }
+
+    /// Statements in order; when `want_value`, the value of a final expression without `;`.
+    fn statements(&mut self, stmts: &[Stmt], want_value: bool) -> Result<Option<Operand>> {
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match stmt {
+                Stmt::Local(local) => self.local(local)?,
+                Stmt::Expr(e, None) if last && want_value && !is_statement_like(e) => {
+                    return self.expr(e).map(Some)
+                }
+                Stmt::Expr(e, _) => self.statement(e)?,
+                Stmt::Macro(mac) => self.effect(mac.to_token_stream(), mac)?,
+                Stmt::Item(item) => match item {
+                    syn::Item::Fn(_) => return unsupported(item, "functions defined in the body"),
+                    _ => self.effect(item.to_token_stream(), item)?,
+                },
+            }
+        }
+        Ok(None)
+    }
+
+    /// Code run for its effects, with holes for the SSA values it reads.
+    fn effect(&mut self, tokens: proc_macro2::TokenStream, at: &dyn Spanned) -> Result<()> {
+        let (tokens, holes) = self.holes(tokens, at)?;
+        self.push(Op::Code(Code { tokens }), holes, &[], at.span());
+        Ok(())
+    }
+
+    /// An expression statement.
+    fn statement(&mut self, e: &Expr) -> Result<()> {
+        match e {
+            Expr::Assign(assign) => self.assign(&assign.left, None, &assign.right, e),
+            Expr::Binary(binary) if is_compound_assign(&binary.op) => {
+                self.assign(&binary.left, Some(&binary.op), &binary.right, e)
+            }
+            Expr::If(_) => self.if_expr(e, false).map(drop),
+            Expr::ForLoop(for_loop) => self.for_loop(for_loop),
+            Expr::Block(block) if block.label.is_none() => self.scoped_block(&block.block, false).map(drop),
+            Expr::Paren(p) => self.statement(&p.expr),
+            Expr::Return(_) => unsupported(e, "an early `return`"),
+            Expr::While(_) | Expr::Loop(_) | Expr::Match(_) | Expr::Break(_) | Expr::Continue(_) => {
+                unsupported(e, "this control flow")
+            }
+            _ if !self.reads_ssa(e) => self.effect(quote!(#e;), e),
+            _ => self.expr(e).map(drop),
+        }
+    }
+
+    /// `let`: an SSA variable when its value (or annotation) is differentiable, otherwise
+    /// the user's own `let`, verbatim.
+    fn local(&mut self, local: &syn::Local) -> Result<()> {
+        let site = self.sites;
+        self.sites += 1;
+        let (pat, annotation) = match &local.pat {
+            syn::Pat::Type(typed) => (&*typed.pat, Some(&*typed.ty)),
+            pat => (pat, None),
+        };
+        let syn::Pat::Ident(ident) = pat else {
+            if self.local_reads_ssa(local) {
+                return unsupported(pat, "this pattern on differentiated values");
+            }
+            return self.effect(local.to_token_stream(), local);
+        };
+        if ident.by_ref.is_some() || ident.subpat.is_some() {
+            return unsupported(pat, "`ref` bindings");
+        }
+        let Some(init) = &local.init else {
+            return unsupported(local, "a `let` without a value");
+        };
+        if init.diverge.is_some() {
+            return unsupported(local, "`let … else`");
+        }
+        let name = ident.ident.to_string();
+        let mutable = ident.mutability.is_some();
+        let declared = match annotation {
+            Some(ty) => match crate::signature::shape_of(ty, &self.generics) {
+                Some((shape, _)) => Some(super::type_of_shape(&shape)),
+                None => {
+                    if self.reads_ssa(&init.expr) {
+                        return unsupported(ty, "a non-differentiable annotation on a differentiated value");
+                    }
+                    None
+                }
+            },
+            None => self.promoted.get(&site).cloned(),
+        };
+        if annotation.is_some() && declared.is_none() {
+            self.effect(local.to_token_stream(), local)?;
+            self.bind(name, Var::Rust { site: Some(site), array: None });
+            return Ok(());
+        }
+        let value = self.expr(&init.expr)?;
+        let value = match (declared, value) {
+            (Some(ty), value) => self.operand_as(value, &ty, &init.expr)?,
+            (None, Operand::Value(v)) if self.f.ty(v).is_differentiable() => v,
+            (None, value) => {
+                // Never differentiated: the user's `let`, with holes for what it reads.
+                let (tokens, holes) = match value {
+                    Operand::Code { tokens, holes } => (tokens, holes),
+                    Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
+                };
+                let attrs = &local.attrs;
+                let statement = quote!(#(#attrs)* let #pat = #tokens;);
+                self.push(Op::Code(Code { tokens: statement }), holes, &[], local.span());
+                let array = array_hint(&init.expr);
+                self.bind(name, Var::Rust { site: Some(site), array });
+                return Ok(());
+            }
+        };
+        if self.f.values[value.0 as usize].name.is_none() {
+            self.f.values[value.0 as usize].name = Some(name.clone());
+        }
+        self.bind(name, Var::Ssa { value, mutable });
+        Ok(())
+    }
+
+    fn local_reads_ssa(&self, local: &syn::Local) -> bool {
+        local.init.as_ref().is_some_and(|init| self.reads_ssa(&init.expr))
+    }
+
+    /// `place = value` and `place op= value`, for a variable or an element of one.
+    fn assign(&mut self, place: &Expr, op: Option<&syn::BinOp>, value: &Expr, e: &Expr) -> Result<()> {
+        let (root, index) = match place {
+            Expr::Path(path) => (path.path.get_ident(), None),
+            Expr::Index(index) => match &*index.expr {
+                Expr::Path(path) => (path.path.get_ident(), Some(&*index.index)),
+                _ => (None, None),
+            },
+            Expr::Paren(p) => return self.assign(&p.expr, op, value, e),
+            _ => (None, None),
+        };
+        let Some(root) = root else {
+            if self.reads_ssa(e) {
+                return unsupported(place, "assignment to this place");
+            }
+            return self.effect(quote!(#e;), e);
+        };
+        match self.lookup(&root.to_string()).cloned() {
+            Some(Var::Ssa { value: current, mutable }) => {
+                if !mutable {
+                    return unsupported(place, "assignment to an immutable variable");
+                }
+                let name = root.to_string();
+                let new = match index {
+                    None => self.updated(current, op, value, e)?,
+                    Some(index) => {
+                        let Some(element) = self.f.ty(current).element() else {
+                            return unsupported(place, "indexing this value");
+                        };
+                        let (index, at) = self.index(index)?;
+                        let old = match op {
+                            Some(_) => {
+                                let mut args = vec![current];
+                                args.extend(&at);
+                                Some(self.push1(Op::Get(index.clone()), args, element.clone(), place.span()))
+                            }
+                            None => None,
+                        };
+                        let new_element = match old {
+                            Some(old) => self.updated(old, op, value, e)?,
+                            None => {
+                                let v = self.expr(value)?;
+                                self.operand_as(v, &element, value)?
+                            }
+                        };
+                        let mut args = vec![current, new_element];
+                        args.extend(at);
+                        let ty = self.f.ty(current).clone();
+                        self.push1(Op::Set(index), args, ty, e.span())
+                    }
+                };
+                if let Some(Var::Ssa { value: slot, .. }) = self.lookup_mut(&name) {
+                    *slot = new;
+                }
+                if self.f.values[new.0 as usize].name.is_none() {
+                    self.f.values[new.0 as usize].name = Some(name);
+                }
+                Ok(())
+            }
+            Some(Var::Rust { site, array }) => {
+                if !self.reads_ssa(value) {
+                    return self.effect(quote!(#e;), e);
+                }
+                // A differentiated value for a variable bound as non-differentiated: bind it
+                // as an SSA value from its `let` on, and start again.
+                let ty = match index {
+                    None => Type::Scalar,
+                    Some(_) => match array {
+                        Some(ty) => ty,
+                        None => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
+                    },
+                };
+                match site {
+                    Some(site) => {
+                        self.promoted.insert(site, ty);
+                        Err(Stop::Restart)
+                    }
+                    None => unsupported(
+                        place,
+                        "a differentiated value assigned to a non-differentiated parameter",
+                    ),
+                }
+            }
+            None => unsupported(place, "assignment to a variable the function does not bind"),
+        }
+    }
+
+    /// `current op value` for compound assignment, or `value` for plain assignment, as the
+    /// type of `current`.
+    fn updated(&mut self, current: Value, op: Option<&syn::BinOp>, value: &Expr, e: &Expr) -> Result<Value> {
+        let ty = self.f.ty(current).clone();
+        let rhs = self.expr(value)?;
+        let Some(op) = op else { return self.operand_as(rhs, &ty, value) };
+        if ty != Type::Scalar {
+            return unsupported(e, "compound assignment to arrays, vectors or matrices");
+        }
+        let op = match op {
+            syn::BinOp::AddAssign(_) => Op::Add,
+            syn::BinOp::SubAssign(_) => Op::Sub,
+            syn::BinOp::MulAssign(_) => Op::Mul,
+            syn::BinOp::DivAssign(_) => Op::Div,
+            _ => return unsupported(e, "this operator on differentiated values"),
+        };
+        let rhs = self.operand_as(rhs, &Type::Scalar, value)?;
+        Ok(self.push1(op, vec![current, rhs], Type::Scalar, e.span()))
+    }
+
+    /// `if`/`else`, for its value or as a statement. Every mutable SSA variable the arms
+    /// change becomes a result.
+    pub(super) fn if_expr(&mut self, e: &Expr, want_value: bool) -> Result<Option<Operand>> {
+        if !self.reads_ssa(e) {
+            let operand = self.code(e)?;
+            if want_value {
+                return Ok(Some(operand));
+            }
+            let Operand::Code { tokens, holes } = operand else { return Ok(None) };
+            self.push(Op::Code(Code { tokens: quote!(#tokens;) }), holes, &[], e.span());
+            return Ok(None);
+        }
+        let Expr::If(if_expr) = e else { return unsupported(e, "this expression") };
+        if matches!(&*if_expr.cond, Expr::Let(_)) {
+            return unsupported(&if_expr.cond, "`if let` on differentiated values");
+        }
+        let condition = self.expr(&if_expr.cond)?;
+        if let Operand::Value(v) = &condition {
+            if *self.f.ty(*v) != Type::Opaque {
+                return unsupported(&if_expr.cond, "a condition that is a differentiated value");
+            }
+        }
+        let condition = self.materialize(condition, if_expr.cond.span());
+        let slots: Vec<(usize, usize)> = self.mutable_ssa().into_iter().map(|(slot, _)| slot).collect();
+        let before = self.slots(&slots);
+
+        let (mut then_insts, then_tail, then_values) =
+            self.arm(|front| front.scoped_block(&if_expr.then_branch, want_value))?;
+        for (slot, value) in slots.iter().zip(&before) {
+            self.set_slot(*slot, *value);
+        }
+        let (mut else_insts, else_tail, else_values) = match &if_expr.else_branch {
+            Some((_, otherwise)) => self.arm(|front| match &**otherwise {
+                Expr::Block(block) => front.scoped_block(&block.block, want_value),
+                nested => front.if_expr(nested, want_value),
+            })?,
+            None => (Vec::new(), None, before.clone()),
+        };
+
+        let mut then_yields = Vec::new();
+        let mut else_yields = Vec::new();
+        let mut result_types = Vec::new();
+        if want_value {
+            let (Some(then_tail), Some(else_tail)) = (then_tail, else_tail) else {
+                return unsupported(e, "an `if` whose arms do not both have a value");
+            };
+            let ty = [&then_tail, &else_tail]
+                .iter()
+                .find_map(|o| match o {
+                    Operand::Value(v) if self.f.ty(*v).is_differentiable() => Some(self.f.ty(*v).clone()),
+                    _ => None,
+                })
+                .unwrap_or(Type::Opaque);
+            then_yields.push(
+                self.in_arm(&mut then_insts, |front| front.operand_as(then_tail, &ty, &if_expr.then_branch))?,
+            );
+            else_yields.push(self.in_arm(&mut else_insts, |front| front.operand_as(else_tail, &ty, e))?);
+            result_types.push(ty);
+        }
+        let mut changed = Vec::new();
+        for (k, slot) in slots.iter().enumerate() {
+            if then_values[k] != before[k] || else_values[k] != before[k] {
+                changed.push(*slot);
+                then_yields.push(then_values[k]);
+                else_yields.push(else_values[k]);
+                result_types.push(self.f.ty(before[k]).clone());
+            }
+        }
+        let then = Block { params: Vec::new(), insts: then_insts, yields: then_yields };
+        let otherwise = Block { params: Vec::new(), insts: else_insts, yields: else_yields };
+        let results = self.push(Op::If { then, otherwise }, vec![condition], &result_types, e.span());
+        let mut results = results.into_iter();
+        let value = if want_value { results.next().map(Operand::Value) } else { None };
+        for (slot, result) in changed.iter().zip(results) {
+            let name = self.f.name(self.slots(&[*slot])[0]).map(str::to_owned);
+            self.f.values[result.0 as usize].name = name;
+            self.set_slot(*slot, result);
+        }
+        for (slot, value) in slots.iter().zip(&before) {
+            if !changed.contains(slot) {
+                self.set_slot(*slot, *value);
+            }
+        }
+        Ok(value)
+    }
+
+    /// Lowers one arm in a block of its own: its instructions, its value (materialized in
+    /// the arm), and the values of every mutable SSA variable at its end.
+    #[allow(clippy::type_complexity)]
+    fn arm(
+        &mut self,
+        lower: impl FnOnce(&mut Self) -> Result<Option<Operand>>,
+    ) -> Result<(Vec<crate::ir::Inst>, Option<Operand>, Vec<Value>)> {
+        let slots: Vec<(usize, usize)> = self.mutable_ssa().into_iter().map(|(slot, _)| slot).collect();
+        self.open.push(Vec::new());
+        let tail = lower(self)?;
+        let tail = tail.map(|operand| match operand {
+            Operand::Code { .. } => Operand::Value(self.materialize(operand, proc_macro2::Span::call_site())),
+            value => value,
+        });
+        let insts = self.open.pop().unwrap_or_default();
+        Ok((insts, tail, self.slots(&slots)))
+    }
+
+    /// Runs `f` with `insts` as the open block (to add to a finished arm).
+    fn in_arm<T>(
+        &mut self,
+        insts: &mut Vec<crate::ir::Inst>,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.open.push(std::mem::take(insts));
+        let result = f(self);
+        *insts = self.open.pop().unwrap_or_default();
+        result
+    }
+
+    /// `for pattern in a..b { body }`: every mutable SSA variable is carried; those the body
+    /// leaves unchanged are pruned.
+    fn for_loop(&mut self, for_loop: &syn::ExprForLoop) -> Result<()> {
+        if for_loop.label.is_some() {
+            return unsupported(for_loop, "labelled loops");
+        }
+        if !matches!(&*for_loop.expr, Expr::Range(_)) {
+            return unsupported(&for_loop.expr, "loops over anything but a range");
+        }
+        let pattern = match &*for_loop.pat {
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(p.ident.to_string()),
+            syn::Pat::Wild(_) => None,
+            pat => return unsupported(pat, "this loop pattern"),
+        };
+        let Operand::Code { tokens: range, holes } = self.code(&for_loop.expr)? else {
+            return unsupported(&for_loop.expr, "this range");
+        };
+        let carried = self.mutable_ssa();
+        let slots: Vec<(usize, usize)> = carried.iter().map(|(slot, _)| *slot).collect();
+        let inits: Vec<Value> = carried.iter().map(|(_, v)| *v).collect();
+        let params: Vec<Value> = inits
+            .iter()
+            .map(|v| {
+                let (ty, name) = (self.f.ty(*v).clone(), self.f.name(*v).map(str::to_owned));
+                self.f.value(ty, name)
+            })
+            .collect();
+        for (slot, param) in slots.iter().zip(&params) {
+            self.set_slot(*slot, *param);
+        }
+        self.open.push(Vec::new());
+        self.scopes.push(Vec::new());
+        if let Some(name) = pattern {
+            self.bind(name, Var::Rust { site: None, array: None });
+        }
+        self.statements(&for_loop.body.stmts, false)?;
+        self.scopes.pop();
+        let insts = self.open.pop().unwrap_or_default();
+        let yields = self.slots(&slots);
+        let mut body = Block { params: params.clone(), insts, yields };
+
+        let mut kept = Vec::new();
+        for (k, param) in params.iter().enumerate() {
+            if body.yields[k] == *param {
+                replace_uses(&mut body, *param, inits[k]);
+            } else {
+                kept.push(k);
+            }
+        }
+        body.params = kept.iter().map(|&k| params[k]).collect();
+        body.yields = kept.iter().map(|&k| body.yields[k]).collect();
+        let types: Vec<Type> = kept.iter().map(|&k| self.f.ty(inits[k]).clone()).collect();
+        let mut args = holes.clone();
+        args.extend(kept.iter().map(|&k| inits[k]));
+        let op = Op::For {
+            pattern: for_loop.pat.to_token_stream(),
+            range: Code { tokens: range },
+            holes: holes.len(),
+            body,
+        };
+        let results = self.push(op, args, &types, for_loop.span());
+        for (slot, init) in slots.iter().zip(&inits) {
+            self.set_slot(*slot, *init);
+        }
+        for (&k, result) in kept.iter().zip(results) {
+            if let Some(name) = self.f.name(inits[k]).map(str::to_owned) {
+                self.f.values[result.0 as usize].name = Some(name);
+            }
+            self.set_slot(slots[k], result);
+        }
+        Ok(())
+    }
+}
+
+/// Statements that end a block without being its value (`for …{}` as the last line).
+fn is_statement_like(e: &Expr) -> bool {
+    matches!(e, Expr::ForLoop(_) | Expr::While(_) | Expr::Assign(_))
+        || matches!(e, Expr::Binary(b) if is_compound_assign(&b.op))
+}
+
+/// The array type an initializer such as `[K; 3]` or `[a, b, c]` shows.
+fn array_hint(init: &Expr) -> Option<Type> {
+    match init {
+        Expr::Repeat(repeat) => Some(Type::array(dim_of(&repeat.len))),
+        Expr::Array(array) if !array.elems.is_empty() => {
+            Some(Type::array(crate::shape::Dim::Lit(array.elems.len())))
+        }
+        _ => None,
+    }
+}

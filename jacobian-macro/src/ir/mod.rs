@@ -1,0 +1,252 @@
+//! Owns the typed intermediate representation every stage after the front end works on:
+//! SSA values with types, instructions with spans, and structured control flow (regions for
+//! `if` and loops, with loop-carried values as block parameters, as MLIR's `scf.for`).
+//!
+//! A [`Function`] is a tree of [`Block`]s. A block has parameters (the values a loop carries
+//! into an iteration), instructions, and the values it yields (an `if` arm's result, a loop
+//! body's carried values for the next iteration). A value is defined exactly once, by a
+//! block parameter or an instruction result, and may be used by any instruction after its
+//! definition in the same block or in blocks nested inside it (`verify` checks this).
+//!
+//! Code that is never differentiated (integer arithmetic, conditions, loop bounds, calls of
+//! plain functions) is carried as [`Code`]: the user's tokens, with every SSA value it reads
+//! replaced by a numbered hole. Nothing after the front end looks inside it, except to print
+//! it with the holes filled.
+
+pub mod print;
+pub mod verify;
+
+use proc_macro2::{Span, TokenStream};
+
+use crate::shape::Dim;
+
+/// An SSA value: an index into [`Function::values`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value(pub u32);
+
+/// What a value is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Type {
+    /// The function's scalar type (`f64`, `f32` or a generic `T: Real`).
+    Scalar,
+    /// `[E; n]`.
+    Array(Box<Type>, Dim),
+    /// `Vector<n, T>`, the column `Matrix<n, 1, T>`.
+    Vector(Dim),
+    /// `Matrix<r, c, T>`, components numbered row-major.
+    Matrix(Dim, Dim),
+    /// `(A, B, …)`.
+    Tuple(Vec<Type>),
+    /// Anything never differentiated: integers, booleans, references to constants, user
+    /// types. Its Rust type is whatever the user's code says.
+    Opaque,
+}
+
+impl Type {
+    /// `[T; n]`.
+    pub fn array(len: Dim) -> Type {
+        Type::Array(Box::new(Type::Scalar), len)
+    }
+
+    /// The number of scalar components, for the types that hold scalars.
+    pub fn components(&self) -> Option<Dim> {
+        match self {
+            Type::Scalar => Some(Dim::Lit(1)),
+            Type::Array(elem, len) => Some(elem.components()?.mul(len)),
+            Type::Vector(n) => Some(n.clone()),
+            Type::Matrix(r, c) => Some(r.mul(c)),
+            Type::Tuple(items) => {
+                items.iter().try_fold(Dim::Lit(0), |sum, t| Some(sum.add(&t.components()?)))
+            }
+            Type::Opaque => None,
+        }
+    }
+
+    /// The type of one element when indexed (`a[i]`, `v[i]`, `m[(i, j)]`).
+    pub fn element(&self) -> Option<Type> {
+        match self {
+            Type::Array(elem, _) => Some((**elem).clone()),
+            Type::Vector(_) | Type::Matrix(..) => Some(Type::Scalar),
+            _ => None,
+        }
+    }
+
+    /// Can carry a derivative.
+    pub fn is_differentiable(&self) -> bool {
+        self.components().is_some()
+    }
+}
+
+/// The user's code for something never differentiated, with the SSA values it reads as
+/// holes: the identifier `__jacobian_hole_{k}` stands for `args[k]` of its instruction.
+#[derive(Clone, Debug)]
+pub struct Code {
+    pub tokens: TokenStream,
+}
+
+impl Code {
+    pub const HOLE: &'static str = "__jacobian_hole_";
+
+    pub fn hole(k: usize) -> proc_macro2::Ident {
+        proc_macro2::Ident::new(&format!("{}{k}", Code::HOLE), Span::call_site())
+    }
+
+    /// The hole number of an identifier, if it is one.
+    pub fn hole_number(ident: &proc_macro2::Ident) -> Option<usize> {
+        ident.to_string().strip_prefix(Code::HOLE)?.parse().ok()
+    }
+}
+
+/// A float method with a derivative rule (see `rules`), by name: `sin`, `powi`, `atan2`…
+pub type Method = &'static str;
+
+/// How an element is selected.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Index {
+    /// A position known now: `a[2]`, `m[(1, 0)]` (row-major: `1 * cols + 0`).
+    Const(usize),
+    /// A run-time index, an `Opaque` argument (`usize`) after the operands; for a matrix two,
+    /// row and column.
+    Dynamic,
+}
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A literal of the scalar type.
+    Literal(f64),
+    Neg,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// `args[0].method(args[1..])`; a `powi` exponent is an `Opaque` argument.
+    Call(Method),
+    /// `args[0].sin_cos()`: two results, the sine and the cosine.
+    SinCos,
+    /// A non-differentiated value converted to the scalar type (`i as f64`, a `const`
+    /// item, `PI`): its result is a scalar with no derivative.
+    Constant(Code),
+    /// Non-differentiated code reading `args` (conditions, indices, bounds): one `Opaque`
+    /// result, or none when it is a statement run for its effects (`k += 1;`, macros).
+    Code(Code),
+    /// `[args…]` as an array, or a vector or matrix (`Vector::from([…])`,
+    /// `Matrix::from_rows([[…], …])`) with the components row-major.
+    Build,
+    /// `[args[0]; n]`, the length from the result type.
+    Splat,
+    /// `args[0][index]`.
+    Get(Index),
+    /// `args[0]` with the element at `index` (run-time indices are `args[2..]`) replaced by
+    /// `args[1]`: element assignment as a new value (the emitter writes it in place when
+    /// the old one is dead).
+    Set(Index),
+    /// `(args…)`.
+    Tuple,
+    /// `args[0].k`.
+    Field(usize),
+    /// `if args[0] { then } else { otherwise }`: the condition is `Opaque`; each arm yields
+    /// the instruction's results.
+    If {
+        then: Block,
+        otherwise: Block,
+    },
+    /// `for pattern in range { body }`, `range` non-differentiated code over `args[..holes]`;
+    /// the remaining arguments are the initial values of the carried values, which are the
+    /// body's parameters; the body yields their next values, and the results are their
+    /// values after the loop. The pattern binds non-differentiated loop variables (`i`).
+    For {
+        pattern: TokenStream,
+        range: Code,
+        holes: usize,
+        body: Block,
+    },
+}
+
+/// One operation: `results = op(args)`.
+#[derive(Clone, Debug)]
+pub struct Inst {
+    pub op: Op,
+    pub args: Vec<Value>,
+    pub results: Vec<Value>,
+    /// Where in the user's code it comes from, for diagnostics after the front end.
+    pub span: Span,
+}
+
+/// A region: parameters, instructions in order, and the values it yields.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub params: Vec<Value>,
+    pub insts: Vec<Inst>,
+    pub yields: Vec<Value>,
+}
+
+/// A parameter of the function.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The user's name, used as it is in the emitted code.
+    pub ident: syn::Ident,
+    pub value: Value,
+    /// Taken by shared reference (`x: &f64`): the value is `*x`.
+    pub by_reference: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ValueData {
+    pub ty: Type,
+    /// The user's name for it, if it has one (a `let`, a parameter): printed and emitted
+    /// where it reads better than a made-up one.
+    pub name: Option<String>,
+}
+
+/// A function in IR form.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub params: Vec<Param>,
+    /// The body; it yields the function's result.
+    pub body: Block,
+    pub values: Vec<ValueData>,
+}
+
+impl Function {
+    pub fn new() -> Function {
+        Function { params: Vec::new(), body: Block::default(), values: Vec::new() }
+    }
+
+    /// A fresh value of type `ty`.
+    pub fn value(&mut self, ty: Type, name: Option<String>) -> Value {
+        self.values.push(ValueData { ty, name });
+        Value(self.values.len() as u32 - 1)
+    }
+
+    pub fn ty(&self, value: Value) -> &Type {
+        &self.values[value.0 as usize].ty
+    }
+
+    pub fn name(&self, value: Value) -> Option<&str> {
+        self.values[value.0 as usize].name.as_deref()
+    }
+
+    /// The result types of the function's body.
+    pub fn result_types(&self) -> Vec<Type> {
+        self.body.yields.iter().map(|v| self.ty(*v).clone()).collect()
+    }
+}
+
+impl Inst {
+    /// The blocks nested in this instruction, in order.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match &self.op {
+            Op::If { then, otherwise } => vec![then, otherwise],
+            Op::For { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn blocks_mut(&mut self) -> Vec<&mut Block> {
+        match &mut self.op {
+            Op::If { then, otherwise } => vec![then, otherwise],
+            Op::For { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+}

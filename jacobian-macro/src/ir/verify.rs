@@ -1,0 +1,218 @@
+//! The IR verifier, run after every stage in debug builds and tests: every value is
+//! defined once and used only where its definition is in scope (earlier in its block or in
+//! an enclosing one), and every instruction has the operands and result types its
+//! operation requires. A pass that breaks an invariant is caught where it does, not as a
+//! rustc error in the user's crate.
+
+use std::collections::BTreeSet;
+
+use super::{Block, Function, Index, Inst, Op, Type, Value};
+
+/// Checks `function`; the error names the first broken invariant, with the function
+/// printed.
+pub fn verify(function: &Function) -> Result<(), String> {
+    let mut checker = Checker { function, defined: BTreeSet::new(), scopes: vec![Vec::new()] };
+    for param in &function.params {
+        checker.define(param.value)?;
+    }
+    checker.block(&function.body, &[])?;
+    if function.body.yields.len() != 1 {
+        return Err(format!(
+            "the body yields {} values; a function has one result",
+            function.body.yields.len()
+        ));
+    }
+    Ok(())
+}
+
+/// `verify`, panicking with the printed function on failure: for tests and debug builds.
+pub fn assert_valid(function: &Function, after: &str) {
+    if let Err(problem) = verify(function) {
+        panic!("invalid IR after {after}: {problem}\n{function}");
+    }
+}
+
+struct Checker<'a> {
+    function: &'a Function,
+    /// Every value defined so far anywhere (a value is defined once in the whole function).
+    defined: BTreeSet<Value>,
+    /// Values in scope, one list per open block.
+    scopes: Vec<Vec<Value>>,
+}
+
+impl Checker<'_> {
+    fn define(&mut self, value: Value) -> Result<(), String> {
+        if value.0 as usize >= self.function.values.len() {
+            return Err(format!("%{} is not a value of this function", value.0));
+        }
+        if !self.defined.insert(value) {
+            return Err(format!("{} is defined twice", self.function.show(value)));
+        }
+        self.scopes.last_mut().expect("a scope is open").push(value);
+        Ok(())
+    }
+
+    fn in_scope(&self, value: Value) -> bool {
+        self.scopes.iter().any(|scope| scope.contains(&value))
+    }
+
+    fn ty(&self, value: Value) -> &Type {
+        self.function.ty(value)
+    }
+
+    /// Checks a block whose parameters must have the types `params`.
+    fn block(&mut self, block: &Block, params: &[Type]) -> Result<(), String> {
+        self.scopes.push(Vec::new());
+        if block.params.len() != params.len() {
+            return Err(format!("a block has {} parameters, {} expected", block.params.len(), params.len()));
+        }
+        for (param, ty) in block.params.iter().zip(params) {
+            self.define(*param)?;
+            self.same(*param, ty, "block parameter")?;
+        }
+        for inst in &block.insts {
+            self.inst(inst)?;
+        }
+        for value in &block.yields {
+            self.used(*value)?;
+        }
+        self.scopes.pop();
+        Ok(())
+    }
+
+    fn used(&self, value: Value) -> Result<(), String> {
+        if !self.in_scope(value) {
+            return Err(format!("{} is used where it is not defined", self.function.show(value)));
+        }
+        Ok(())
+    }
+
+    fn same(&self, value: Value, ty: &Type, what: &str) -> Result<(), String> {
+        if self.ty(value) == ty {
+            Ok(())
+        } else {
+            Err(format!("{what} {} has type {}, expected {ty}", self.function.show(value), self.ty(value)))
+        }
+    }
+
+    fn yields_match(&self, block: &Block, results: &[Value], what: &str) -> Result<(), String> {
+        if block.yields.len() != results.len() {
+            return Err(format!("{what} yields {} values for {} results", block.yields.len(), results.len()));
+        }
+        for (y, r) in block.yields.iter().zip(results) {
+            self.same(*y, self.ty(*r), what)?;
+        }
+        Ok(())
+    }
+
+    fn inst(&mut self, inst: &Inst) -> Result<(), String> {
+        for arg in &inst.args {
+            self.used(*arg)?;
+        }
+        let function = self.function;
+        let show = |what: &str| format!("{what} in `{}`", describe(function, inst));
+        let args: Vec<&Type> = inst.args.iter().map(|a| function.ty(*a)).collect();
+        let results: Vec<&Type> = inst.results.iter().map(|r| function.ty(*r)).collect();
+        let scalar_result = results.as_slice() == [&Type::Scalar];
+        let all_scalar = args.iter().all(|t| **t == Type::Scalar);
+        let ok = match &inst.op {
+            Op::Literal(_) => args.is_empty() && scalar_result,
+            Op::Neg => args.len() == 1 && all_scalar && scalar_result,
+            Op::Add | Op::Sub | Op::Mul | Op::Div => args.len() == 2 && all_scalar && scalar_result,
+            Op::Call(method) => {
+                let arity = crate::legacy::rules::arity(method);
+                let operands_ok = args.iter().enumerate().all(|(k, t)| {
+                    let integer = crate::legacy::rules::is_integer_operand(method, k);
+                    (**t == Type::Opaque) == integer && (integer || **t == Type::Scalar)
+                });
+                arity == Some(args.len()) && operands_ok && scalar_result
+            }
+            Op::SinCos => args.len() == 1 && all_scalar && results == [&Type::Scalar, &Type::Scalar],
+            Op::Constant(_) => scalar_result,
+            Op::Code(_) => results.is_empty() || results.as_slice() == [&Type::Opaque],
+            Op::Build => match results.as_slice() {
+                [ty] => match (ty.element(), fixed_len(ty)) {
+                    (Some(elem), Some(n)) => n == args.len() && args.iter().all(|a| **a == elem),
+                    (Some(elem), None) => args.iter().all(|a| **a == elem),
+                    _ => false,
+                },
+                _ => false,
+            },
+            Op::Splat => {
+                args.len() == 1 && matches!(results.as_slice(), [Type::Array(elem, _)] if **elem == *args[0])
+            }
+            Op::Get(index) => {
+                !args.is_empty()
+                    && self.index_ok(args[0], index, &args[1..])
+                    && args[0].element().as_ref() == results.first().copied()
+                    && results.len() == 1
+            }
+            Op::Set(index) => {
+                args.len() >= 2
+                    && self.index_ok(args[0], index, &args[2..])
+                    && args[0].element().as_ref() == Some(args[1])
+                    && results.as_slice() == [args[0]]
+            }
+            Op::Tuple => results.as_slice() == [&Type::Tuple(args.iter().map(|t| (*t).clone()).collect())],
+            Op::Field(k) => {
+                matches!(args.as_slice(), [Type::Tuple(items)] if items.get(*k) == results.first().copied())
+                    && results.len() == 1
+            }
+            Op::If { then, otherwise } => {
+                if args.as_slice() != [&Type::Opaque] {
+                    return Err(show("a condition that is not opaque"));
+                }
+                self.block(then, &[])?;
+                self.block(otherwise, &[])?;
+                self.yields_match(then, &inst.results, "the `then` arm")?;
+                self.yields_match(otherwise, &inst.results, "the `else` arm")?;
+                true
+            }
+            Op::For { holes, body, .. } => {
+                if args.len() < *holes || args[..*holes].iter().any(|t| **t != Type::Opaque) {
+                    return Err(show("range operands"));
+                }
+                let carried: Vec<Type> = args[*holes..].iter().map(|t| (*t).clone()).collect();
+                self.block(body, &carried)?;
+                self.yields_match(body, &inst.results, "the loop body")?;
+                carried.len() == inst.results.len() && carried.iter().zip(&results).all(|(c, r)| c == *r)
+            }
+        };
+        if !ok {
+            return Err(show("operand or result types that do not fit"));
+        }
+        for result in &inst.results {
+            self.define(*result)?;
+        }
+        Ok(())
+    }
+
+    fn index_ok(&self, aggregate: &Type, index: &Index, indices: &[&Type]) -> bool {
+        let dims = if matches!(aggregate, Type::Matrix(..)) { 2 } else { 1 };
+        match index {
+            Index::Const(k) => indices.is_empty() && fixed_len(aggregate).is_none_or(|n| *k < n),
+            Index::Dynamic => indices.len() == dims && indices.iter().all(|t| **t == Type::Opaque),
+        }
+    }
+}
+
+/// The instruction's line in the text form, without its nested blocks.
+fn describe(function: &Function, inst: &Inst) -> String {
+    let mut copy = inst.clone();
+    for block in copy.blocks_mut() {
+        *block = Block::default();
+    }
+    let mut scratch = function.clone();
+    scratch.params.clear();
+    scratch.body = Block { params: Vec::new(), insts: vec![copy], yields: Vec::new() };
+    scratch.to_string().lines().nth(1).unwrap_or("").trim().to_owned()
+}
+
+/// The number of elements (row-major positions for a matrix), when literal.
+fn fixed_len(ty: &Type) -> Option<usize> {
+    match ty {
+        Type::Array(_, n) | Type::Vector(n) => n.lit(),
+        Type::Matrix(r, c) => Some(r.lit()? * c.lit()?),
+        _ => None,
+    }
+}

@@ -1,0 +1,121 @@
+//! Snapshot tests of the new pipeline: for each representative function, the IR after
+//! every stage, compared with `tests/snapshots/{name}.ir`. A change to a stage shows as a
+//! diff of these files; after reviewing it, `JACOBIAN_BLESS=1 cargo test -p jacobian-macro
+//! snapshots` writes the new text.
+
+use std::fmt::Write as _;
+
+use crate::diagnostics::Diagnostics;
+use crate::{front, ir, options, signature};
+
+/// The pipeline's stages on `source`, as text.
+fn stages(attr: &str, source: &str) -> String {
+    let diagnostics = Diagnostics::default();
+    let options = options::parse(attr.parse().expect("attribute tokens"), &diagnostics);
+    let item: syn::ItemFn = syn::parse_str(source).expect("a function");
+    let Some(signature) = signature::analyse(&item, &options, &diagnostics) else {
+        return "signature refused\n".into();
+    };
+    let mut out = format!("#[jacobian({attr})]\n{source}\n");
+    match front::lower(&item, &signature) {
+        Ok(function) => {
+            ir::verify::assert_valid(&function, "the front end");
+            let _ = write!(out, "\n== front end\n{function}");
+        }
+        Err(problem) => {
+            let _ = writeln!(out, "\n== front end: not yet supported: {}", problem.what);
+        }
+    }
+    out
+}
+
+fn check(name: &str, attr: &str, source: &str) {
+    let actual = stages(attr, source.trim());
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(format!("{name}.ir"));
+    if std::env::var_os("JACOBIAN_BLESS").is_some() {
+        std::fs::write(&path, &actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "snapshot {name} differs (review, then bless with JACOBIAN_BLESS=1):\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+macro_rules! snapshots {
+    ($($name:ident: $attr:literal, $source:literal;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check(stringify!($name), $attr, $source);
+            }
+        )*
+    };
+}
+
+snapshots! {
+    seed: "", "fn f(x: f64, y: f64) -> [f64; 2] { [x + y, x * y] }";
+    accumulator_loop: "", "
+fn box3d(x: [f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for i in 1..=10 {
+        let t = 0.1 * i as f64;
+        let r = (-t * x[0]).exp() - (-t * x[1]).exp() - x[2] * ((-t).exp() - (-10.0 * t).exp());
+        s += r * r;
+    }
+    s
+}";
+    branch_on_differentiated_value: "", "
+fn f(x: f64, y: f64) -> f64 {
+    let mut m = x * y;
+    if x > 0.0 {
+        m = m.sin();
+    } else {
+        m -= y;
+    }
+    let k = if m > 1.0 { m } else { 2.0 };
+    m * k
+}";
+    banded_map: "", "
+fn banded(x: [f64; 8]) -> [f64; 8] {
+    let mut out = [0.0; 8];
+    for i in 0..7 {
+        out[i] = x[i].sin() * x[i + 1];
+    }
+    out[7] = x[7].sin();
+    out
+}";
+    planar_arm: "wrt(q)", "
+fn arm(q: [f64; 3], lengths: &[f64; 3]) -> [f64; 2] {
+    let mut theta = 0.0;
+    let mut p = [0.0, 0.0];
+    for j in 0..3 {
+        theta += q[j];
+        p[0] += lengths[j] * theta.cos();
+        p[1] += lengths[j] * theta.sin();
+    }
+    p
+}";
+    promoted_constant: "", "
+fn f(x: f64) -> f64 {
+    let mut m = std::f64::consts::SQRT_2;
+    for _ in 0..2 {
+        m += x * m;
+    }
+    m
+}";
+    integer_code: "", "
+fn f(x: [f64; 4], n: usize) -> f64 {
+    let mut s = x[0];
+    let mut k = 0;
+    for i in 0..n.min(4) {
+        k += 1;
+        if k % 2 == 0 {
+            s *= x[i].powi(k as i32);
+        }
+    }
+    s
+}";
+}
