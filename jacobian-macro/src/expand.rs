@@ -7,7 +7,7 @@ use crate::legacy::ir::Builder;
 use crate::legacy::lower::{Lowerer, Output};
 use crate::legacy::{emit, simplify};
 use crate::signature::Signature;
-use crate::{options, signature};
+use crate::{forward, front, options, signature};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use syn::ItemFn;
@@ -64,6 +64,71 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// The body of a sibling from the typed-IR pipeline (front end, forward mode, emission),
+/// or `None` where it cannot take the function yet and the legacy lowering does. Setting
+/// `__JACOBIAN_LEGACY_PIPELINE` in the compiler's environment forces the legacy one, to
+/// compare the two while both exist.
+fn pipeline(
+    function: &ItemFn,
+    signature: &Signature,
+    krate: &TokenStream,
+    output: Output,
+) -> Option<TokenStream> {
+    if std::env::var_os("__JACOBIAN_LEGACY_PIPELINE").is_some() {
+        return None;
+    }
+    let returns = match output {
+        Output::Jacobian => forward::Returns::Jacobian,
+        Output::ValueAndJacobian => forward::Returns::ValueAndJacobian,
+        Output::Parts => return None,
+    };
+    let jacobian = front::lower(function, signature)
+        .and_then(|primal| forward::jacobian(&primal, signature, krate, returns))
+        .map_err(|problem| format!("{} at {:?}", problem.what, problem.span));
+    let jacobian = jacobian.map(|mut j| {
+        crate::opt::optimise(&mut j);
+        j
+    });
+    let jacobian = jacobian.and_then(|j| crate::ir::verify::verify(&j).map(|()| j));
+    log_pipeline(&function.sig.ident, jacobian.as_ref().err());
+    let jacobian = jacobian.ok()?;
+    Some(crate::emit::body(&jacobian, &signature.scalar, krate, &reserved(function)))
+}
+
+/// With `__JACOBIAN_PIPELINE_LOG=FILE` in the compiler's environment, appends which
+/// pipeline took each function (and why not the new one) to `FILE`: how the new pipeline's
+/// coverage is measured while both exist.
+fn log_pipeline(name: &syn::Ident, problem: Option<&String>) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("__JACOBIAN_PIPELINE_LOG") else { return };
+    let line = match problem {
+        None => format!("{name}\tnew\n"),
+        Some(problem) => format!("{name}\tlegacy\t{problem}\n"),
+    };
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+/// The user's identifiers, which generated names avoid so that none prints as a user's.
+pub fn reserved(function: &ItemFn) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    reserve(function.to_token_stream(), &mut names);
+    names
+}
+
+fn reserve(tokens: TokenStream, out: &mut std::collections::BTreeSet<String>) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            proc_macro2::TokenTree::Group(group) => reserve(group.stream(), out),
+            _ => {}
+        }
+    }
+}
+
 /// The hidden sibling that callers chain through: `__{name}_jacobian_parts`.
 pub fn parts_name(function: &syn::Ident) -> syn::Ident {
     let name = function.to_string();
@@ -78,12 +143,17 @@ fn sibling(
     output: Output,
     name: syn::Ident,
 ) -> TokenStream {
-    let mut builder = Builder::new(signature.scalar.clone(), krate.clone());
-    builder.reserve(function.to_token_stream());
-    let lowerer = Lowerer::new(signature, function, builder, diagnostics, output);
-    let mut body = lowerer.lower_body(&function.block);
-    simplify::remove_dead_temporaries(&mut body);
-    let body = emit::block(&body);
+    let body = match pipeline(function, signature, krate, output) {
+        Some(body) => body,
+        None => {
+            let mut builder = Builder::new(signature.scalar.clone(), krate.clone());
+            builder.reserve(function.to_token_stream());
+            let lowerer = Lowerer::new(signature, function, builder, diagnostics, output);
+            let mut body = lowerer.lower_body(&function.block);
+            simplify::remove_dead_temporaries(&mut body);
+            emit::block(&body)
+        }
+    };
 
     let original = &function.sig.ident;
     let ty = &signature.scalar.tokens;

@@ -3,17 +3,19 @@
 //! writes the primal and tangent computation into the `ir` using the `rules` table and
 //! `tangent` algebra, `simplify` drops dead code, `emit` prints. `expand` runs them.
 
+mod analysis;
 mod diagnostics;
+mod emit;
 mod expand;
-// The new pipeline's stages, exercised by the snapshot tests until `expand` uses them.
-#[allow(dead_code)]
+mod forward;
 mod front;
 #[cfg(test)]
 mod fuzz_tests;
-#[allow(dead_code)]
 mod ir;
 mod legacy;
+mod opt;
 mod options;
+mod rules;
 mod shape;
 mod signature;
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::diagnostics::Diagnostics;
+use crate::forward::{self, Returns};
 use crate::{front, ir, options, signature};
 
 /// The pipeline's stages on `source`, as text.
@@ -21,6 +22,27 @@ fn stages(attr: &str, source: &str) -> String {
         Ok(function) => {
             ir::verify::assert_valid(&function, "the front end");
             let _ = write!(out, "\n== front end\n{function}");
+            match forward::jacobian(&function, &signature, &quote::quote!(::jacobian), Returns::Jacobian) {
+                Ok(mut jacobian) => {
+                    ir::verify::assert_valid(&jacobian, "forward mode");
+                    let _ = write!(out, "\n== forward mode\n{jacobian}");
+                    crate::opt::optimise(&mut jacobian);
+                    ir::verify::assert_valid(&jacobian, "optimisation");
+                    let _ = write!(out, "\n== optimised\n{jacobian}");
+                    let body = crate::emit::body(
+                        &jacobian,
+                        &signature.scalar,
+                        &quote::quote!(::jacobian),
+                        &crate::expand::reserved(&item),
+                    );
+                    let code = format!("fn jacobian() {{ {body} }}");
+                    let pretty = syn::parse_file(&code).map_or(code, |file| prettyplease::unparse(&file));
+                    let _ = write!(out, "\n== emitted\n{pretty}");
+                }
+                Err(problem) => {
+                    let _ = writeln!(out, "\n== forward mode: not yet supported: {}", problem.what);
+                }
+            }
         }
         Err(problem) => {
             let _ = writeln!(out, "\n== front end: not yet supported: {}", problem.what);

@@ -48,7 +48,11 @@ fn expansion_size_does_not_depend_on_const_generic_sizes() {
 fn print() {
     if let Ok(source) = std::env::var("JACOBIAN_EXPAND") {
         let attr = std::env::var("JACOBIAN_ATTR").unwrap_or_default();
-        println!("{}", expand_str(&attr, &source));
+        let expansion = expand_str(&attr, &source);
+        match syn::parse_file(&expansion) {
+            Ok(file) => println!("{}", prettyplease::unparse(&file)),
+            Err(_) => println!("{expansion}"),
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, UnOp};
 
 use super::{dim_of, unsupported, Front, Operand, Result, Var};
-use crate::ir::{Code, Index, Op, Type, Value};
-use crate::legacy::rules;
+use crate::ir::{Code, Op, Path, Position, Type, Value};
+use crate::rules;
 
 impl Front<'_> {
     /// Lowers an expression for its value.
@@ -107,9 +107,9 @@ impl Front<'_> {
                 match base {
                     Operand::Value(array) if matches!(self.f.ty(array), Type::Array(..)) => {
                         let element = self.f.ty(array).element().unwrap_or(Type::Opaque);
-                        let (index, mut args) = self.index(&index.index)?;
+                        let (path, mut args) = self.index(&index.index)?;
                         args.insert(0, array);
-                        Ok(Operand::Value(self.push1(Op::Get(index), args, element, e.span())))
+                        Ok(Operand::Value(self.push1(Op::Get(path), args, element, e.span())))
                     }
                     _ => self.code(e),
                 }
@@ -133,10 +133,10 @@ impl Front<'_> {
     }
 
     /// An index: a literal position, or a run-time one as an opaque value.
-    pub(super) fn index(&mut self, index: &Expr) -> Result<(Index, Vec<Value>)> {
+    pub(super) fn index(&mut self, index: &Expr) -> Result<(Path, Vec<Value>)> {
         if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) = index {
             if let Ok(k) = n.base10_parse::<usize>() {
-                return Ok((Index::Const(k), Vec::new()));
+                return Ok((Path(vec![Position::Const(k)]), Vec::new()));
             }
         }
         let operand = self.expr(index)?;
@@ -145,7 +145,7 @@ impl Front<'_> {
                 return unsupported(index, "an index that is a differentiated value");
             }
         }
-        Ok((Index::Dynamic, vec![self.materialize(operand, index.span())]))
+        Ok((Path(vec![Position::Dynamic]), vec![self.materialize(operand, index.span())]))
     }
 
     /// `+ - * /` and negation: on scalars, an instruction; on code alone, code.
@@ -318,6 +318,13 @@ struct Filler<'f, 'a> {
 }
 
 impl Filler<'_, '_> {
+    /// The value of a parameter taken by shared reference, if `e` names one.
+    fn reference_parameter(&self, e: &Expr) -> Option<Value> {
+        let Expr::Path(path) = e else { return None };
+        let value = self.front.ssa(&path.path.get_ident()?.to_string())?;
+        self.front.f.params.iter().any(|p| p.value == value && p.by_reference).then_some(value)
+    }
+
     fn hole_for(&mut self, value: Value) -> Ident {
         let k = match self.holes.iter().position(|v| *v == value) {
             Some(k) => k,
@@ -332,6 +339,23 @@ impl Filler<'_, '_> {
 
 impl VisitMut for Filler<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
+        // Code that leaves the function or a loop of the user's would leave the generated
+        // one instead.
+        if matches!(e, Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Try(_)) {
+            self.problem = Some("code that returns or breaks".into());
+        }
+        // `*x` of a parameter taken by reference is its value; `x` alone is the reference,
+        // which the generated function has under the same name.
+        if let Expr::Unary(syn::ExprUnary { op: UnOp::Deref(_), expr, .. }) = e {
+            if let Some(value) = self.reference_parameter(expr) {
+                let hole = self.hole_for(value);
+                *e = syn::parse_quote!(#hole);
+                return;
+            }
+        }
+        if self.reference_parameter(e).is_some() {
+            return;
+        }
         if let Expr::Path(path) = e {
             if let Some(value) = path.path.get_ident().and_then(|i| self.front.ssa(&i.to_string())) {
                 let hole = self.hole_for(value);

@@ -251,16 +251,6 @@ impl<'a> Front<'a> {
         }
     }
 
-    fn open_block(&mut self) {
-        self.open.push(Vec::new());
-        self.scopes.push(Vec::new());
-    }
-
-    fn close_block(&mut self, params: Vec<Value>, yields: Vec<Value>) -> Block {
-        self.scopes.pop();
-        Block { params, insts: self.open.pop().unwrap_or_default(), yields }
-    }
-
     /// The mutable SSA variables in scope, as (scope, position) with their values.
     fn mutable_ssa(&self) -> Vec<((usize, usize), Value)> {
         let mut out = Vec::new();

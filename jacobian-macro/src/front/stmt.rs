@@ -183,12 +183,12 @@ impl Front<'_> {
                         let Some(element) = self.f.ty(current).element() else {
                             return unsupported(place, "indexing this value");
                         };
-                        let (index, at) = self.index(index)?;
+                        let (path, at) = self.index(index)?;
                         let old = match op {
                             Some(_) => {
                                 let mut args = vec![current];
                                 args.extend(&at);
-                                Some(self.push1(Op::Get(index.clone()), args, element.clone(), place.span()))
+                                Some(self.push1(Op::Get(path.clone()), args, element.clone(), place.span()))
                             }
                             None => None,
                         };
@@ -202,7 +202,7 @@ impl Front<'_> {
                         let mut args = vec![current, new_element];
                         args.extend(at);
                         let ty = self.f.ty(current).clone();
-                        self.push1(Op::Set(index), args, ty, e.span())
+                        self.push1(Op::Set(path), args, ty, e.span())
                     }
                 };
                 if let Some(Var::Ssa { value: slot, .. }) = self.lookup_mut(&name) {

@@ -13,6 +13,7 @@
 //! replaced by a numbered hole. Nothing after the front end looks inside it, except to print
 //! it with the holes filled.
 
+pub mod build;
 pub mod print;
 pub mod verify;
 
@@ -100,14 +101,50 @@ impl Code {
 /// A float method with a derivative rule (see `rules`), by name: `sin`, `powi`, `atan2`…
 pub type Method = &'static str;
 
-/// How an element is selected.
+/// One step into an aggregate: a position known now, or a run-time one taken from the
+/// instruction's next index argument (an `Opaque` `usize`).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Index {
-    /// A position known now: `a[2]`, `m[(1, 0)]` (row-major: `1 * cols + 0`).
+pub enum Position {
     Const(usize),
-    /// A run-time index, an `Opaque` argument (`usize`) after the operands; for a matrix two,
-    /// row and column.
     Dynamic,
+}
+
+/// Where an element is: one position per level (`a[i]`, `rows[i][k]`), two for a matrix
+/// entry (`m[(i, j)]`). Run-time positions read the instruction's arguments after its
+/// operands, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Path(pub Vec<Position>);
+
+impl Path {
+    /// The number of run-time index arguments.
+    pub fn dynamic_count(&self) -> usize {
+        self.0.iter().filter(|p| **p == Position::Dynamic).count()
+    }
+
+    /// The type reached from `ty` along the path, if the path fits it.
+    pub fn walk(&self, ty: &Type) -> Option<Type> {
+        let mut ty = ty.clone();
+        let mut steps = self.0.iter();
+        while let Some(step) = steps.next() {
+            let in_range = |n: &Dim| match (step, n.lit()) {
+                (Position::Const(k), Some(n)) => *k < n,
+                _ => true,
+            };
+            ty = match &ty {
+                Type::Array(elem, n) if in_range(n) => (**elem).clone(),
+                Type::Vector(n) if in_range(n) => Type::Scalar,
+                Type::Matrix(r, c) if in_range(r) => {
+                    let column = steps.next()?;
+                    match (column, c.lit()) {
+                        (Position::Const(k), Some(c)) if *k >= c => return None,
+                        _ => Type::Scalar,
+                    }
+                }
+                _ => return None,
+            };
+        }
+        Some(ty)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -123,27 +160,52 @@ pub enum Op {
     Call(Method),
     /// `args[0].sin_cos()`: two results, the sine and the cosine.
     SinCos,
+    /// `if args[0] { args[1] } else { args[2] }` on scalars, the condition `Opaque`: a
+    /// choice inside an expression (a derivative rule's case), not control flow.
+    Select,
     /// A non-differentiated value converted to the scalar type (`i as f64`, a `const`
     /// item, `PI`): its result is a scalar with no derivative.
     Constant(Code),
+    /// An integer (`Opaque`, `i32`) as the scalar type, without derivative.
+    FromInt,
     /// Non-differentiated code reading `args` (conditions, indices, bounds): one `Opaque`
     /// result, or none when it is a statement run for its effects (`k += 1;`, macros).
     Code(Code),
     /// `[args…]` as an array, or a vector or matrix (`Vector::from([…])`,
     /// `Matrix::from_rows([[…], …])`) with the components row-major.
     Build,
-    /// `[args[0]; n]`, the length from the result type.
+    /// `[args[0]; n]`, the length from the result type; the zero matrix when the result
+    /// is a matrix and `args[0]` a literal zero.
     Splat,
-    /// `args[0][index]`.
-    Get(Index),
-    /// `args[0]` with the element at `index` (run-time indices are `args[2..]`) replaced by
-    /// `args[1]`: element assignment as a new value (the emitter writes it in place when
+    /// `args[0]` at the path (run-time indices are `args[1..]`).
+    Get(Path),
+    /// `args[0]` with the element at the path (run-time indices are `args[2..]`) replaced
+    /// by `args[1]`: element assignment as a new value (the emitter writes it in place when
     /// the old one is dead).
-    Set(Index),
+    Set(Path),
+    /// `args[0]` with `args[1]` added to the scalar at the path (indices `args[2..]`).
+    Accumulate(Path),
+    /// `args[0]` with `args[1] · args[2]` added, elementwise, to the array of scalars at
+    /// the path (a row of derivatives; the whole of `args[0]` for the empty path; run-time
+    /// indices are `args[3..]`).
+    Axpy(Path),
+    /// Adds `args[1]` (`[[T; n]; m]`) into the columns `offset..offset + n` of the matrix
+    /// `args[0]` (`Matrix<m, _>`).
+    AddBlock {
+        offset: Dim,
+    },
+    /// Adds `args[1] · args[2]` (a scalar times a row `[T; n]`) into row `args[3]` (an
+    /// `Opaque` index), or row `row` when it is known, columns `offset..offset + n`, of the
+    /// matrix `args[0]`.
+    AddRow {
+        offset: Dim,
+        row: Position,
+    },
+    /// The same components as another aggregate type: `[[T; c]; r]` as `Matrix<r, c>`,
+    /// `[T; n]` as `Vector<n>` or `Matrix<1, n>`, and back.
+    Convert,
     /// `(args…)`.
     Tuple,
-    /// `args[0].k`.
-    Field(usize),
     /// `if args[0] { then } else { otherwise }`: the condition is `Opaque`; each arm yields
     /// the instruction's results.
     If {
@@ -224,11 +286,6 @@ impl Function {
 
     pub fn name(&self, value: Value) -> Option<&str> {
         self.values[value.0 as usize].name.as_deref()
-    }
-
-    /// The result types of the function's body.
-    pub fn result_types(&self) -> Vec<Type> {
-        self.body.yields.iter().map(|v| self.ty(*v).clone()).collect()
     }
 }
 

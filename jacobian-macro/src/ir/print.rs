@@ -20,7 +20,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{Block, Code, Function, Index, Inst, Op, Type, Value};
+use super::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
 
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,11 +97,17 @@ impl Function {
         }
     }
 
-    fn index(&self, index: &Index, args: &[Value]) -> String {
-        match index {
-            Index::Const(k) => format!("[{k}]"),
-            Index::Dynamic => format!("[{}]", self.list(args)),
-        }
+    fn path(&self, path: &Path, indices: &[Value]) -> String {
+        let mut indices = indices.iter();
+        let steps: Vec<String> = path
+            .0
+            .iter()
+            .map(|step| match step {
+                Position::Const(k) => k.to_string(),
+                Position::Dynamic => indices.next().map_or_else(|| "?".to_owned(), |v| self.show(*v)),
+            })
+            .collect();
+        format!("[{}]", steps.join("]["))
     }
 
     fn inst(&self, out: &mut String, inst: &Inst, depth: usize) {
@@ -118,16 +124,49 @@ impl Function {
             Op::Div => format!("div {}", self.list(args)),
             Op::Call(method) => format!("call {method} {}", self.list(args)),
             Op::SinCos => format!("sin_cos {}", self.list(args)),
+            Op::Select => format!("select {}", self.list(args)),
+            Op::FromInt => format!("from_int {}", self.list(args)),
             Op::Constant(code) => format!("constant {}", self.code(code, args)),
             Op::Code(code) => format!("code {}", self.code(code, args)),
             Op::Build => format!("build {}", self.list(args)),
             Op::Splat => format!("splat {}", self.list(args)),
-            Op::Get(index) => format!("get {}{}", self.show(args[0]), self.index(index, &args[1..])),
-            Op::Set(index) => {
-                format!("set {}{}, {}", self.show(args[0]), self.index(index, &args[2..]), self.show(args[1]))
+            Op::Get(path) => format!("get {}{}", self.show(args[0]), self.path(path, &args[1..])),
+            Op::Set(path) => {
+                format!("set {}{}, {}", self.show(args[0]), self.path(path, &args[2..]), self.show(args[1]))
             }
+            Op::Accumulate(path) => {
+                format!(
+                    "accumulate {}{}, {}",
+                    self.show(args[0]),
+                    self.path(path, &args[2..]),
+                    self.show(args[1])
+                )
+            }
+            Op::Axpy(path) => format!(
+                "axpy {}{}, {} * {}",
+                self.show(args[0]),
+                self.path(path, &args[3..]),
+                self.show(args[1]),
+                self.show(args[2])
+            ),
+            Op::AddBlock { offset } => {
+                format!("add_block {}[.., {offset}..], {}", self.show(args[0]), self.show(args[1]))
+            }
+            Op::AddRow { offset, row } => {
+                let row = match row {
+                    Position::Const(k) => k.to_string(),
+                    Position::Dynamic => args.get(3).map_or_else(|| "?".to_owned(), |v| self.show(*v)),
+                };
+                format!(
+                    "add_row {}[{row}, {offset}..], {} * {}",
+                    self.show(args[0]),
+                    self.show(args[1]),
+                    self.show(args[2])
+                )
+            }
+            Op::Convert => format!("convert {}", self.list(args)),
             Op::Tuple => format!("tuple {}", self.list(args)),
-            Op::Field(k) => format!("field {}.{k}", self.show(args[0])),
+
             Op::If { then, otherwise } => {
                 let mut text = format!("if {} {{\n", self.show(args[0]));
                 self.block(&mut text, then, depth + 1);

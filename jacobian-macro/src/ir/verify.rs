@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Block, Function, Index, Inst, Op, Type, Value};
+use super::{Block, Function, Inst, Op, Position, Type, Value};
 
 /// Checks `function`; the error names the first broken invariant, with the function
 /// printed.
@@ -25,7 +25,8 @@ pub fn verify(function: &Function) -> Result<(), String> {
     Ok(())
 }
 
-/// `verify`, panicking with the printed function on failure: for tests and debug builds.
+/// `verify`, panicking with the printed function on failure, for tests.
+#[cfg(test)]
 pub fn assert_valid(function: &Function, after: &str) {
     if let Err(problem) = verify(function) {
         panic!("invalid IR after {after}: {problem}\n{function}");
@@ -120,15 +121,19 @@ impl Checker<'_> {
             Op::Neg => args.len() == 1 && all_scalar && scalar_result,
             Op::Add | Op::Sub | Op::Mul | Op::Div => args.len() == 2 && all_scalar && scalar_result,
             Op::Call(method) => {
-                let arity = crate::legacy::rules::arity(method);
+                let arity = crate::rules::arity(method);
                 let operands_ok = args.iter().enumerate().all(|(k, t)| {
-                    let integer = crate::legacy::rules::is_integer_operand(method, k);
+                    let integer = crate::rules::is_integer_operand(method, k);
                     (**t == Type::Opaque) == integer && (integer || **t == Type::Scalar)
                 });
                 arity == Some(args.len()) && operands_ok && scalar_result
             }
             Op::SinCos => args.len() == 1 && all_scalar && results == [&Type::Scalar, &Type::Scalar],
-            Op::Constant(_) => scalar_result,
+            Op::Select => {
+                matches!(args.as_slice(), [Type::Opaque, Type::Scalar, Type::Scalar]) && scalar_result
+            }
+            Op::FromInt => args.as_slice() == [&Type::Opaque] && scalar_result,
+            Op::Constant(_) => results.len() == 1 && results[0].is_differentiable(),
             Op::Code(_) => results.is_empty() || results.as_slice() == [&Type::Opaque],
             Op::Build => match results.as_slice() {
                 [ty] => match (ty.element(), fixed_len(ty)) {
@@ -139,25 +144,50 @@ impl Checker<'_> {
                 _ => false,
             },
             Op::Splat => {
-                args.len() == 1 && matches!(results.as_slice(), [Type::Array(elem, _)] if **elem == *args[0])
+                args.len() == 1
+                    && match results.as_slice() {
+                        [Type::Array(elem, _)] => **elem == *args[0],
+                        [Type::Matrix(..) | Type::Vector(_)] => *args[0] == Type::Scalar,
+                        _ => false,
+                    }
             }
-            Op::Get(index) => {
-                !args.is_empty()
-                    && self.index_ok(args[0], index, &args[1..])
-                    && args[0].element().as_ref() == results.first().copied()
+            Op::Get(path) => {
+                args.len() == 1 + path.dynamic_count()
+                    && indices_ok(&args[1..])
+                    && path.walk(args[0]).as_ref() == results.first().copied()
                     && results.len() == 1
             }
-            Op::Set(index) => {
-                args.len() >= 2
-                    && self.index_ok(args[0], index, &args[2..])
-                    && args[0].element().as_ref() == Some(args[1])
+            Op::Set(path) | Op::Accumulate(path) => {
+                args.len() == 2 + path.dynamic_count()
+                    && indices_ok(&args[2..])
+                    && path.walk(args[0]).as_ref() == Some(args[1])
+                    && (!matches!(inst.op, Op::Accumulate(_)) || *args[1] == Type::Scalar)
                     && results.as_slice() == [args[0]]
             }
-            Op::Tuple => results.as_slice() == [&Type::Tuple(args.iter().map(|t| (*t).clone()).collect())],
-            Op::Field(k) => {
-                matches!(args.as_slice(), [Type::Tuple(items)] if items.get(*k) == results.first().copied())
-                    && results.len() == 1
+            Op::Axpy(path) => {
+                args.len() == 3 + path.dynamic_count()
+                    && indices_ok(&args[3..])
+                    && *args[1] == Type::Scalar
+                    && path.walk(args[0]).as_ref() == Some(args[2])
+                    && matches!(args[2], Type::Array(e, _) if **e == Type::Scalar)
+                    && results.as_slice() == [args[0]]
             }
+            Op::AddBlock { .. } => {
+                matches!(args.as_slice(), [Type::Matrix(..), Type::Array(row, _)] if matches!(&**row, Type::Array(e, _) if **e == Type::Scalar))
+                    && results.as_slice() == [args[0]]
+            }
+            Op::AddRow { row, .. } => {
+                let index = usize::from(*row == Position::Dynamic);
+                args.len() == 3 + index
+                    && matches!(args[..3], [Type::Matrix(..), Type::Scalar, Type::Array(..)])
+                    && indices_ok(&args[3..])
+                    && results.as_slice() == [args[0]]
+            }
+            Op::Convert => match (args.as_slice(), results.as_slice()) {
+                ([from], [to]) => from.components() == to.components() && from.components().is_some(),
+                _ => false,
+            },
+            Op::Tuple => results.as_slice() == [&Type::Tuple(args.iter().map(|t| (*t).clone()).collect())],
             Op::If { then, otherwise } => {
                 if args.as_slice() != [&Type::Opaque] {
                     return Err(show("a condition that is not opaque"));
@@ -186,14 +216,6 @@ impl Checker<'_> {
         }
         Ok(())
     }
-
-    fn index_ok(&self, aggregate: &Type, index: &Index, indices: &[&Type]) -> bool {
-        let dims = if matches!(aggregate, Type::Matrix(..)) { 2 } else { 1 };
-        match index {
-            Index::Const(k) => indices.is_empty() && fixed_len(aggregate).is_none_or(|n| *k < n),
-            Index::Dynamic => indices.len() == dims && indices.iter().all(|t| **t == Type::Opaque),
-        }
-    }
 }
 
 /// The instruction's line in the text form, without its nested blocks.
@@ -206,6 +228,10 @@ fn describe(function: &Function, inst: &Inst) -> String {
     scratch.params.clear();
     scratch.body = Block { params: Vec::new(), insts: vec![copy], yields: Vec::new() };
     scratch.to_string().lines().nth(1).unwrap_or("").trim().to_owned()
+}
+
+fn indices_ok(indices: &[&Type]) -> bool {
+    indices.iter().all(|t| **t == Type::Opaque)
 }
 
 /// The number of elements (row-major positions for a matrix), when literal.

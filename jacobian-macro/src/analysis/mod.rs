@@ -1,0 +1,3 @@
+//! Analyses of the IR that transformations consult: which values carry derivatives.
+
+pub mod activity;

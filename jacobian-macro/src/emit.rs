@@ -1,0 +1,792 @@
+//! Owns emission: an IR function becomes the Rust a person would write. Every value that
+//! is used gets a `let` with a readable name (the user's, or `t`, `t_1`, …; all with
+//! mixed-site hygiene, so none can clash with the user's names); literals, reads of
+//! parameters and simple non-differentiated code are written where they are used; an
+//! element assignment whose old value is dead updates the variable in place (`ds[k] += c`);
+//! a loop's carried values are `let mut` variables that the body updates, with
+//! `s = s + t` written `s += t`; branches bind their results with `let (a, b) = if …`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
+use quote::{quote, ToTokens};
+
+use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
+use crate::signature::ScalarType;
+
+/// The body of the emitted function: its statements and its result.
+pub fn body(
+    function: &Function,
+    scalar: &ScalarType,
+    krate: &TokenStream,
+    reserved: &BTreeSet<String>,
+) -> TokenStream {
+    // Whether a variable is updated in place is known only after its `let` is written:
+    // a first pass finds out, the second writes `let mut` where it is.
+    let first = emit(function, scalar, krate, reserved, BTreeSet::new());
+    emit(function, scalar, krate, reserved, first.1).0
+}
+
+fn emit(
+    function: &Function,
+    scalar: &ScalarType,
+    krate: &TokenStream,
+    reserved: &BTreeSet<String>,
+    known_mutable: BTreeSet<String>,
+) -> (TokenStream, BTreeSet<String>) {
+    // The user's names for their own values are printed as they are (hygiene keeps them
+    // apart from the user's variables); every other user name is avoided.
+    let own: BTreeSet<String> = function.values.iter().filter_map(|v| v.name.clone()).collect();
+    let mut emitter = Emitter {
+        f: function,
+        scalar,
+        krate: krate.clone(),
+        reserved: reserved.difference(&own).cloned().collect(),
+        counters: BTreeMap::new(),
+        uses: BTreeMap::new(),
+        vars: BTreeMap::new(),
+        names: BTreeMap::new(),
+        mutable: BTreeSet::new(),
+        known_mutable,
+        inline: BTreeMap::new(),
+    };
+    emitter.count_uses(&function.body);
+    for param in &function.params {
+        let ident = param.ident.to_token_stream();
+        let tokens = if param.by_reference { quote!((*#ident)) } else { ident };
+        emitter.inline.insert(param.value, tokens);
+    }
+    let statements = emitter.block(&function.body);
+    let result = function.body.yields[0];
+    let tail = emitter.operand(result);
+    // `let t = expr; t` is `expr`.
+    let trees: Vec<TokenTree> = statements.clone().into_iter().collect();
+    let n = trees.len();
+    if let (Some(name), true) = (emitter.var_ident(result), n >= 5) {
+        let let_at = trees.iter().rposition(|t| matches!(t, TokenTree::Ident(l) if l == "let")).unwrap_or(n);
+        let is_binding = matches!(&trees[let_at..], [TokenTree::Ident(l), TokenTree::Ident(n2), TokenTree::Punct(eq), .., TokenTree::Punct(semi)]
+            if l == "let" && *n2 == name && eq.as_char() == '=' && semi.as_char() == ';');
+        if let_at < n && is_binding && emitter.uses(result) == 1 {
+            let before: TokenStream = trees[..let_at].iter().cloned().collect();
+            let expr: TokenStream = trees[let_at + 3..n - 1].iter().cloned().collect();
+            return (quote!(#before #expr), emitter.mutable);
+        }
+    }
+    (quote!(#statements #tail), emitter.mutable)
+}
+
+/// A variable of the emitted code, shared by values that live in it in turn (an array
+/// updated in place, a loop's carried value).
+type Var = usize;
+
+struct Emitter<'a> {
+    f: &'a Function,
+    scalar: &'a ScalarType,
+    krate: TokenStream,
+    reserved: BTreeSet<String>,
+    counters: BTreeMap<String, usize>,
+    uses: BTreeMap<Value, usize>,
+    /// The variable holding each bound value.
+    vars: BTreeMap<Value, Var>,
+    names: BTreeMap<Var, Ident>,
+    /// Variables updated in place or reassigned (by their generated names, which are
+    /// unique), found in this pass.
+    mutable: BTreeSet<String>,
+    /// The same, found by the first pass: these are declared `let mut`.
+    known_mutable: BTreeSet<String>,
+    /// Values written where they are used, with their tokens.
+    inline: BTreeMap<Value, TokenStream>,
+}
+
+impl Emitter<'_> {
+    fn count_uses(&mut self, block: &Block) {
+        for inst in &block.insts {
+            for arg in &inst.args {
+                *self.uses.entry(*arg).or_insert(0) += 1;
+            }
+            for nested in inst.blocks() {
+                self.count_uses(nested);
+            }
+        }
+        for value in &block.yields {
+            *self.uses.entry(*value).or_insert(0) += 1;
+        }
+    }
+
+    fn uses(&self, value: Value) -> usize {
+        self.uses.get(&value).copied().unwrap_or(0)
+    }
+
+    /// A fresh hygienic name on `base`.
+    fn fresh(&mut self, base: &str) -> Ident {
+        let base = base.trim_start_matches("r#");
+        loop {
+            let count = self.counters.entry(base.to_owned()).or_insert(0);
+            let name = if *count == 0 { base.to_owned() } else { format!("{base}_{count}") };
+            *count += 1;
+            if !self.reserved.contains(&name) {
+                self.reserved.insert(name.clone());
+                return Ident::new(&name, Span::mixed_site());
+            }
+        }
+    }
+
+    /// A new variable for `value`, named after it.
+    fn bind(&mut self, value: Value) -> Ident {
+        let base = self.f.name(value).unwrap_or("t").to_owned();
+        let ident = self.fresh(&base);
+        let var = self.names.len();
+        self.names.insert(var, ident.clone());
+        self.vars.insert(value, var);
+        ident
+    }
+
+    /// `name` or `mut name` for a `let`.
+    fn pat(&self, ident: &Ident) -> TokenStream {
+        if self.known_mutable.contains(&ident.to_string()) {
+            quote!(mut #ident)
+        } else {
+            ident.to_token_stream()
+        }
+    }
+
+    /// `value` lives in the same variable as `other`.
+    fn share(&mut self, value: Value, other: Value) -> Option<Ident> {
+        let var = *self.vars.get(&other)?;
+        self.vars.insert(value, var);
+        self.names.get(&var).cloned()
+    }
+
+    fn var_ident(&self, value: Value) -> Option<Ident> {
+        self.vars.get(&value).and_then(|v| self.names.get(v)).cloned()
+    }
+
+    /// How to write `value` as an operand.
+    fn operand(&self, value: Value) -> TokenStream {
+        if let Some(tokens) = self.inline.get(&value) {
+            return tokens.clone();
+        }
+        match self.var_ident(value) {
+            Some(ident) => ident.to_token_stream(),
+            None => {
+                quote!(compile_error!("internal error in #[jacobian]: a value used before it is defined"))
+            }
+        }
+    }
+
+    /// `operand`, parenthesized unless it binds tighter than any operator already: one
+    /// token, or a name or parenthesized expression followed by indexing (`x[i]`,
+    /// `(*x)[i]`).
+    fn atom(&self, value: Value) -> TokenStream {
+        let tokens = self.operand(value);
+        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let postfix = match trees.split_first() {
+            None => true,
+            Some((first, rest)) => {
+                let head = matches!(first, TokenTree::Ident(_) | TokenTree::Literal(_))
+                    || matches!(first, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis);
+                head && rest
+                    .iter()
+                    .all(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket))
+            }
+        };
+        if postfix {
+            tokens
+        } else {
+            quote!((#tokens))
+        }
+    }
+
+    /// A literal of the scalar type; `typed` where nothing else fixes its type.
+    fn literal(&self, value: f64, typed: bool) -> TokenStream {
+        let ty = &self.scalar.tokens;
+        if self.scalar.generic {
+            let krate = &self.krate;
+            let lit = Literal::f64_suffixed(value.abs());
+            let sign = if value.is_sign_negative() { quote!(-) } else { quote!() };
+            return quote!(<#ty as #krate::Scalar>::from_f64(#sign #lit));
+        }
+        let text = if value.is_finite() { format!("{:?}", value.abs()) } else { String::new() };
+        if text.is_empty() {
+            return if value.is_nan() {
+                quote!(#ty::NAN)
+            } else if value > 0.0 {
+                quote!(#ty::INFINITY)
+            } else {
+                quote!(#ty::NEG_INFINITY)
+            };
+        }
+        let lit: TokenStream = if typed { format!("{text}_{ty}") } else { text }.parse().unwrap_or_default();
+        if value.is_sign_negative() {
+            quote!((-#lit))
+        } else {
+            lit
+        }
+    }
+
+    fn literal_of(&self, inst: &Inst) -> Option<f64> {
+        match inst.op {
+            Op::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Code with its holes filled and the macro's placeholders replaced.
+    fn code(&self, code: &Code, args: &[Value]) -> TokenStream {
+        self.fill(code.tokens.clone(), args)
+    }
+
+    fn fill(&self, tokens: TokenStream, args: &[Value]) -> TokenStream {
+        tokens
+            .into_iter()
+            .flat_map(|tree| -> Vec<TokenTree> {
+                match tree {
+                    TokenTree::Ident(ident) => {
+                        if let Some(k) = Code::hole_number(&ident) {
+                            return args
+                                .get(k)
+                                .map(|v| self.atom(*v))
+                                .unwrap_or_default()
+                                .into_iter()
+                                .collect();
+                        }
+                        if ident == "__jacobian_scalar" {
+                            return self.scalar.tokens.clone().into_iter().collect();
+                        }
+                        vec![TokenTree::Ident(ident)]
+                    }
+                    TokenTree::Group(group) => {
+                        let mut filled = Group::new(group.delimiter(), self.fill(group.stream(), args));
+                        filled.set_span(group.span());
+                        vec![TokenTree::Group(filled)]
+                    }
+                    other => vec![other],
+                }
+            })
+            .collect()
+    }
+
+    fn path(&self, path: &Path, indices: &[Value], ty: &Type) -> TokenStream {
+        let mut indices = indices.iter();
+        let mut position = |p: &Position| match p {
+            Position::Const(k) => Literal::usize_unsuffixed(*k).to_token_stream(),
+            Position::Dynamic => indices.next().map(|v| self.operand(*v)).unwrap_or_default(),
+        };
+        if matches!(ty, Type::Matrix(..)) {
+            if let [r, c] = path.0.as_slice() {
+                let (r, c) = (position(r), position(c));
+                return quote!([(#r, #c)]);
+            }
+        }
+        let steps = path.0.iter().map(|p| {
+            let p = position(p);
+            quote!([#p])
+        });
+        quote!(#(#steps)*)
+    }
+
+    /// The Rust type of an aggregate, for `zeros` of a matrix.
+    fn matrix_type(&self, ty: &Type) -> TokenStream {
+        let (krate, scalar) = (&self.krate, &self.scalar.tokens);
+        match ty {
+            Type::Matrix(r, c) => {
+                let (r, c) = (r.type_arg(), c.type_arg());
+                quote!(#krate::Matrix::<#r, #c, #scalar>)
+            }
+            Type::Vector(n) => {
+                let n = n.type_arg();
+                quote!(#krate::Vector::<#n, #scalar>)
+            }
+            _ => quote!(_),
+        }
+    }
+
+    fn block(&mut self, block: &Block) -> TokenStream {
+        // Values in this block whose last use is at each instruction (yields count as the
+        // end): what an instruction may update in place.
+        let mut last_use: BTreeMap<Value, usize> = BTreeMap::new();
+        for (i, inst) in block.insts.iter().enumerate() {
+            let mut used = inst.args.clone();
+            for nested in inst.blocks() {
+                collect_uses(nested, &mut used);
+            }
+            for v in used {
+                last_use.insert(v, i);
+            }
+        }
+        for v in &block.yields {
+            last_use.insert(*v, block.insts.len());
+        }
+        let defined_here: BTreeSet<Value> = block
+            .params
+            .iter()
+            .copied()
+            .chain(block.insts.iter().flat_map(|i| i.results.iter().copied()))
+            .collect();
+        let mut out = TokenStream::new();
+        for (i, inst) in block.insts.iter().enumerate() {
+            let dead_after = |v: Value| defined_here.contains(&v) && last_use.get(&v) == Some(&i);
+            out.extend(self.inst(inst, &dead_after));
+        }
+        out
+    }
+
+    fn inst(&mut self, inst: &Inst, dead_after: &dyn Fn(Value) -> bool) -> TokenStream {
+        let args = &inst.args;
+        let result = inst.results.first().copied();
+        if let Some(v) = self.literal_of(inst) {
+            if let Some(r) = result {
+                self.inline.insert(r, self.literal(v, false));
+            }
+            return TokenStream::new();
+        }
+        // Results nobody reads are not written (the optimiser removes them; this keeps the
+        // output clean before it runs), unless the instruction has effects.
+        let pure = !matches!(inst.op, Op::Code(_) | Op::If { .. } | Op::For { .. });
+        if pure && inst.results.iter().all(|r| self.uses(*r) == 0) {
+            return TokenStream::new();
+        }
+        let expr = match &inst.op {
+            Op::Neg => {
+                let a = self.atom(args[0]);
+                quote!(-#a)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div => {
+                let (a, b) = (self.atom(args[0]), self.atom(args[1]));
+                match inst.op {
+                    Op::Add => quote!(#a + #b),
+                    Op::Sub => quote!(#a - #b),
+                    Op::Mul => quote!(#a * #b),
+                    _ => quote!(#a / #b),
+                }
+            }
+            Op::Call(method) => {
+                let receiver = match self.f.ty(args[0]) {
+                    _ if self.inline.get(&args[0]).is_some_and(is_float_literal) => {
+                        let value: f64 = self.inline[&args[0]]
+                            .to_string()
+                            .replace(['(', ')', ' '], "")
+                            .parse()
+                            .unwrap_or(0.0);
+                        self.literal(value, true)
+                    }
+                    _ => self.atom(args[0]),
+                };
+                let method = Ident::new(method, Span::call_site());
+                let rest = args[1..].iter().map(|a| self.operand(*a));
+                quote!(#receiver.#method(#(#rest),*))
+            }
+            Op::SinCos => {
+                let a = self.atom(args[0]);
+                let (s, c) = (self.bind(inst.results[0]), self.bind(inst.results[1]));
+                return quote!(let (#s, #c) = #a.sin_cos(););
+            }
+            Op::Select => {
+                let (c, a, b) = (self.operand(args[0]), self.operand(args[1]), self.operand(args[2]));
+                quote!(if #c { #a } else { #b })
+            }
+            Op::FromInt => {
+                let n = self.atom(args[0]);
+                let ty = &self.scalar.tokens;
+                if self.scalar.generic {
+                    let krate = &self.krate;
+                    quote!(<#ty as #krate::Scalar>::from_i32(#n))
+                } else if ty.to_string() == "f64" {
+                    quote!(f64::from(#n))
+                } else {
+                    quote!(#n as #ty)
+                }
+            }
+            Op::Constant(code) => {
+                let tokens = self.code(code, args);
+                let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+                match trees.as_slice() {
+                    [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => g.stream(),
+                    _ => tokens,
+                }
+            }
+            Op::Code(code) => {
+                let tokens = self.code(code, args);
+                let Some(r) = result else { return tokens };
+                if self.uses(r) == 0 {
+                    return quote!(#tokens;);
+                }
+                // Written where it is used only if nothing between can change what it reads:
+                // it reads no SSA value but the function's parameters.
+                let reads_only_parameters = args.iter().all(|a| self.f.params.iter().any(|p| p.value == *a));
+                let one_token = args.is_empty() && code.tokens.clone().into_iter().count() == 1;
+                if one_token
+                    || self.uses(r) == 1 && crate::opt::is_simple(&code.tokens) && reads_only_parameters
+                {
+                    self.inline.insert(r, tokens);
+                    return TokenStream::new();
+                }
+                tokens
+            }
+            Op::Build => {
+                let items: Vec<TokenStream> = args.iter().map(|a| self.operand(*a)).collect();
+                let ty = result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque);
+                let krate = &self.krate;
+                match ty {
+                    Type::Matrix(_, c) => {
+                        let width = c.lit().unwrap_or(1).max(1);
+                        let rows = items.chunks(width).map(|row| quote!([#(#row),*]));
+                        quote!(#krate::Matrix::from_rows([#(#rows),*]))
+                    }
+                    Type::Vector(_) => quote!(#krate::Vector::from([#(#items),*])),
+                    _ => quote!([#(#items),*]),
+                }
+            }
+            Op::Splat => {
+                let ty = result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque);
+                match &ty {
+                    Type::Array(_, n) => {
+                        let item = self.operand(args[0]);
+                        let n = n.type_arg();
+                        quote!([#item; #n])
+                    }
+                    _ => {
+                        let matrix = self.matrix_type(&ty);
+                        quote!(#matrix::zeros())
+                    }
+                }
+            }
+            Op::Get(path) => {
+                let base = self.atom(args[0]);
+                let path = self.path(path, &args[1..], self.f.ty(args[0]));
+                let tokens = quote!(#base #path);
+                // A read of a parameter or of a value never updated in place reads the same
+                // wherever it is written.
+                if let Some(r) = result {
+                    if self.inline.contains_key(&args[0])
+                        && self.uses(r) == 1
+                        && self.f.ty(r) == &Type::Scalar
+                    {
+                        self.inline.insert(r, tokens);
+                        return TokenStream::new();
+                    }
+                }
+                tokens
+            }
+            Op::Set(path) | Op::Accumulate(path) => {
+                let (aggregate, value) = (args[0], args[1]);
+                let path = self.path(path, &args[2..], self.f.ty(aggregate));
+                let v = self.operand(value);
+                let assign = if matches!(inst.op, Op::Set(_)) { quote!(=) } else { quote!(+=) };
+                let Some(r) = result else { return TokenStream::new() };
+                return match self.in_place(r, aggregate, dead_after) {
+                    Some(target) => quote!(#target #path #assign #v;),
+                    None => {
+                        let source = self.operand(aggregate);
+                        let target = self.bind(r);
+                        self.mutable.insert(target.to_string());
+                        let pat = self.pat(&target);
+                        quote!(let #pat = #source; #target #path #assign #v;)
+                    }
+                };
+            }
+            Op::Axpy(_) | Op::AddBlock { .. } | Op::AddRow { .. } => {
+                let Some(r) = result else { return TokenStream::new() };
+                let krate = self.krate.clone();
+                let rest: Vec<TokenStream> = match &inst.op {
+                    Op::Axpy(_) => {
+                        let (c, row) = (self.operand(args[1]), self.operand(args[2]));
+                        vec![c, quote!(&#row)]
+                    }
+                    Op::AddBlock { offset } => {
+                        let (offset, jac) = (offset.value(), self.operand(args[1]));
+                        vec![offset, quote!(&#jac)]
+                    }
+                    Op::AddRow { offset, row } => {
+                        let i = match row {
+                            Position::Const(k) => Literal::usize_unsuffixed(*k).to_token_stream(),
+                            Position::Dynamic => self.operand(args[3]),
+                        };
+                        let (c, values) = (self.operand(args[1]), self.operand(args[2]));
+                        vec![i, offset.value(), c, quote!(&#values)]
+                    }
+                    _ => Vec::new(),
+                };
+                let helper = match &inst.op {
+                    Op::Axpy(_) => quote!(axpy),
+                    Op::AddBlock { .. } => quote!(add_block),
+                    _ => quote!(add_row),
+                };
+                let at = match &inst.op {
+                    Op::Axpy(path) => self.path(path, &args[3..], self.f.ty(args[0])),
+                    _ => TokenStream::new(),
+                };
+                return match self.in_place(r, args[0], dead_after) {
+                    Some(target) => quote!(#krate::__private::#helper(&mut #target #at, #(#rest),*);),
+                    None => {
+                        let source = self.operand(args[0]);
+                        let target = self.bind(r);
+                        self.mutable.insert(target.to_string());
+                        let pat = self.pat(&target);
+                        quote!(let #pat = #source; #krate::__private::#helper(&mut #target #at, #(#rest),*);)
+                    }
+                };
+            }
+            Op::Convert => {
+                let krate = &self.krate;
+                let source = self.operand(args[0]);
+                let (from, to) =
+                    (self.f.ty(args[0]), result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque));
+                match (from, &to) {
+                    (Type::Array(elem, _), Type::Matrix(..)) if **elem != Type::Scalar => {
+                        quote!(#krate::Matrix::from_rows(#source))
+                    }
+                    (Type::Array(..), Type::Matrix(..)) => quote!(#krate::Matrix::from_rows([#source])),
+                    (Type::Array(..), Type::Vector(_)) => quote!(#krate::Vector::from(#source)),
+                    _ => source,
+                }
+            }
+            Op::Tuple => {
+                let items = args.iter().map(|a| self.operand(*a));
+                quote!((#(#items),*))
+            }
+            Op::Literal(_) => TokenStream::new(),
+            Op::If { then, otherwise } => return self.branch(inst, then, otherwise),
+            Op::For { pattern, range, holes, body } => {
+                return self.for_loop(inst, pattern, range, *holes, body, dead_after)
+            }
+        };
+        match result {
+            Some(r) => {
+                let name = self.bind(r);
+                let pat = self.pat(&name);
+                quote!(let #pat = #expr;)
+            }
+            None => quote!(#expr;),
+        }
+    }
+
+    /// The variable to update in place for `result = update(aggregate, …)`, when the old
+    /// value is not read again and lives in a variable of this function's own.
+    fn in_place(
+        &mut self,
+        result: Value,
+        aggregate: Value,
+        dead_after: &dyn Fn(Value) -> bool,
+    ) -> Option<Ident> {
+        if !dead_after(aggregate) || self.inline.contains_key(&aggregate) {
+            return None;
+        }
+        let ident = self.share(result, aggregate)?;
+        self.mutable.insert(ident.to_string());
+        Some(ident)
+    }
+
+    fn branch(&mut self, inst: &Inst, then: &Block, otherwise: &Block) -> TokenStream {
+        let condition = self.operand(inst.args[0]);
+        let arm = |emitter: &mut Self, block: &Block| {
+            let statements = emitter.block(block);
+            let values: Vec<TokenStream> = block.yields.iter().map(|v| emitter.operand(*v)).collect();
+            let value = match values.as_slice() {
+                [] => TokenStream::new(),
+                [one] => one.clone(),
+                many => quote!((#(#many),*)),
+            };
+            quote!({ #statements #value })
+        };
+        let (then, otherwise) = (arm(self, then), arm(self, otherwise));
+        let names: Vec<Ident> = inst.results.iter().map(|r| self.bind(*r)).collect();
+        let names: Vec<TokenStream> = names.iter().map(|n| self.pat(n)).collect();
+        match names.as_slice() {
+            [] => quote!(if #condition #then else #otherwise),
+            [one] => quote!(let #one = if #condition #then else #otherwise;),
+            many => quote!(let (#(#many),*) = if #condition #then else #otherwise;),
+        }
+    }
+
+    fn for_loop(
+        &mut self,
+        inst: &Inst,
+        pattern: &TokenStream,
+        range: &Code,
+        holes: usize,
+        body: &Block,
+        dead_after: &dyn Fn(Value) -> bool,
+    ) -> TokenStream {
+        let range = self.code(range, &inst.args[..holes]);
+        let inits = &inst.args[holes..];
+        let mut out = TokenStream::new();
+        // One variable per carried value: its initial value's when that is not read after
+        // the loop (no copy), the body's parameter, its next value when the body computes
+        // it last thing, and the loop's result.
+        for (k, param) in body.params.iter().enumerate() {
+            let init = inits[k];
+            let once = inits.iter().filter(|v| **v == init).count() == 1;
+            let mut inside = Vec::new();
+            collect_uses(body, &mut inside);
+            let reused =
+                once && dead_after(init) && !self.inline.contains_key(&init) && !inside.contains(&init);
+            let name = match reused.then(|| self.share(*param, init)).flatten() {
+                Some(name) => name,
+                None => {
+                    let value = self.operand(init);
+                    let name = self.bind(*param);
+                    let pat = self.pat(&name);
+                    out.extend(quote!(let #pat = #value;));
+                    name
+                }
+            };
+            self.mutable.insert(name.to_string());
+            self.share(inst.results[k], *param);
+        }
+        let coalesced = coalescable(body);
+        for (k, param) in body.params.iter().enumerate() {
+            if coalesced.contains(&k) {
+                self.share(body.yields[k], *param);
+            }
+        }
+        let mut statements = self.block_with_homes(body, &coalesced);
+        for (k, param) in body.params.iter().enumerate() {
+            let target = self.var_ident(*param);
+            let source = self.var_ident(body.yields[k]);
+            if target.is_some() && target == source {
+                continue;
+            }
+            let (Some(target), value) = (target, self.operand(body.yields[k])) else { continue };
+            statements.extend(quote!(#target = #value;));
+        }
+        out.extend(quote!(for #pattern in #range { #statements }));
+        out
+    }
+
+    /// A loop body whose coalesced yields are written into their carried variables:
+    /// `s = s + t` as `s += t`.
+    fn block_with_homes(&mut self, body: &Block, coalesced: &BTreeSet<usize>) -> TokenStream {
+        let homes: BTreeMap<Value, usize> = coalesced.iter().map(|k| (body.yields[*k], *k)).collect();
+        let saved: BTreeMap<Value, Var> =
+            homes.keys().filter_map(|v| self.vars.get(v).map(|var| (*v, *var))).collect();
+        // Let `inst` bind normally, then turn `let x = a op b;` for a home into an update.
+        let mut out = TokenStream::new();
+        let mut last_use: BTreeMap<Value, usize> = BTreeMap::new();
+        for (i, inst) in body.insts.iter().enumerate() {
+            let mut used = inst.args.clone();
+            for nested in inst.blocks() {
+                collect_uses(nested, &mut used);
+            }
+            for v in used {
+                last_use.insert(v, i);
+            }
+        }
+        for v in &body.yields {
+            last_use.insert(*v, body.insts.len());
+        }
+        let defined_here: BTreeSet<Value> = body
+            .params
+            .iter()
+            .copied()
+            .chain(body.insts.iter().flat_map(|i| i.results.iter().copied()))
+            .collect();
+        for (i, inst) in body.insts.iter().enumerate() {
+            let dead_after = |v: Value| defined_here.contains(&v) && last_use.get(&v) == Some(&i);
+            let home = inst.results.first().and_then(|r| homes.get(r).map(|k| (*r, *k)));
+            match home {
+                Some((result, k)) if self.rewrites_as_update(inst, body.params[k]) => {
+                    self.vars.remove(&result);
+                    let target = self.bind_to(result, saved.get(&result).copied());
+                    let other =
+                        self.atom(if inst.args[0] == body.params[k] { inst.args[1] } else { inst.args[0] });
+                    let op = match inst.op {
+                        Op::Add => quote!(+=),
+                        Op::Sub => quote!(-=),
+                        Op::Mul => quote!(*=),
+                        _ => quote!(/=),
+                    };
+                    out.extend(quote!(#target #op #other;));
+                }
+                Some((result, _))
+                    if !matches!(
+                        inst.op,
+                        Op::Set(_)
+                            | Op::Accumulate(_)
+                            | Op::Axpy(_)
+                            | Op::If { .. }
+                            | Op::For { .. }
+                            | Op::SinCos
+                    ) =>
+                {
+                    // Computed last thing: assigned straight into the carried variable.
+                    let statement = self.inst(inst, &dead_after);
+                    let bound = self.var_ident(result);
+                    self.vars.remove(&result);
+                    let target = self.bind_to(result, saved.get(&result).copied());
+                    out.extend(rebind(statement, bound.as_ref(), &target));
+                }
+                _ => out.extend(self.inst(inst, &dead_after)),
+            }
+        }
+        out
+    }
+
+    /// `result = param op x` (or `x + param`, `x * param`), an update of `param` in place.
+    fn rewrites_as_update(&self, inst: &Inst, param: Value) -> bool {
+        match inst.op {
+            Op::Add | Op::Mul => inst.args.contains(&param),
+            Op::Sub | Op::Div => inst.args[0] == param && inst.args[1] != param,
+            _ => false,
+        }
+    }
+
+    fn bind_to(&mut self, value: Value, var: Option<Var>) -> Ident {
+        match var {
+            Some(var) => {
+                self.vars.insert(value, var);
+                self.names[&var].clone()
+            }
+            None => self.bind(value),
+        }
+    }
+}
+
+/// Turns `let name = expr;` into `target = expr;`.
+fn rebind(statement: TokenStream, bound: Option<&Ident>, target: &Ident) -> TokenStream {
+    let trees: Vec<TokenTree> = statement.into_iter().collect();
+    match (trees.as_slice(), bound) {
+        ([TokenTree::Ident(l), TokenTree::Ident(n), rest @ ..], Some(bound)) if l == "let" && n == bound => {
+            let rest: TokenStream = rest.iter().cloned().collect();
+            quote!(#target #rest)
+        }
+        _ => trees.into_iter().collect(),
+    }
+}
+
+/// Carried values whose next value is computed in the body after the last read of the
+/// current one: both can live in one variable.
+fn coalescable(body: &Block) -> BTreeSet<usize> {
+    let mut out = BTreeSet::new();
+    for (k, (param, next)) in body.params.iter().zip(&body.yields).enumerate() {
+        let Some(defined) = body.insts.iter().position(|i| i.results.contains(next)) else { continue };
+        let read_later = body.insts[defined + 1..].iter().any(|inst| {
+            let mut used = inst.args.clone();
+            for nested in inst.blocks() {
+                collect_uses(nested, &mut used);
+            }
+            used.contains(param)
+        });
+        let yielded_elsewhere =
+            body.yields.iter().enumerate().any(|(j, y)| j != k && (y == param || y == next));
+        if !read_later && !yielded_elsewhere {
+            out.insert(k);
+        }
+    }
+    out
+}
+
+fn collect_uses(block: &Block, out: &mut Vec<Value>) {
+    for inst in &block.insts {
+        out.extend(&inst.args);
+        for nested in inst.blocks() {
+            collect_uses(nested, out);
+        }
+    }
+    out.extend(&block.yields);
+}
+
+fn is_float_literal(tokens: &TokenStream) -> bool {
+    let text = tokens.to_string().replace(['(', ')', ' '], "");
+    text.parse::<f64>().is_ok() && text.contains('.')
+}

@@ -1,0 +1,675 @@
+//! Owns forward mode: a primal IR function becomes one that computes the primal and its
+//! Jacobian. Every primal instruction is kept (its values keep their ids); after each,
+//! the tangents of its results are written with the rules table (`rules`) and the
+//! compile-time sparse algebra of `tangent`. Control flow stays as it is: a branch yields,
+//! and a loop carries, the run-time rows of each active value it changes, over exactly the
+//! parameter blocks activity says it depends on.
+
+pub mod tangent;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::analysis::activity::Activity;
+use crate::front::Unsupported;
+use crate::ir::build::Builder;
+use crate::ir::{self, Function, Inst, Op, Path, Position, Type, Value};
+use crate::shape::Dim;
+use crate::signature::Signature;
+use tangent::{Basis, Block, Lin, Tangent};
+
+type Result<T> = std::result::Result<T, Unsupported>;
+
+fn unsupported<T>(what: &str) -> Result<T> {
+    Err(Unsupported { span: proc_macro2::Span::call_site(), what: what.into() })
+}
+
+/// What the transformed function returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    Jacobian,
+    ValueAndJacobian,
+}
+
+/// The function computing the Jacobian of `primal` (and its value, if asked).
+pub fn jacobian(
+    primal: &Function,
+    signature: &Signature,
+    krate: &TokenStream,
+    returns: Returns,
+) -> Result<Function> {
+    let mut inputs = Vec::new();
+    for input in &signature.inputs {
+        match primal.params.iter().find(|p| p.ident == input.ident) {
+            Some(param) => inputs.push(param.value),
+            None => return unsupported("a differentiated parameter the IR does not have"),
+        }
+    }
+    let activity = Activity::analyse(primal, &inputs);
+    let out =
+        Function { params: primal.params.clone(), body: ir::Block::default(), values: primal.values.clone() };
+    let mut forward = Forward {
+        signature,
+        krate: krate.clone(),
+        activity,
+        b: Builder::new(out),
+        tangents: BTreeMap::new(),
+        lens: signature.inputs.iter().map(|i| i.shape.len()).collect(),
+        origins: BTreeMap::new(),
+    };
+    for (block, input) in inputs.iter().enumerate() {
+        let tangent = match primal.ty(*input) {
+            Type::Scalar => Tangent::Scalar(Lin::of(Basis::Unit { block, at: 0, index: None })),
+            Type::Array(elem, _) if **elem == Type::Scalar => {
+                let mut blocks = vec![None; inputs.len()];
+                blocks[block] = Some(Block::Identity);
+                Tangent::Blocks(blocks)
+            }
+            _ => return unsupported("a differentiated parameter of this type"),
+        };
+        forward.tangents.insert(*input, tangent);
+    }
+    forward.block(&primal.body)?;
+    let result = primal.body.yields[0];
+    let jacobian = forward.assemble(result, primal.ty(result))?;
+    let yielded = match returns {
+        Returns::Jacobian => jacobian,
+        Returns::ValueAndJacobian => {
+            let ty = Type::Tuple(vec![primal.ty(result).clone(), forward.b.f.ty(jacobian).clone()]);
+            forward.b.push1(Op::Tuple, vec![result, jacobian], ty)
+        }
+    };
+    let body = forward.b.close(Vec::new(), vec![yielded]);
+    let mut function = forward.b.f;
+    function.body = body;
+    Ok(function)
+}
+
+struct Forward<'a> {
+    signature: &'a Signature,
+    krate: TokenStream,
+    activity: Activity,
+    b: Builder,
+    tangents: BTreeMap<Value, Tangent>,
+    /// Components of each parameter block.
+    lens: Vec<Dim>,
+    /// Rows read out of held Jacobian blocks: the block, path and indices they came from,
+    /// so that `a[i] = a[i] + …` adds into the row in place instead of rebuilding it.
+    origins: BTreeMap<Value, (Value, Path, Vec<Value>)>,
+}
+
+impl Forward<'_> {
+    fn tangent(&self, value: Value) -> Tangent {
+        self.tangents.get(&value).cloned().unwrap_or(Tangent::Zero)
+    }
+
+    fn lin(&self, value: Value) -> Lin {
+        self.tangent(value).lin()
+    }
+
+    fn row_type(&self, block: usize) -> Type {
+        Type::array(self.lens[block].clone())
+    }
+
+    fn jac_type(&self, block: usize, len: &Dim) -> Type {
+        Type::Array(Box::new(self.row_type(block)), len.clone())
+    }
+
+    fn block(&mut self, block: &ir::Block) -> Result<()> {
+        for inst in &block.insts {
+            self.b.span = inst.span;
+            match &inst.op {
+                Op::If { .. } => self.branch(inst)?,
+                Op::For { .. } => self.for_loop(inst)?,
+                op => {
+                    self.b.push_with(op.clone(), inst.args.clone(), inst.results.clone());
+                    if inst.results.iter().any(|r| self.activity.is_active(*r)) {
+                        self.differentiate(inst)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The tangents of a straight-line instruction's results.
+    fn differentiate(&mut self, inst: &Inst) -> Result<()> {
+        let args = &inst.args;
+        let ans = inst.results[0];
+        let tangent = match &inst.op {
+            Op::Literal(_) | Op::Constant(_) | Op::Code(_) | Op::FromInt => Tangent::Zero,
+            Op::Neg => Tangent::Scalar(self.lin(args[0]).neg(&mut self.b)),
+            Op::Add => Tangent::Scalar(self.lin(args[0]).add(&self.lin(args[1]), &mut self.b)),
+            Op::Sub => {
+                let negated = self.lin(args[1]).neg(&mut self.b);
+                Tangent::Scalar(self.lin(args[0]).add(&negated, &mut self.b))
+            }
+            Op::Mul => {
+                let da = self.lin(args[0]).scale(args[1], &mut self.b);
+                let db = self.lin(args[1]).scale(args[0], &mut self.b);
+                Tangent::Scalar(da.add(&db, &mut self.b))
+            }
+            // d(a/b) = (da − (a/b)·db) / b.
+            Op::Div => {
+                let (da, db) = (self.lin(args[0]), self.lin(args[1]));
+                let one = self.b.lit(1.0);
+                let r = if da.is_zero() && db.is_zero() { one } else { self.b.div(one, args[1]) };
+                let da = da.scale(r, &mut self.b);
+                let db = if db.is_zero() {
+                    db
+                } else {
+                    let q = self.b.mul(ans, r);
+                    let nq = self.b.neg(q);
+                    db.scale(nq, &mut self.b)
+                };
+                Tangent::Scalar(da.add(&db, &mut self.b))
+            }
+            Op::Call(method) => {
+                let partials = crate::rules::partials(method, args, ans, &mut self.b);
+                let mut sum = Lin::default();
+                for (arg, partial) in args.iter().zip(partials) {
+                    let (Some(partial), lin) = (partial, self.lin(*arg)) else { continue };
+                    if !lin.is_zero() {
+                        let scaled = lin.scale(partial, &mut self.b);
+                        sum = sum.add(&scaled, &mut self.b);
+                    }
+                }
+                Tangent::Scalar(sum)
+            }
+            Op::SinCos => {
+                let (s, c) = (inst.results[0], inst.results[1]);
+                let da = self.lin(args[0]);
+                let ds = da.scale(c, &mut self.b);
+                let minus_s = self.b.neg(s);
+                let dc = da.scale(minus_s, &mut self.b);
+                self.tangents.insert(c, Tangent::Scalar(dc));
+                Tangent::Scalar(ds)
+            }
+            Op::Select => {
+                let (a, b) = (self.lin(args[1]), self.lin(args[2]));
+                self.select(args[0], &a, &b)?
+            }
+            Op::Build => match self.b.f.ty(ans) {
+                Type::Array(elem, _) if **elem == Type::Scalar => {
+                    Tangent::Elems(args.iter().map(|a| self.lin(*a)).collect())
+                }
+                _ => return unsupported("building this aggregate"),
+            },
+            Op::Splat => match self.b.f.ty(ans).clone() {
+                Type::Array(elem, n) if *elem == Type::Scalar => match n.lit() {
+                    Some(n) => Tangent::Elems(vec![self.lin(args[0]); n]),
+                    None if self.lin(args[0]).is_zero() => Tangent::Zero,
+                    None => return unsupported("a differentiated splat of symbolic length"),
+                },
+                _ => return unsupported("splatting this aggregate"),
+            },
+            Op::Get(path) => self.get(args[0], path, &args[1..])?,
+            Op::Set(path) => self.set(ans, args[0], args[1], path, &args[2..])?,
+            _ => return unsupported("this operation in forward mode"),
+        };
+        self.tangents.insert(ans, tangent);
+        Ok(())
+    }
+
+    /// `select(c, a, b)` of two tangents: its rows per block.
+    fn select(&mut self, condition: Value, a: &Lin, b: &Lin) -> Result<Tangent> {
+        let mut sum = Lin::default();
+        for block in 0..self.lens.len() {
+            if a.on(block).next().is_none() && b.on(block).next().is_none() {
+                continue;
+            }
+            let row_type = self.row_type(block);
+            let (ra, rb) = (a.row(block, &row_type, &mut self.b), b.row(block, &row_type, &mut self.b));
+            let h0 = ir::Code::hole(0);
+            let tokens = quote!(if #h0 { __jacobian_hole_1 } else { __jacobian_hole_2 });
+            let row = self.b.constant(tokens, vec![condition, ra, rb], row_type);
+            sum = sum.add(&Lin::of(Basis::Row { block, row }), &mut self.b);
+        }
+        Ok(Tangent::Scalar(sum))
+    }
+
+    /// The tangent of `aggregate[path]`.
+    fn get(&mut self, aggregate: Value, path: &Path, indices: &[Value]) -> Result<Tangent> {
+        let [position] = path.0.as_slice() else { return unsupported("nested indexing") };
+        let mut tangent = self.tangent(aggregate);
+        if let (Tangent::Elems(elems), Position::Const(k)) = (&tangent, position) {
+            return Ok(Tangent::Scalar(elems.get(*k).cloned().unwrap_or_default()));
+        }
+        if let Tangent::Elems(_) = tangent {
+            tangent = self.held_blocks(aggregate)?;
+        }
+        let Tangent::Blocks(blocks) = tangent else { return Ok(Tangent::Zero) };
+        let mut lin = Lin::default();
+        for (block, jac) in blocks.iter().enumerate() {
+            let term = match jac {
+                None => continue,
+                Some(Block::Identity) => {
+                    let (at, index) = match position {
+                        Position::Const(k) => (*k, None),
+                        Position::Dynamic => (0, Some(indices[0])),
+                    };
+                    Basis::Unit { block, at, index }
+                }
+                Some(Block::Held(jac)) => {
+                    let row = self.b.get(*jac, path.clone(), indices.to_vec());
+                    self.origins.insert(row, (*jac, path.clone(), indices.to_vec()));
+                    Basis::Row { block, row }
+                }
+            };
+            lin = lin.add(&Lin::of(term), &mut self.b);
+        }
+        Ok(Tangent::Scalar(lin))
+    }
+
+    /// The tangent of `aggregate` with `value` at `path`.
+    fn set(
+        &mut self,
+        result: Value,
+        aggregate: Value,
+        value: Value,
+        path: &Path,
+        indices: &[Value],
+    ) -> Result<Tangent> {
+        let [position] = path.0.as_slice() else { return unsupported("nested element assignment") };
+        let lin = self.lin(value);
+        let tangent = self.tangent(aggregate);
+        if let (Tangent::Elems(elems), Position::Const(k)) = (&tangent, position) {
+            let mut elems = elems.clone();
+            if *k >= elems.len() {
+                return unsupported("an index past the end");
+            }
+            elems[*k] = lin;
+            return Ok(Tangent::Elems(elems));
+        }
+        let Some(len) = self.b.f.ty(aggregate).components() else { return unsupported("this aggregate") };
+        let mut blocks = match tangent {
+            Tangent::Elems(_) => match self.held_blocks(aggregate)? {
+                Tangent::Blocks(blocks) => blocks,
+                _ => vec![None; self.lens.len()],
+            },
+            Tangent::Blocks(blocks) => blocks,
+            _ => vec![None; self.lens.len()],
+        };
+        let active: Vec<usize> = self.activity.of(result).iter().copied().collect();
+        for block in active {
+            let jac = match blocks[block] {
+                Some(Block::Held(jac)) => jac,
+                Some(Block::Identity) => self.identity(block),
+                None => {
+                    let ty = self.jac_type(block, &len);
+                    self.b.zeros(&ty)
+                }
+            };
+            let index: Vec<Value> = indices.to_vec();
+            let lone_row = match lin.on(block).collect::<Vec<_>>().as_slice() {
+                [tangent::Term { coef: tangent::Coef::One, basis: Basis::Row { row, .. } }] => Some(*row),
+                _ => None,
+            };
+            // The row's old value plus more (`a[i] += …`): add the rest in place.
+            let own_row = lin.on(block).position(|t| {
+                let Basis::Row { row, .. } = t.basis else { return false };
+                t.coef == tangent::Coef::One
+                    && self.origins.get(&row) == Some(&(jac, path.clone(), index.clone()))
+            });
+            let jac = match (own_row, lone_row) {
+                (Some(k), _) => {
+                    let mut rest = Lin { terms: lin.on(block).copied().collect() };
+                    rest.terms.remove(k);
+                    rest.add_into(jac, (position.clone(), index.first().copied()), block, &mut self.b)
+                }
+                (None, Some(row)) => self.b.update(Op::Set(path.clone()), jac, row, index),
+                (None, None) => {
+                    let row_type = self.row_type(block);
+                    let zeros = self.b.zeros(&row_type);
+                    let cleared = self.b.update(Op::Set(path.clone()), jac, zeros, index.clone());
+                    lin.add_into(cleared, (position.clone(), index.first().copied()), block, &mut self.b)
+                }
+            };
+            blocks[block] = Some(Block::Held(jac));
+        }
+        Ok(Tangent::Blocks(blocks))
+    }
+
+    /// `I`, held: the Jacobian block of a parameter with respect to itself.
+    fn identity(&mut self, block: usize) -> Value {
+        let krate = &self.krate;
+        let n = self.lens[block].type_arg();
+        let ty = self.jac_type(block, &self.lens[block].clone());
+        self.b.constant(quote!(#krate::__private::identity_rows::<__jacobian_scalar, #n>()), vec![], ty)
+    }
+
+    /// An aggregate's tangent as held blocks, one per parameter block it depends on.
+    fn held_blocks(&mut self, aggregate: Value) -> Result<Tangent> {
+        let tangent = self.tangent(aggregate);
+        let Tangent::Elems(elems) = &tangent else { return Ok(tangent) };
+        let len = Dim::Lit(elems.len());
+        let mut blocks = vec![None; self.lens.len()];
+        for block in self.activity.of(aggregate).clone() {
+            let ty = self.jac_type(block, &len);
+            let mut jac = self.b.zeros(&ty);
+            for (k, lin) in elems.iter().enumerate() {
+                jac = lin.add_into(jac, (Position::Const(k), None), block, &mut self.b);
+            }
+            blocks[block] = Some(Block::Held(jac));
+        }
+        self.tangents.insert(aggregate, Tangent::Blocks(blocks.clone()));
+        Ok(Tangent::Blocks(blocks))
+    }
+
+    /// The run-time representation of `value`'s derivative with respect to `block`: a row
+    /// for a scalar, a held block for an aggregate.
+    fn materialize(&mut self, value: Value, block: usize) -> Result<Value> {
+        match self.b.f.ty(value).clone() {
+            Type::Scalar => {
+                let row_type = self.row_type(block);
+                Ok(self.lin(value).row(block, &row_type, &mut self.b))
+            }
+            ty => {
+                let Some(len) = ty.components() else { return unsupported("carrying this value") };
+                match self.held_blocks(value)? {
+                    Tangent::Blocks(blocks) => match blocks[block] {
+                        Some(Block::Held(jac)) => Ok(jac),
+                        Some(Block::Identity) => Ok(self.identity(block)),
+                        None => {
+                            let ty = self.jac_type(block, &len);
+                            Ok(self.b.zeros(&ty))
+                        }
+                    },
+                    _ => {
+                        let ty = self.jac_type(block, &len);
+                        Ok(self.b.zeros(&ty))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The type of `value`'s run-time derivative with respect to `block`.
+    fn held_type(&self, value: Value, block: usize) -> Result<Type> {
+        match self.b.f.ty(value) {
+            Type::Scalar => Ok(self.row_type(block)),
+            ty => match ty.components() {
+                Some(len) => Ok(self.jac_type(block, &len)),
+                None => unsupported("carrying this value"),
+            },
+        }
+    }
+
+    /// The tangent of a value whose derivative is held at run time in `held[k]` for the
+    /// blocks `blocks[k]`.
+    fn held_tangent(&mut self, value: Value, blocks: &[usize], held: &[Value]) -> Tangent {
+        match self.b.f.ty(value) {
+            Type::Scalar => {
+                let mut lin = Lin::default();
+                for (block, row) in blocks.iter().zip(held) {
+                    lin = lin.add(&Lin::of(Basis::Row { block: *block, row: *row }), &mut self.b);
+                }
+                Tangent::Scalar(lin)
+            }
+            _ => {
+                let mut all = vec![None; self.lens.len()];
+                for (block, jac) in blocks.iter().zip(held) {
+                    all[*block] = Some(Block::Held(*jac));
+                }
+                Tangent::Blocks(all)
+            }
+        }
+    }
+
+    /// `if`: each arm also yields the run-time derivatives of the active results.
+    fn branch(&mut self, inst: &Inst) -> Result<()> {
+        let Op::If { then, otherwise } = &inst.op else { return unsupported("not a branch") };
+        let plan: Vec<(usize, Vec<usize>)> = inst
+            .results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| self.activity.is_active(**r))
+            .map(|(k, r)| (k, self.activity.of(*r).iter().copied().collect()))
+            .collect();
+        let mut arms = Vec::new();
+        for arm in [then, otherwise] {
+            self.b.open();
+            self.block(arm)?;
+            let mut yields = arm.yields.clone();
+            for (k, blocks) in &plan {
+                for block in blocks {
+                    yields.push(self.materialize(arm.yields[*k], *block)?);
+                }
+            }
+            arms.push(self.b.close(Vec::new(), yields));
+        }
+        let mut results = inst.results.clone();
+        let mut held = Vec::new();
+        for (k, blocks) in &plan {
+            let mut values = Vec::new();
+            for block in blocks {
+                let ty = self.held_type(inst.results[*k], *block)?;
+                let name = self.derivative_name(inst.results[*k]);
+                values.push(self.b.f.value(ty, name));
+            }
+            results.extend(&values);
+            held.push(values);
+        }
+        let otherwise = arms.pop().unwrap_or_default();
+        let then = arms.pop().unwrap_or_default();
+        self.b.push_with(Op::If { then, otherwise }, inst.args.clone(), results);
+        for ((k, blocks), values) in plan.iter().zip(held) {
+            let tangent = self.held_tangent(inst.results[*k], blocks, &values);
+            self.tangents.insert(inst.results[*k], tangent);
+        }
+        Ok(())
+    }
+
+    /// `for`: the loop also carries the run-time derivatives of the active carried values.
+    fn for_loop(&mut self, inst: &Inst) -> Result<()> {
+        let Op::For { pattern, range, holes, body } = &inst.op else { return unsupported("not a loop") };
+        let inits = &inst.args[*holes..];
+        let plan: Vec<(usize, Vec<usize>)> = body
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| self.activity.is_active(**p))
+            .map(|(k, p)| (k, self.activity.of(*p).iter().copied().collect()))
+            .collect();
+        let mut args = inst.args.clone();
+        let mut params = body.params.clone();
+        let mut carried = Vec::new();
+        for (k, blocks) in &plan {
+            let mut values = Vec::new();
+            for block in blocks {
+                args.push(self.materialize(inits[*k], *block)?);
+                let ty = self.held_type(inits[*k], *block)?;
+                let name = self.derivative_name(body.params[*k]);
+                values.push(self.b.f.value(ty, name));
+            }
+            params.extend(&values);
+            let tangent = self.held_tangent(body.params[*k], blocks, &values);
+            self.tangents.insert(body.params[*k], tangent);
+            carried.push(values);
+        }
+        self.b.open();
+        self.block(body)?;
+        let mut yields = body.yields.clone();
+        let mut next = vec![Vec::new(); plan.len()];
+        for slot in self.update_order(&plan, body, &carried) {
+            let (k, blocks) = &plan[slot];
+            for block in blocks {
+                next[slot].push(self.materialize(body.yields[*k], *block)?);
+            }
+        }
+        yields.extend(next.into_iter().flatten());
+        let new_body = self.b.close(params, yields);
+        let mut results = inst.results.clone();
+        let mut held = Vec::new();
+        for values in &carried {
+            let outs: Vec<Value> = values
+                .iter()
+                .map(|v| self.b.f.value(self.b.f.ty(*v).clone(), self.b.f.name(*v).map(str::to_owned)))
+                .collect();
+            results.extend(&outs);
+            held.push(outs);
+        }
+        let op = Op::For { pattern: pattern.clone(), range: range.clone(), holes: *holes, body: new_body };
+        self.b.push_with(op, args, results);
+        for ((k, blocks), values) in plan.iter().zip(held) {
+            let tangent = self.held_tangent(inst.results[*k], blocks, &values);
+            self.tangents.insert(inst.results[*k], tangent);
+        }
+        Ok(())
+    }
+
+    /// `dx` for the derivative of the user's `x`.
+    fn derivative_name(&self, value: Value) -> Option<String> {
+        self.b.f.name(value).map(|name| format!("d{}", name.trim_start_matches("r#")))
+    }
+
+    /// The order in which to write the carried derivatives' next values: one that updates a
+    /// carried row in place only after every other next value that reads it is written
+    /// (`dθ` after the rows that use the old `dθ`), where there is one.
+    fn update_order(
+        &self,
+        plan: &[(usize, Vec<usize>)],
+        body: &ir::Block,
+        carried: &[Vec<Value>],
+    ) -> Vec<usize> {
+        let reads = |slot: usize| -> Vec<Value> {
+            let lin = self.lin(body.yields[plan[slot].0]);
+            lin.terms
+                .iter()
+                .filter_map(|t| if let Basis::Row { row, .. } = t.basis { Some(row) } else { None })
+                .collect()
+        };
+        let mut remaining: Vec<usize> = (0..plan.len()).collect();
+        let mut order = Vec::new();
+        while !remaining.is_empty() {
+            let free = remaining.iter().position(|&slot| {
+                remaining
+                    .iter()
+                    .all(|&other| other == slot || !reads(other).iter().any(|r| carried[slot].contains(r)))
+            });
+            order.push(remaining.remove(free.unwrap_or(0)));
+        }
+        order
+    }
+
+    /// The Jacobian of the result, `Matrix<rows, columns>`, from its tangent.
+    fn assemble(&mut self, result: Value, ty: &Type) -> Result<Value> {
+        let (rows, columns) = (self.signature.rows.clone(), self.signature.columns.clone());
+        let matrix = Type::Matrix(rows.clone(), columns.clone());
+        let offsets: Vec<Dim> = self.signature.inputs.iter().map(|i| i.offset.clone()).collect();
+        let single = self.lens.len() == 1;
+        let tangent = match (ty, self.tangent(result)) {
+            (Type::Array(..), Tangent::Zero) | (Type::Array(..), Tangent::Elems(_))
+                if ty.components().and_then(|d| d.lit()).is_none() =>
+            {
+                self.held_blocks(result)?
+            }
+            (_, tangent) => tangent,
+        };
+        let components: Vec<Lin> = match &tangent {
+            Tangent::Zero => match ty.components().and_then(|d| d.lit()) {
+                Some(n) => vec![Lin::default(); n],
+                None => return Ok(self.b.zeros(&matrix)),
+            },
+            Tangent::Scalar(lin) => vec![lin.clone()],
+            Tangent::Elems(elems) => elems.clone(),
+            Tangent::Blocks(blocks) => {
+                if let (true, [Some(Block::Held(jac))]) = (single, blocks.as_slice()) {
+                    return Ok(self.b.push1(Op::Convert, vec![*jac], matrix));
+                }
+                let mut j = self.b.zeros(&matrix);
+                for (block, jac) in blocks.iter().enumerate() {
+                    let jac = match jac {
+                        None => continue,
+                        Some(Block::Held(jac)) => *jac,
+                        Some(Block::Identity) => self.identity(block),
+                    };
+                    let offset = offsets[block].clone();
+                    j = self.b.push1(Op::AddBlock { offset }, vec![j, jac], matrix.clone());
+                }
+                return Ok(j);
+            }
+        };
+        // Every row one run-time row (or zero): the rows are the matrix.
+        let whole_rows: Option<Vec<Option<Value>>> = components
+            .iter()
+            .map(|lin| match lin.terms.as_slice() {
+                [] => Some(None),
+                [tangent::Term { coef: tangent::Coef::One, basis: Basis::Row { row, .. } }] => {
+                    Some(Some(*row))
+                }
+                _ => None,
+            })
+            .collect();
+        if let (true, Some(rows)) = (single, whole_rows) {
+            if rows.iter().any(Option::is_some) {
+                let row_type = self.row_type(0);
+                let rows: Vec<Value> =
+                    rows.into_iter().map(|r| r.unwrap_or_else(|| self.b.zeros(&row_type))).collect();
+                let held = match rows.as_slice() {
+                    [row] => *row,
+                    _ => {
+                        let ty = Type::Array(Box::new(row_type), Dim::Lit(rows.len()));
+                        self.b.push1(Op::Build, rows, ty)
+                    }
+                };
+                return Ok(self.b.push1(Op::Convert, vec![held], matrix));
+            }
+        }
+        // Every entry known by position: the matrix literal.
+        let all_units = components
+            .iter()
+            .all(|lin| lin.terms.iter().all(|t| matches!(t.basis, Basis::Unit { index: None, .. })));
+        if let (true, Some(n), true) = (all_units, columns.lit(), offsets.iter().all(|o| o.lit().is_some())) {
+            let zero = self.b.lit(0.0);
+            let mut entries = vec![zero; components.len() * n];
+            for (i, lin) in components.iter().enumerate() {
+                for term in &lin.terms {
+                    if let Basis::Unit { block, at, .. } = term.basis {
+                        let column = offsets[block].lit().unwrap_or(0) + at;
+                        entries[i * n + column] = term.coef.value(&mut self.b);
+                    }
+                }
+            }
+            return Ok(self.b.push1(Op::Build, entries, matrix));
+        }
+        let mut j = self.b.zeros(&matrix);
+        for (i, lin) in components.iter().enumerate() {
+            for term in &lin.terms {
+                let coef = term.coef.value(&mut self.b);
+                j = match term.basis {
+                    Basis::Unit { block, at, index } => {
+                        let offset = &offsets[block];
+                        match (offset.lit(), index) {
+                            (Some(offset), None) => {
+                                let path = Path(vec![Position::Const(i), Position::Const(offset + at)]);
+                                self.b.update(Op::Accumulate(path), j, coef, Vec::new())
+                            }
+                            (_, index) => {
+                                let h0 = ir::Code::hole(0);
+                                let offset = offset.value();
+                                let column = match index {
+                                    Some(k) => self.b.code(quote!(#offset + #h0), vec![k]),
+                                    None => {
+                                        let at = proc_macro2::Literal::usize_unsuffixed(at);
+                                        self.b.code(quote!(#offset + #at), Vec::new())
+                                    }
+                                };
+                                let path = Path(vec![Position::Const(i), Position::Dynamic]);
+                                self.b.update(Op::Accumulate(path), j, coef, vec![column])
+                            }
+                        }
+                    }
+                    Basis::Row { block, row } => {
+                        let offset = offsets[block].clone();
+                        let op = Op::AddRow { offset, row: Position::Const(i) };
+                        self.b.push1(op, vec![j, coef, row], matrix.clone())
+                    }
+                };
+            }
+        }
+        Ok(j)
+    }
+}

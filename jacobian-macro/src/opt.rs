@@ -1,0 +1,358 @@
+//! Owns optimisation: passes over the IR that make the derivative code what an expert
+//! writes, each exact in IEEE arithmetic (no reassociation, no `0 · x → 0`).
+//!
+//! - value numbering: an instruction that repeats an available one (same operation, same
+//!   operands; in this block or an enclosing one) is dropped for it, across the versions
+//!   of mutable variables too, since versions are distinct SSA values;
+//! - algebraic identities: `x + x → 2 · x`, `−(−x) → x`;
+//! - `sin` and `cos` of one argument become one `sin_cos`;
+//! - dead code: instructions, branch results and loop-carried values whose results
+//!   nothing live reads.
+//!
+//! User code carried verbatim (`Code`) is numbered only when it is a simple read (no
+//! calls, macros or blocks) and no code with effects ran in between.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{Block, Function, Inst, Op, Type, Value};
+
+/// Runs every pass, in order.
+pub fn optimise(function: &mut Function) {
+    let mut body = std::mem::take(&mut function.body);
+    let mut numbering = Numbering { available: vec![BTreeMap::new()], replaced: BTreeMap::new(), epoch: 0 };
+    numbering.block(&mut body, function);
+    identities(&mut body, function);
+    fuse_sin_cos(&mut body);
+    eliminate_dead_code(&mut body);
+    function.body = body;
+}
+
+/// An instruction's identity for value numbering.
+type Key = (String, Vec<Value>);
+
+struct Numbering {
+    /// Keys to the results of the instruction computing them, one map per open block.
+    available: Vec<BTreeMap<Key, Vec<Value>>>,
+    replaced: BTreeMap<Value, Value>,
+    /// Bumped by every instruction that may have effects, so that user code reading
+    /// variables the effects may change is not merged across them.
+    epoch: usize,
+}
+
+impl Numbering {
+    fn resolve(&self, value: Value) -> Value {
+        let mut value = value;
+        while let Some(next) = self.replaced.get(&value) {
+            value = *next;
+        }
+        value
+    }
+
+    fn key(&self, inst: &Inst, function: &Function) -> Option<Key> {
+        let mut args = inst.args.clone();
+        let name = match &inst.op {
+            Op::Literal(v) => format!("literal {:?}", v.to_bits()),
+            Op::Add | Op::Mul => {
+                args.sort();
+                format!("{:?}", inst.op)
+            }
+            Op::Neg
+            | Op::Sub
+            | Op::Div
+            | Op::SinCos
+            | Op::Select
+            | Op::FromInt
+            | Op::Build
+            | Op::Splat
+            | Op::Convert => {
+                format!("{:?}", inst.op)
+            }
+            Op::Call(method) => format!("call {method}"),
+            Op::Get(path) => format!("get {path:?}"),
+            Op::Constant(code) => {
+                format!("constant {} {} @{}", code.tokens, function.ty(inst.results[0]), self.epoch)
+            }
+            Op::Code(code) if inst.results.len() == 1 && is_simple(&code.tokens) => {
+                format!("code {} @{}", code.tokens, self.epoch)
+            }
+            _ => return None,
+        };
+        // Operations such as `splat` give values of different types from the same operands.
+        let types: Vec<String> = inst.results.iter().map(|r| function.ty(*r).to_string()).collect();
+        Some((format!("{name}: {}", types.join(", ")), args))
+    }
+
+    fn block(&mut self, block: &mut Block, function: &Function) {
+        let mut kept = Vec::with_capacity(block.insts.len());
+        for mut inst in std::mem::take(&mut block.insts) {
+            for arg in &mut inst.args {
+                *arg = self.resolve(*arg);
+            }
+            if matches!(&inst.op, Op::If { .. } | Op::For { .. }) {
+                self.epoch += 1;
+                for nested in inst.blocks_mut() {
+                    self.available.push(BTreeMap::new());
+                    self.block(nested, function);
+                    self.available.pop();
+                }
+                self.epoch += 1;
+                kept.push(inst);
+                continue;
+            }
+            if let Op::Code(code) = &inst.op {
+                if inst.results.is_empty() || !is_simple(&code.tokens) {
+                    self.epoch += 1;
+                }
+            }
+            let Some(key) = self.key(&inst, function) else {
+                kept.push(inst);
+                continue;
+            };
+            let earlier = self.available.iter().rev().find_map(|scope| scope.get(&key)).cloned();
+            match earlier {
+                Some(results) => {
+                    for (mine, theirs) in inst.results.iter().zip(results) {
+                        self.replaced.insert(*mine, theirs);
+                    }
+                }
+                None => {
+                    self.available.last_mut().expect("a scope is open").insert(key, inst.results.clone());
+                    kept.push(inst);
+                }
+            }
+        }
+        block.insts = kept;
+        for value in &mut block.yields {
+            *value = self.resolve(*value);
+        }
+    }
+}
+
+/// Code that only reads: no calls of functions or macros, no blocks, no assignment.
+pub fn is_simple(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().all(|(k, tree)| match tree {
+        TokenTree::Punct(p) => {
+            let assigns = p.as_char() == '='
+                && !matches!(trees.get(k + 1), Some(TokenTree::Punct(q)) if q.as_char() == '=')
+                && !matches!(trees.get(k.wrapping_sub(1)), Some(TokenTree::Punct(q)) if "=!<>".contains(q.as_char()));
+            p.as_char() != '!' && p.as_char() != ';' && !assigns
+        }
+        TokenTree::Ident(ident) => ident != "let" && ident != "loop" && ident != "while" && ident != "for",
+        TokenTree::Group(g) => {
+            let call = g.delimiter() == Delimiter::Parenthesis
+                && k > 0
+                && matches!(&trees[k - 1], TokenTree::Ident(_))
+                && !(k > 1 && matches!(&trees[k - 2], TokenTree::Punct(p) if p.as_char() == '.'));
+            !call && g.delimiter() != Delimiter::Brace && is_simple(&g.stream())
+        }
+        TokenTree::Literal(_) => true,
+    })
+}
+
+/// `x + x → 2 · x`; `−(−x) → x`.
+fn identities(block: &mut Block, function: &mut Function) {
+    let mut negated: BTreeMap<Value, Value> = BTreeMap::new();
+    let mut replaced: BTreeMap<Value, Value> = BTreeMap::new();
+    let mut out = Vec::with_capacity(block.insts.len());
+    for mut inst in std::mem::take(&mut block.insts) {
+        for arg in &mut inst.args {
+            if let Some(r) = replaced.get(arg) {
+                *arg = *r;
+            }
+        }
+        for nested in inst.blocks_mut() {
+            substitute(nested, &replaced);
+            identities(nested, function);
+        }
+        match inst.op {
+            Op::Add if inst.args[0] == inst.args[1] => {
+                let two = function.value(Type::Scalar, None);
+                out.push(Inst { op: Op::Literal(2.0), args: vec![], results: vec![two], span: inst.span });
+                inst.op = Op::Mul;
+                inst.args = vec![two, inst.args[0]];
+            }
+            Op::Neg => match negated.get(&inst.args[0]) {
+                Some(original) => {
+                    replaced.insert(inst.results[0], *original);
+                    continue;
+                }
+                None => {
+                    negated.insert(inst.results[0], inst.args[0]);
+                }
+            },
+            _ => {}
+        }
+        out.push(inst);
+    }
+    block.insts = out;
+    for value in &mut block.yields {
+        if let Some(r) = replaced.get(value) {
+            *value = *r;
+        }
+    }
+}
+
+fn substitute(block: &mut Block, replaced: &BTreeMap<Value, Value>) {
+    if replaced.is_empty() {
+        return;
+    }
+    for inst in &mut block.insts {
+        for arg in &mut inst.args {
+            if let Some(r) = replaced.get(arg) {
+                *arg = *r;
+            }
+        }
+        for nested in inst.blocks_mut() {
+            substitute(nested, replaced);
+        }
+    }
+    for value in &mut block.yields {
+        if let Some(r) = replaced.get(value) {
+            *value = *r;
+        }
+    }
+}
+
+/// `a.sin()` and `a.cos()` in one block become one `a.sin_cos()`, where the first was.
+fn fuse_sin_cos(block: &mut Block) {
+    for inst in &mut block.insts {
+        for nested in inst.blocks_mut() {
+            fuse_sin_cos(nested);
+        }
+    }
+    let calls = |name: &str| -> BTreeMap<Value, usize> {
+        block
+            .insts
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i.op, Op::Call(m) if m == name))
+            .map(|(k, i)| (i.args[0], k))
+            .collect()
+    };
+    let (sines, cosines) = (calls("sin"), calls("cos"));
+    let mut remove = BTreeSet::new();
+    for (argument, &s) in &sines {
+        let Some(&c) = cosines.get(argument) else { continue };
+        let (first, second) = (s.min(c), s.max(c));
+        let (sine, cosine) = (block.insts[s].results[0], block.insts[c].results[0]);
+        let span = block.insts[first].span;
+        block.insts[first] =
+            Inst { op: Op::SinCos, args: vec![*argument], results: vec![sine, cosine], span };
+        remove.insert(second);
+    }
+    let mut k = 0;
+    block.insts.retain(|_| {
+        k += 1;
+        !remove.contains(&(k - 1))
+    });
+}
+
+/// Removes what nothing live reads: pure instructions, `if` results, loop-carried values.
+/// Live are the function's result, code with effects, and what they read, transitively.
+fn eliminate_dead_code(body: &mut Block) {
+    let mut live: BTreeSet<Value> = body.yields.iter().copied().collect();
+    // Liveness only grows, so this ends.
+    loop {
+        let before = live.len();
+        mark_live(body, &mut live);
+        if live.len() == before {
+            break;
+        }
+    }
+    sweep(body, &live);
+}
+
+fn has_effects(inst: &Inst) -> bool {
+    match &inst.op {
+        Op::Code(code) => inst.results.is_empty() || !is_simple(&code.tokens),
+        Op::If { then, otherwise } => block_has_effects(then) || block_has_effects(otherwise),
+        Op::For { body, .. } => block_has_effects(body),
+        _ => false,
+    }
+}
+
+fn block_has_effects(block: &Block) -> bool {
+    block.insts.iter().any(has_effects)
+}
+
+fn mark_live(block: &Block, live: &mut BTreeSet<Value>) {
+    for inst in block.insts.iter().rev() {
+        let effects = has_effects(inst);
+        match &inst.op {
+            Op::If { then, otherwise } => {
+                for (k, result) in inst.results.iter().enumerate() {
+                    if live.contains(result) {
+                        live.insert(then.yields[k]);
+                        live.insert(otherwise.yields[k]);
+                    }
+                }
+                let used = effects || inst.results.iter().any(|r| live.contains(r));
+                if used {
+                    live.insert(inst.args[0]);
+                    mark_live(then, live);
+                    mark_live(otherwise, live);
+                }
+            }
+            Op::For { holes, body, .. } => {
+                for (k, result) in inst.results.iter().enumerate() {
+                    if live.contains(result) || live.contains(&body.params[k]) {
+                        live.insert(body.params[k]);
+                        live.insert(body.yields[k]);
+                        live.insert(inst.args[holes + k]);
+                    }
+                }
+                let used = effects || inst.results.iter().chain(&body.params).any(|r| live.contains(r));
+                if used {
+                    live.extend(&inst.args[..*holes]);
+                    mark_live(body, live);
+                }
+            }
+            _ => {
+                if effects || inst.results.iter().any(|r| live.contains(r)) {
+                    live.extend(&inst.args);
+                }
+            }
+        }
+    }
+}
+
+fn sweep(block: &mut Block, live: &BTreeSet<Value>) {
+    block.insts.retain_mut(|inst| {
+        let effects = has_effects(inst);
+        match &mut inst.op {
+            Op::If { then, otherwise } => {
+                let keep: Vec<usize> =
+                    (0..inst.results.len()).filter(|k| live.contains(&inst.results[*k])).collect();
+                if keep.is_empty() && !effects {
+                    return false;
+                }
+                for arm in [&mut *then, &mut *otherwise] {
+                    arm.yields = keep.iter().map(|k| arm.yields[*k]).collect();
+                    sweep(arm, live);
+                }
+                inst.results = keep.iter().map(|k| inst.results[*k]).collect();
+                true
+            }
+            Op::For { holes, body, .. } => {
+                let holes = *holes;
+                let keep: Vec<usize> = (0..inst.results.len())
+                    .filter(|k| live.contains(&inst.results[*k]) || live.contains(&body.params[*k]))
+                    .collect();
+                if keep.is_empty() && !effects {
+                    return false;
+                }
+                body.params = keep.iter().map(|k| body.params[*k]).collect();
+                body.yields = keep.iter().map(|k| body.yields[*k]).collect();
+                sweep(body, live);
+                let mut args = inst.args[..holes].to_vec();
+                args.extend(keep.iter().map(|k| inst.args[holes + k]));
+                inst.args = args;
+                inst.results = keep.iter().map(|k| inst.results[*k]).collect();
+                true
+            }
+            _ => effects || inst.results.iter().any(|r| live.contains(r)),
+        }
+    });
+}
