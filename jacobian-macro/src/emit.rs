@@ -49,6 +49,8 @@ fn emit(
         mutable: BTreeSet::new(),
         known_mutable,
         inline: BTreeMap::new(),
+        places: BTreeSet::new(),
+        updates: BTreeMap::new(),
     };
     emitter.count_uses(&function.body);
     for param in &function.params {
@@ -96,11 +98,22 @@ struct Emitter<'a> {
     known_mutable: BTreeSet<String>,
     /// Values written where they are used, with their tokens.
     inline: BTreeMap<Value, TokenStream>,
+    /// Rows read where they are used (see `find_places`).
+    places: BTreeSet<Value>,
+    /// For each result of an update (`Set`, `Accumulate`, `Axpy`…), the aggregate updated.
+    updates: BTreeMap<Value, Value>,
 }
 
 impl Emitter<'_> {
     fn count_uses(&mut self, block: &Block) {
         for inst in &block.insts {
+            if let (
+                Op::Set(_) | Op::Accumulate(_) | Op::Axpy(_) | Op::AddBlock { .. } | Op::AddRow { .. },
+                [r],
+            ) = (&inst.op, inst.results.as_slice())
+            {
+                self.updates.insert(*r, inst.args[0]);
+            }
             for arg in &inst.args {
                 *self.uses.entry(*arg).or_insert(0) += 1;
             }
@@ -302,33 +315,59 @@ impl Emitter<'_> {
     }
 
     fn block(&mut self, block: &Block) -> TokenStream {
-        // Values in this block whose last use is at each instruction (yields count as the
-        // end): what an instruction may update in place.
-        let mut last_use: BTreeMap<Value, usize> = BTreeMap::new();
-        for (i, inst) in block.insts.iter().enumerate() {
-            let mut used = inst.args.clone();
-            for nested in inst.blocks() {
-                collect_uses(nested, &mut used);
-            }
-            for v in used {
-                last_use.insert(v, i);
+        let (last_use, defined_here) = liveness(block);
+        self.find_places(block);
+        // An aggregate built only to be passed to the next instruction is written there.
+        for pair in block.insts.windows(2) {
+            if let (Op::Build | Op::Scale, [r]) = (&pair[0].op, pair[0].results.as_slice()) {
+                if self.uses(*r) == 1 && pair[1].args.contains(r) && pair[1].blocks().is_empty() {
+                    self.places.insert(*r);
+                }
             }
         }
-        for v in &block.yields {
-            last_use.insert(*v, block.insts.len());
-        }
-        let defined_here: BTreeSet<Value> = block
-            .params
-            .iter()
-            .copied()
-            .chain(block.insts.iter().flat_map(|i| i.results.iter().copied()))
-            .collect();
         let mut out = TokenStream::new();
         for (i, inst) in block.insts.iter().enumerate() {
             let dead_after = |v: Value| defined_here.contains(&v) && last_use.get(&v) == Some(&i);
             out.extend(self.inst(inst, &dead_after));
         }
         out
+    }
+
+    /// Rows read out of an aggregate that can be read where they are used (`&a[i]`) instead
+    /// of copied: read once, later in the same block, with no update of that aggregate's
+    /// variable in between or in the reading instruction, and no branch or loop between.
+    fn find_places(&mut self, block: &Block) {
+        for (i, inst) in block.insts.iter().enumerate() {
+            let (Op::Get(_), [r]) = (&inst.op, inst.results.as_slice()) else { continue };
+            if !matches!(self.f.ty(*r), Type::Array(..)) || self.uses(*r) != 1 || block.yields.contains(r) {
+                continue;
+            }
+            let Some(u) = block.insts[i + 1..].iter().position(|j| j.args.contains(r)).map(|k| i + 1 + k)
+            else {
+                continue;
+            };
+            let root = self.root(inst.args[0]);
+            let clear = block.insts[i + 1..=u].iter().all(|j| match &j.op {
+                Op::If { .. } | Op::For { .. } => false,
+                Op::Set(_) | Op::Accumulate(_) | Op::Axpy(_) | Op::AddBlock { .. } | Op::AddRow { .. } => {
+                    self.root(j.args[0]) != root
+                }
+                _ => true,
+            });
+            if clear {
+                self.places.insert(*r);
+            }
+        }
+    }
+
+    /// The value an aggregate was first built as, before the updates that lead to it (they
+    /// may all live in one variable).
+    fn root(&self, value: Value) -> Value {
+        let mut value = value;
+        while let Some(previous) = self.updates.get(&value) {
+            value = *previous;
+        }
+        value
     }
 
     fn inst(&mut self, inst: &Inst, dead_after: &dyn Fn(Value) -> bool) -> TokenStream {
@@ -427,7 +466,7 @@ impl Emitter<'_> {
                 let items: Vec<TokenStream> = args.iter().map(|a| self.operand(*a)).collect();
                 let ty = result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque);
                 let krate = &self.krate;
-                match ty {
+                let tokens = match ty {
                     Type::Matrix(_, c) => {
                         let width = c.lit().unwrap_or(1).max(1);
                         let rows = items.chunks(width).map(|row| quote!([#(#row),*]));
@@ -435,7 +474,12 @@ impl Emitter<'_> {
                     }
                     Type::Vector(_) => quote!(#krate::Vector::from([#(#items),*])),
                     _ => quote!([#(#items),*]),
+                };
+                if let Some(r) = result.filter(|r| self.places.contains(r)) {
+                    self.inline.insert(r, tokens);
+                    return TokenStream::new();
                 }
+                tokens
             }
             Op::Splat => {
                 let ty = result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque);
@@ -456,12 +500,10 @@ impl Emitter<'_> {
                 let path = self.path(path, &args[1..], self.f.ty(args[0]));
                 let tokens = quote!(#base #path);
                 // A read of a parameter or of a value never updated in place reads the same
-                // wherever it is written.
+                // wherever it is written; so does a row `find_places` vouches for.
                 if let Some(r) = result {
-                    if self.inline.contains_key(&args[0])
-                        && self.uses(r) == 1
-                        && self.f.ty(r) == &Type::Scalar
-                    {
+                    let parameter = self.inline.contains_key(&args[0]) && self.f.ty(r) == &Type::Scalar;
+                    if (parameter || self.places.contains(&r)) && self.uses(r) == 1 {
                         self.inline.insert(r, tokens);
                         return TokenStream::new();
                     }
@@ -540,6 +582,16 @@ impl Emitter<'_> {
                     (Type::Array(..), Type::Vector(_)) => quote!(#krate::Vector::from(#source)),
                     _ => source,
                 }
+            }
+            Op::Scale => {
+                let krate = &self.krate;
+                let (c, row) = (self.operand(args[0]), self.operand(args[1]));
+                let tokens = quote!(#krate::__private::scaled(#c, &#row));
+                if let Some(r) = result.filter(|r| self.places.contains(r)) {
+                    self.inline.insert(r, tokens);
+                    return TokenStream::new();
+                }
+                tokens
             }
             Op::Tuple => {
                 let items = args.iter().map(|a| self.operand(*a));
@@ -662,25 +714,8 @@ impl Emitter<'_> {
             homes.keys().filter_map(|v| self.vars.get(v).map(|var| (*v, *var))).collect();
         // Let `inst` bind normally, then turn `let x = a op b;` for a home into an update.
         let mut out = TokenStream::new();
-        let mut last_use: BTreeMap<Value, usize> = BTreeMap::new();
-        for (i, inst) in body.insts.iter().enumerate() {
-            let mut used = inst.args.clone();
-            for nested in inst.blocks() {
-                collect_uses(nested, &mut used);
-            }
-            for v in used {
-                last_use.insert(v, i);
-            }
-        }
-        for v in &body.yields {
-            last_use.insert(*v, body.insts.len());
-        }
-        let defined_here: BTreeSet<Value> = body
-            .params
-            .iter()
-            .copied()
-            .chain(body.insts.iter().flat_map(|i| i.results.iter().copied()))
-            .collect();
+        let (last_use, defined_here) = liveness(body);
+        self.find_places(body);
         for (i, inst) in body.insts.iter().enumerate() {
             let dead_after = |v: Value| defined_here.contains(&v) && last_use.get(&v) == Some(&i);
             let home = inst.results.first().and_then(|r| homes.get(r).map(|k| (*r, *k)));
@@ -774,6 +809,32 @@ fn coalescable(body: &Block) -> BTreeSet<usize> {
         }
     }
     out
+}
+
+/// For each value used in `block`, the index of the last instruction using it (its yields
+/// count as the end), and the values the block defines (its parameters and results): what
+/// an instruction may update in place.
+fn liveness(block: &Block) -> (BTreeMap<Value, usize>, BTreeSet<Value>) {
+    let mut last_use = BTreeMap::new();
+    for (i, inst) in block.insts.iter().enumerate() {
+        let mut used = inst.args.clone();
+        for nested in inst.blocks() {
+            collect_uses(nested, &mut used);
+        }
+        for v in used {
+            last_use.insert(v, i);
+        }
+    }
+    for v in &block.yields {
+        last_use.insert(*v, block.insts.len());
+    }
+    let defined = block
+        .params
+        .iter()
+        .copied()
+        .chain(block.insts.iter().flat_map(|i| i.results.iter().copied()))
+        .collect();
+    (last_use, defined)
 }
 
 fn collect_uses(block: &Block, out: &mut Vec<Value>) {

@@ -83,6 +83,10 @@ fn pipeline(
         Output::Parts => return None,
     };
     let jacobian = front::lower(function, signature)
+        .map(|mut primal| {
+            crate::opt::optimise(&mut primal);
+            primal
+        })
         .and_then(|primal| forward::jacobian(&primal, signature, krate, returns))
         .map_err(|problem| format!("{} at {:?}", problem.what, problem.span));
     let jacobian = jacobian.map(|mut j| {

@@ -19,8 +19,16 @@ use crate::ir::{Block, Function, Inst, Op, Type, Value};
 /// Runs every pass, in order.
 pub fn optimise(function: &mut Function) {
     let mut body = std::mem::take(&mut function.body);
-    let mut numbering = Numbering { available: vec![BTreeMap::new()], replaced: BTreeMap::new(), epoch: 0 };
+    let mut numbering = Numbering {
+        available: vec![BTreeMap::new()],
+        replaced: BTreeMap::new(),
+        epoch: 0,
+        unnamed: BTreeSet::new(),
+    };
     numbering.block(&mut body, function);
+    for value in &numbering.unnamed {
+        function.values[value.0 as usize].name = None;
+    }
     identities(&mut body, function);
     fuse_sin_cos(&mut body);
     eliminate_dead_code(&mut body);
@@ -37,6 +45,8 @@ struct Numbering {
     /// Bumped by every instruction that may have effects, so that user code reading
     /// variables the effects may change is not merged across them.
     epoch: usize,
+    /// Values that now stand for values of other names.
+    unnamed: BTreeSet<Value>,
 }
 
 impl Numbering {
@@ -64,7 +74,8 @@ impl Numbering {
             | Op::FromInt
             | Op::Build
             | Op::Splat
-            | Op::Convert => {
+            | Op::Convert
+            | Op::Scale => {
                 format!("{:?}", inst.op)
             }
             Op::Call(method) => format!("call {method}"),
@@ -113,6 +124,10 @@ impl Numbering {
                 Some(results) => {
                     for (mine, theirs) in inst.results.iter().zip(results) {
                         self.replaced.insert(*mine, theirs);
+                        // One value standing for differently named ones has no one name.
+                        if function.name(*mine) != function.name(theirs) {
+                            self.unnamed.insert(theirs);
+                        }
                     }
                 }
                 None => {

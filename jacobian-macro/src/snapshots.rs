@@ -19,9 +19,11 @@ fn stages(attr: &str, source: &str) -> String {
     };
     let mut out = format!("#[jacobian({attr})]\n{source}\n");
     match front::lower(&item, &signature) {
-        Ok(function) => {
+        Ok(mut function) => {
             ir::verify::assert_valid(&function, "the front end");
             let _ = write!(out, "\n== front end\n{function}");
+            crate::opt::optimise(&mut function);
+            ir::verify::assert_valid(&function, "optimisation of the primal");
             match forward::jacobian(&function, &signature, &quote::quote!(::jacobian), Returns::Jacobian) {
                 Ok(mut jacobian) => {
                     ir::verify::assert_valid(&jacobian, "forward mode");

@@ -58,6 +58,7 @@ pub fn jacobian(
         tangents: BTreeMap::new(),
         lens: signature.inputs.iter().map(|i| i.shape.len()).collect(),
         origins: BTreeMap::new(),
+        eager: std::collections::BTreeSet::new(),
     };
     for (block, input) in inputs.iter().enumerate() {
         let tangent = match primal.ty(*input) {
@@ -98,6 +99,8 @@ struct Forward<'a> {
     /// Rows read out of held Jacobian blocks: the block, path and indices they came from,
     /// so that `a[i] = a[i] + …` adds into the row in place instead of rebuilding it.
     origins: BTreeMap<Value, (Value, Path, Vec<Value>)>,
+    /// Values whose tangent is held as run-time rows as soon as it is computed (see `hold`).
+    eager: std::collections::BTreeSet<Value>,
 }
 
 impl Forward<'_> {
@@ -127,6 +130,11 @@ impl Forward<'_> {
                     self.b.push_with(op.clone(), inst.args.clone(), inst.results.clone());
                     if inst.results.iter().any(|r| self.activity.is_active(*r)) {
                         self.differentiate(inst)?;
+                        for result in &inst.results {
+                            if self.eager.contains(result) {
+                                self.hold(*result)?;
+                            }
+                        }
                     }
                 }
             }
@@ -165,6 +173,14 @@ impl Forward<'_> {
                     db.scale(nq, &mut self.b)
                 };
                 Tangent::Scalar(da.add(&db, &mut self.b))
+            }
+            // The derivative of the operand returned: when both are whole run-time rows,
+            // the row of the one returned (a copy, no arithmetic).
+            Op::Call("min" | "max") if self.whole_row(args[0]) && self.whole_row(args[1]) => {
+                let (h0, h1) = (ir::Code::hole(0), ir::Code::hole(1));
+                let first = self.b.code(quote!(#h0 == #h1), vec![ans, args[0]]);
+                let (a, b) = (self.lin(args[0]), self.lin(args[1]));
+                self.select(first, &a, &b)?
             }
             Op::Call(method) => {
                 let partials = crate::rules::partials(method, args, ans, &mut self.b);
@@ -211,6 +227,13 @@ impl Forward<'_> {
         };
         self.tangents.insert(ans, tangent);
         Ok(())
+    }
+
+    /// Is `value`'s tangent exactly run-time rows, one per block, with coefficient one?
+    fn whole_row(&self, value: Value) -> bool {
+        let lin = self.lin(value);
+        !lin.is_zero()
+            && lin.terms.iter().all(|t| t.coef == tangent::Coef::One && matches!(t.basis, Basis::Row { .. }))
     }
 
     /// `select(c, a, b)` of two tangents: its rows per block.
@@ -320,11 +343,17 @@ impl Forward<'_> {
                     rest.add_into(jac, (position.clone(), index.first().copied()), block, &mut self.b)
                 }
                 (None, Some(row)) => self.b.update(Op::Set(path.clone()), jac, row, index),
-                (None, None) => {
+                // Only unit columns: clear the row and write them in place.
+                (None, None) if lin.on(block).all(|t| matches!(t.basis, Basis::Unit { .. })) => {
                     let row_type = self.row_type(block);
                     let zeros = self.b.zeros(&row_type);
                     let cleared = self.b.update(Op::Set(path.clone()), jac, zeros, index.clone());
                     lin.add_into(cleared, (position.clone(), index.first().copied()), block, &mut self.b)
+                }
+                (None, None) => {
+                    let row_type = self.row_type(block);
+                    let row = lin.row(block, &row_type, &mut self.b);
+                    self.b.update(Op::Set(path.clone()), jac, row, index)
                 }
             };
             blocks[block] = Some(Block::Held(jac));
@@ -489,6 +518,19 @@ impl Forward<'_> {
             self.tangents.insert(body.params[*k], tangent);
             carried.push(values);
         }
+        // Next values of carried scalars that the body also reads: held as rows at once.
+        let mut reads = Vec::new();
+        for inst in &body.insts {
+            reads.extend(&inst.args);
+            for nested in inst.blocks() {
+                nested.insts.iter().for_each(|i| reads.extend(&i.args));
+            }
+        }
+        for (k, _) in &plan {
+            if reads.contains(&body.yields[*k]) {
+                self.eager.insert(body.yields[*k]);
+            }
+        }
         self.b.open();
         self.block(body)?;
         let mut yields = body.yields.clone();
@@ -517,6 +559,24 @@ impl Forward<'_> {
             let tangent = self.held_tangent(inst.results[*k], blocks, &values);
             self.tangents.insert(inst.results[*k], tangent);
         }
+        Ok(())
+    }
+
+    /// Replaces a scalar's tangent by run-time rows computed now: for the next value of a
+    /// loop-carried scalar that the body reads again (`θ += q[i]` then `cos θ`, `sin θ`),
+    /// so that the row is updated once, in place, rather than its terms applied at every
+    /// read and again at the end of the iteration.
+    fn hold(&mut self, value: Value) -> Result<()> {
+        if *self.b.f.ty(value) != Type::Scalar {
+            return Ok(());
+        }
+        let blocks: Vec<usize> = self.activity.of(value).iter().copied().collect();
+        let mut rows = Vec::new();
+        for block in &blocks {
+            rows.push(self.materialize(value, *block)?);
+        }
+        let tangent = self.held_tangent(value, &blocks, &rows);
+        self.tangents.insert(value, tangent);
         Ok(())
     }
 

@@ -162,9 +162,15 @@ impl Lin {
     /// every other term added.
     pub fn row(&self, block: usize, row_type: &Type, b: &mut Builder) -> Value {
         let mut terms: Vec<&Term> = self.on(block).collect();
-        let start = terms.iter().position(|t| t.coef == Coef::One && matches!(t.basis, Basis::Row { .. }));
-        let mut acc = match start.map(|k| terms.remove(k).basis) {
-            Some(Basis::Row { row, .. }) => row,
+        // Start from a row (itself if its coefficient is one, else scaled), or zeros.
+        let one = terms.iter().position(|t| t.coef == Coef::One && matches!(t.basis, Basis::Row { .. }));
+        let start = one.or_else(|| terms.iter().position(|t| matches!(t.basis, Basis::Row { .. })));
+        let mut acc = match start.map(|k| terms.remove(k)) {
+            Some(&Term { coef: Coef::One, basis: Basis::Row { row, .. } }) => row,
+            Some(&Term { coef, basis: Basis::Row { row, .. } }) => {
+                let coef = coef.value(b);
+                b.push1(Op::Scale, vec![coef, row], row_type.clone())
+            }
             _ => b.zeros(row_type),
         };
         for term in terms {

@@ -189,6 +189,8 @@ pub enum Op {
     /// the path (a row of derivatives; the whole of `args[0]` for the empty path; run-time
     /// indices are `args[3..]`).
     Axpy(Path),
+    /// `args[0] · args[1]`: a scalar times an array of scalars (a row of derivatives).
+    Scale,
     /// Adds `args[1]` (`[[T; n]; m]`) into the columns `offset..offset + n` of the matrix
     /// `args[0]` (`Matrix<m, _>`).
     AddBlock {

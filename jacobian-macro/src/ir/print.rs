@@ -165,6 +165,7 @@ impl Function {
                 )
             }
             Op::Convert => format!("convert {}", self.list(args)),
+            Op::Scale => format!("scale {}", self.list(args)),
             Op::Tuple => format!("tuple {}", self.list(args)),
 
             Op::If { then, otherwise } => {

@@ -183,6 +183,10 @@ impl Checker<'_> {
                     && indices_ok(&args[3..])
                     && results.as_slice() == [args[0]]
             }
+            Op::Scale => {
+                matches!(args.as_slice(), [Type::Scalar, Type::Array(e, _)] if **e == Type::Scalar)
+                    && results.as_slice() == [args[1]]
+            }
             Op::Convert => match (args.as_slice(), results.as_slice()) {
                 ([from], [to]) => from.components() == to.components() && from.components().is_some(),
                 _ => false,
