@@ -183,7 +183,9 @@ impl Case {
             run: Box::new(move |k| {
                 let (input, f) = &*shared;
                 for _ in 0..k {
-                    black_box(f(black_box(input)));
+                    // By reference: the result stays where the function wrote it.
+                    let out = f(black_box(input));
+                    black_box(&out);
                 }
             }),
             eval: Box::new(move || {
