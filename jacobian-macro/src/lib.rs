@@ -1,7 +1,9 @@
-//! The `#[jacobian]` attribute. One module per stage: `options` and `signature` read the
-//! attribute and the function, `activity` finds what may carry a derivative, `lower`
-//! writes the primal and tangent computation into the `ir` using the `rules` table and
-//! `tangent` algebra, `simplify` drops dead code, `emit` prints. `expand` runs them.
+//! The `#[jacobian]` attribute: a small compiler. `options` and `signature` read the
+//! attribute and the function; `front` lowers the body to the typed IR of `ir`; `opt`
+//! optimises it; `forward` writes the derivative into it with the rules of `rules` and the
+//! activity of `analysis`; `emit` prints Rust; `expand` runs the stages and assembles the
+//! siblings. What the new front end does not take yet goes through `legacy`. See
+//! `ARCHITECTURE.md` at the repository root.
 
 mod analysis;
 mod diagnostics;
