@@ -51,6 +51,9 @@ fn emit(
         inline: BTreeMap::new(),
         places: BTreeSet::new(),
         updates: BTreeMap::new(),
+        negations: BTreeMap::new(),
+        accumulated: BTreeSet::new(),
+        literals: BTreeMap::new(),
     };
     emitter.count_uses(&function.body);
     for param in &function.params {
@@ -102,6 +105,12 @@ struct Emitter<'a> {
     places: BTreeSet<Value>,
     /// For each result of an update (`Set`, `Accumulate`, `Axpy`…), the aggregate updated.
     updates: BTreeMap<Value, Value>,
+    /// Negations (`−a`), by result, with their operand.
+    negations: BTreeMap<Value, Value>,
+    /// Values added into an element (`a[i] += v`).
+    accumulated: BTreeSet<Value>,
+    /// Literals, by value.
+    literals: BTreeMap<Value, f64>,
 }
 
 impl Emitter<'_> {
@@ -113,6 +122,18 @@ impl Emitter<'_> {
             ) = (&inst.op, inst.results.as_slice())
             {
                 self.updates.insert(*r, inst.args[0]);
+            }
+            match (&inst.op, inst.results.as_slice()) {
+                (Op::Neg, [r]) => {
+                    self.negations.insert(*r, inst.args[0]);
+                }
+                (Op::Accumulate(_), _) => {
+                    self.accumulated.insert(inst.args[1]);
+                }
+                (Op::Literal(v), [r]) => {
+                    self.literals.insert(*r, *v);
+                }
+                _ => {}
             }
             for arg in &inst.args {
                 *self.uses.entry(*arg).or_insert(0) += 1;
@@ -386,6 +407,10 @@ impl Emitter<'_> {
             return TokenStream::new();
         }
         let expr = match &inst.op {
+            // A negation only subtracted from an element is written `a[i] -= x`.
+            Op::Neg if result.is_some_and(|r| self.uses(r) == 1 && self.accumulated.contains(&r)) => {
+                return TokenStream::new();
+            }
             Op::Neg => {
                 let a = self.atom(args[0]);
                 quote!(-#a)
@@ -513,8 +538,15 @@ impl Emitter<'_> {
             Op::Set(path) | Op::Accumulate(path) => {
                 let (aggregate, value) = (args[0], args[1]);
                 let path = self.path(path, &args[2..], self.f.ty(aggregate));
-                let v = self.operand(value);
-                let assign = if matches!(inst.op, Op::Set(_)) { quote!(=) } else { quote!(+=) };
+                let negated = self.negations.get(&value).filter(|_| self.uses(value) == 1).copied();
+                let negative =
+                    self.literals.get(&value).filter(|v| **v < 0.0).map(|v| self.literal(-v, false));
+                let (assign, v) = match (&inst.op, negated, negative) {
+                    (Op::Set(_), ..) => (quote!(=), self.operand(value)),
+                    (_, Some(operand), _) => (quote!(-=), self.operand(operand)),
+                    (_, _, Some(positive)) => (quote!(-=), positive),
+                    _ => (quote!(+=), self.operand(value)),
+                };
                 let Some(r) = result else { return TokenStream::new() };
                 return match self.in_place(r, aggregate, dead_after) {
                     Some(target) => quote!(#target #path #assign #v;),

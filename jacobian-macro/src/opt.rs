@@ -30,8 +30,9 @@ pub fn optimise(function: &mut Function) {
         function.values[value.0 as usize].name = None;
     }
     identities(&mut body, function);
-    fuse_sin_cos(&mut body);
+    // Dead code first, so that a `sin` nobody reads does not make its `cos` a `sin_cos`.
     eliminate_dead_code(&mut body);
+    fuse_sin_cos(&mut body);
     function.body = body;
 }
 

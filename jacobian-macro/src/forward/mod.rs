@@ -59,6 +59,7 @@ pub fn jacobian(
         lens: signature.inputs.iter().map(|i| i.shape.len()).collect(),
         origins: BTreeMap::new(),
         eager: std::collections::BTreeSet::new(),
+        fresh_rows: std::collections::BTreeSet::new(),
     };
     for (block, input) in inputs.iter().enumerate() {
         let tangent = match primal.ty(*input) {
@@ -101,6 +102,9 @@ struct Forward<'a> {
     origins: BTreeMap<Value, (Value, Path, Vec<Value>)>,
     /// Values whose tangent is held as run-time rows as soon as it is computed (see `hold`).
     eager: std::collections::BTreeSet<Value>,
+    /// Element assignments whose row of derivatives is zero before them (see
+    /// `find_fresh_rows`).
+    fresh_rows: std::collections::BTreeSet<Value>,
 }
 
 impl Forward<'_> {
@@ -343,11 +347,16 @@ impl Forward<'_> {
                     rest.add_into(jac, (position.clone(), index.first().copied()), block, &mut self.b)
                 }
                 (None, Some(row)) => self.b.update(Op::Set(path.clone()), jac, row, index),
-                // Only unit columns: clear the row and write them in place.
+                // Only unit columns: clear the row (unless it is known to be zero) and write
+                // them in place.
                 (None, None) if lin.on(block).all(|t| matches!(t.basis, Basis::Unit { .. })) => {
-                    let row_type = self.row_type(block);
-                    let zeros = self.b.zeros(&row_type);
-                    let cleared = self.b.update(Op::Set(path.clone()), jac, zeros, index.clone());
+                    let cleared = if self.fresh_rows.contains(&result) {
+                        jac
+                    } else {
+                        let row_type = self.row_type(block);
+                        let zeros = self.b.zeros(&row_type);
+                        self.b.update(Op::Set(path.clone()), jac, zeros, index.clone())
+                    };
                     lin.add_into(cleared, (position.clone(), index.first().copied()), block, &mut self.b)
                 }
                 (None, None) => {
@@ -518,6 +527,7 @@ impl Forward<'_> {
             self.tangents.insert(body.params[*k], tangent);
             carried.push(values);
         }
+        self.find_fresh_rows(inst, &plan);
         // Next values of carried scalars that the body also reads: held as rows at once.
         let mut reads = Vec::new();
         for inst in &body.insts {
@@ -578,6 +588,66 @@ impl Forward<'_> {
         let tangent = self.held_tangent(value, &blocks, &rows);
         self.tangents.insert(value, tangent);
         Ok(())
+    }
+
+    /// Finds the element assignments of a loop whose row of derivatives is known to be zero
+    /// before them: arrays that enter the loop with a zero derivative and that the body
+    /// writes only at the loop's own variable (`out[i] = …` in `for i in a..b`), each
+    /// element at most once per iteration. Every iteration writes a row no earlier one
+    /// wrote, so the first write of each iteration need not clear it.
+    fn find_fresh_rows(&mut self, inst: &Inst, plan: &[(usize, Vec<usize>)]) {
+        let Op::For { pattern, holes, body, .. } = &inst.op else { return };
+        let pattern = pattern.to_string();
+        let index = body.insts.iter().find_map(|i| match (&i.op, i.args.as_slice(), i.results.as_slice()) {
+            (Op::Code(code), [], [r]) if code.tokens.to_string() == pattern => Some(*r),
+            _ => None,
+        });
+        let Some(index) = index else { return };
+        for (k, _) in plan {
+            let zero = match self.tangent(inst.args[holes + k]) {
+                Tangent::Zero => true,
+                Tangent::Elems(elems) => elems.iter().all(Lin::is_zero),
+                Tangent::Blocks(blocks) => blocks.iter().all(Option::is_none),
+                Tangent::Scalar(_) => false,
+            };
+            if !zero {
+                continue;
+            }
+            let mut version = body.params[*k];
+            let mut first = None;
+            let mut writes_elsewhere = false;
+            for step in &body.insts {
+                let mut nested = Vec::new();
+                for block in step.blocks() {
+                    nested.extend(block.insts.iter().flat_map(|i| i.args.iter().copied()));
+                    nested.extend(&block.yields);
+                }
+                if nested.contains(&version) {
+                    writes_elsewhere = true;
+                }
+                if !step.args.contains(&version) {
+                    continue;
+                }
+                match &step.op {
+                    Op::Get(_) => {}
+                    Op::Set(path)
+                        if path.0 == [Position::Dynamic]
+                            && step.args[0] == version
+                            && step.args[2] == index =>
+                    {
+                        first.get_or_insert(step.results[0]);
+                        version = step.results[0];
+                    }
+                    _ => writes_elsewhere = true,
+                }
+            }
+            let yielded_once = body.yields.iter().filter(|y| **y == version).count() == 1;
+            if let (Some(first), false, true) =
+                (first, writes_elsewhere, body.yields[*k] == version && yielded_once)
+            {
+                self.fresh_rows.insert(first);
+            }
+        }
     }
 
     /// `dx` for the derivative of the user's `x`.
