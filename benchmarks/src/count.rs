@@ -30,7 +30,7 @@ pub fn all(cases: &[&Case]) -> Result<Counts, String> {
     if !matches!(&version, Ok(o) if o.status.success()) {
         return Err("valgrind is not installed (Debian: `apt-get install valgrind`)".into());
     }
-    let jobs: Vec<(String, Kind, u64)> = cases
+    let jobs: Vec<(String, Kind, Calls)> = cases
         .iter()
         .flat_map(|case| case.variants.iter().map(move |v| (case.id.clone(), v.kind, calls_for(&*v.run))))
         .collect();
@@ -40,9 +40,10 @@ pub fn all(cases: &[&Case]) -> Result<Counts, String> {
     std::thread::scope(|scope| {
         for _ in 0..2 {
             scope.spawn(|| loop {
-                let Some((id, kind, k)) = queue.lock().unwrap().next() else { break };
-                match per_call(&exe, &id, kind, k) {
+                let Some((id, kind, calls)) = queue.lock().unwrap().next() else { break };
+                match per_call(&exe, &id, kind, calls) {
                     Ok(n) => {
+                        let k = calls.k;
                         eprintln!("{id:<28} {:<20} {n:>14} instructions/call (K = {k})", kind.name());
                         counts.lock().unwrap().insert((id, kind), n);
                     }
@@ -57,9 +58,21 @@ pub fn all(cases: &[&Case]) -> Result<Counts, String> {
     }
 }
 
-/// The number of calls that take about [`NATIVE_TARGET`] natively (at least one).
-fn calls_for(run: &dyn Fn(u64)) -> u64 {
+/// How to count a variant: `k` calls per run, and whether without a warm-up call.
+#[derive(Clone, Copy)]
+struct Calls {
+    k: u64,
+    cold: bool,
+}
+
+/// The number of calls that take about [`NATIVE_TARGET`] natively (at least one); cold
+/// when one call alone takes much longer (see `run … cold`).
+fn calls_for(run: &dyn Fn(u64)) -> Calls {
+    let start = Instant::now();
     run(1);
+    if start.elapsed() > 10 * NATIVE_TARGET {
+        return Calls { k: 1, cold: true };
+    }
     let mut k = 1;
     loop {
         let start = Instant::now();
@@ -67,15 +80,16 @@ fn calls_for(run: &dyn Fn(u64)) -> u64 {
         let elapsed = start.elapsed();
         if elapsed >= NATIVE_TARGET || k >= 1 << 24 {
             let scaled = k as f64 * NATIVE_TARGET.as_secs_f64() / elapsed.as_secs_f64().max(1e-9);
-            return (scaled as u64).clamp(1, k);
+            return Calls { k: (scaled as u64).clamp(1, k), cold: false };
         }
         k *= 4;
     }
 }
 
-fn per_call(exe: &std::path::Path, id: &str, kind: Kind, k: u64) -> Result<u64, String> {
-    let base = instructions(exe, id, kind, 0)?;
-    let measured = instructions(exe, id, kind, k)?;
+fn per_call(exe: &std::path::Path, id: &str, kind: Kind, calls: Calls) -> Result<u64, String> {
+    let k = calls.k;
+    let base = instructions(exe, id, kind, 0, calls.cold)?;
+    let measured = instructions(exe, id, kind, k, calls.cold)?;
     if measured < base {
         return Err(format!("{id} {kind}: {k} calls counted fewer instructions than none"));
     }
@@ -83,11 +97,12 @@ fn per_call(exe: &std::path::Path, id: &str, kind: Kind, k: u64) -> Result<u64, 
 }
 
 /// All instructions one `run` process executes.
-fn instructions(exe: &std::path::Path, id: &str, kind: Kind, k: u64) -> Result<u64, String> {
+fn instructions(exe: &std::path::Path, id: &str, kind: Kind, k: u64, cold: bool) -> Result<u64, String> {
     let output = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
         .arg(exe)
         .args(["run", id, kind.name(), &k.to_string()])
+        .args(cold.then_some("cold"))
         .env(
             "GLIBC_TUNABLES",
             "glibc.cpu.x86_rep_movsb_threshold=1073741824:glibc.cpu.x86_rep_stosb_threshold=1073741824",
