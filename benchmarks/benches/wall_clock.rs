@@ -11,7 +11,10 @@ use std::time::Duration;
 fn every_case(c: &mut Criterion) {
     for case in jacobian_benchmarks::cases::all() {
         let mut group = c.benchmark_group(case.id.as_str());
-        group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2));
         for variant in &case.variants {
             group.bench_function(variant.kind.name(), |b| b.iter(|| (variant.run)(1)));
         }
