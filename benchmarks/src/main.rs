@@ -94,6 +94,8 @@ fn check(all: &[Case]) -> Result<(), ()> {
 }
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("{problem}\nusage: jacobian-benchmarks list | check | run CASE VARIANT K [cold] | report [CASE...]");
+    eprintln!(
+        "{problem}\nusage: jacobian-benchmarks list | check | run CASE VARIANT K [cold] | report [CASE...]"
+    );
     ExitCode::from(2)
 }
