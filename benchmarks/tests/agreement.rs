@@ -5,7 +5,12 @@
 /// need: the large cases keep n × n matrices and dual numbers on the stack, which an
 /// unoptimised build spills generously.
 fn with_large_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new().stack_size(64 << 20).spawn(f).expect("spawn").join().expect("the check panicked");
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("the check panicked");
 }
 
 #[test]
