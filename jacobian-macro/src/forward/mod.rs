@@ -344,7 +344,7 @@ impl Forward<'_> {
                 (Some(k), _) => {
                     let mut rest = Lin { terms: lin.on(block).copied().collect() };
                     rest.terms.remove(k);
-                    rest.add_into(jac, (position.clone(), index.first().copied()), block, &mut self.b)
+                    rest.add_into(jac, (position.clone(), index.first().copied()), block, false, &mut self.b)
                 }
                 (None, Some(row)) => self.b.update(Op::Set(path.clone()), jac, row, index),
                 // Only unit columns: clear the row (unless it is known to be zero) and write
@@ -357,7 +357,13 @@ impl Forward<'_> {
                         let zeros = self.b.zeros(&row_type);
                         self.b.update(Op::Set(path.clone()), jac, zeros, index.clone())
                     };
-                    lin.add_into(cleared, (position.clone(), index.first().copied()), block, &mut self.b)
+                    lin.add_into(
+                        cleared,
+                        (position.clone(), index.first().copied()),
+                        block,
+                        true,
+                        &mut self.b,
+                    )
                 }
                 (None, None) => {
                     let row_type = self.row_type(block);
@@ -388,7 +394,7 @@ impl Forward<'_> {
             let ty = self.jac_type(block, &len);
             let mut jac = self.b.zeros(&ty);
             for (k, lin) in elems.iter().enumerate() {
-                jac = lin.add_into(jac, (Position::Const(k), None), block, &mut self.b);
+                jac = lin.add_into(jac, (Position::Const(k), None), block, true, &mut self.b);
             }
             blocks[block] = Some(Block::Held(jac));
         }

@@ -187,15 +187,19 @@ impl Lin {
 
     /// Adds this combination into row `i` (a path prefix) of a Jacobian block `jac`
     /// (`[[T; n]; len]`), returning the new block.
+    /// When the row is known to be zero (`zero`), an entry no earlier term of this call can
+    /// have written is set rather than added to (a store, not a load, add and store).
     pub fn add_into(
         &self,
         jac: Value,
         prefix: (Position, Option<Value>),
         block: usize,
+        zero: bool,
         b: &mut Builder,
     ) -> Value {
         let indices: Vec<Value> = prefix.1.into_iter().collect();
         let mut jac = jac;
+        let (mut written, mut written_anywhere) = (Vec::new(), false);
         for term in self.on(block) {
             let coef = term.coef.value(b);
             jac = match term.basis {
@@ -209,9 +213,18 @@ impl Lin {
                         }
                         None => path.push(Position::Const(at)),
                     }
-                    b.update(Op::Accumulate(Path(path)), jac, coef, args)
+                    let fresh = zero
+                        && (written.is_empty() && !written_anywhere
+                            || index.is_none() && !written_anywhere && !written.contains(&at));
+                    match index {
+                        Some(_) => written_anywhere = true,
+                        None => written.push(at),
+                    }
+                    let op = if fresh { Op::Set(Path(path)) } else { Op::Accumulate(Path(path)) };
+                    b.update(op, jac, coef, args)
                 }
                 Basis::Row { row, .. } => {
+                    written_anywhere = true;
                     let ty = b.f.ty(jac).clone();
                     let mut args = vec![jac, coef, row];
                     args.extend(&indices);
