@@ -130,6 +130,45 @@ fn f(x: f64) -> f64 {
     }
     m
 }";
+    array_iteration: "wrt(x)", "
+fn f(x: [f64; 3], w: &[f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for v in x {
+        s += v * v;
+    }
+    for v in &x {
+        if *v > 0.0 {
+            s += v.sin() * *v;
+        }
+    }
+    for c in w {
+        s *= *c;
+    }
+    s
+}";
+    logsumexp: "", "
+fn lse(x: [f64; 4]) -> f64 {
+    let mut m = x[0];
+    for i in 1..4 {
+        m = m.max(x[i]);
+    }
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += (x[i] - m).exp();
+    }
+    s.ln() + m
+}";
+    reaction_chain: "wrt(c)", "
+fn rhs(c: [f64; 4], v: &[f64; 4], k: &[f64; 4]) -> [f64; 4] {
+    let mut dc = [0.0; 4];
+    let mut inflow = 1.0;
+    for i in 0..4 {
+        let rate = v[i] * c[i] / (k[i] + c[i]);
+        dc[i] = inflow - rate;
+        inflow = rate;
+    }
+    dc
+}";
     integer_code: "", "
 fn f(x: [f64; 4], n: usize) -> f64 {
     let mut s = x[0];

@@ -325,6 +325,14 @@ impl Filler<'_, '_> {
         self.front.f.params.iter().any(|p| p.value == value && p.by_reference).then_some(value)
     }
 
+    /// The value of something the user's code holds by reference: a parameter taken by
+    /// reference, or the element of `for v in &x`.
+    fn referenced(&self, e: &Expr) -> Option<Value> {
+        let Expr::Path(path) = e else { return None };
+        let value = self.front.ssa(&path.path.get_ident()?.to_string())?;
+        (self.reference_parameter(e).is_some() || self.front.references.contains(&value)).then_some(value)
+    }
+
     fn hole_for(&mut self, value: Value) -> Ident {
         let k = match self.holes.iter().position(|v| *v == value) {
             Some(k) => k,
@@ -347,7 +355,7 @@ impl VisitMut for Filler<'_, '_> {
         // `*x` of a parameter taken by reference is its value; `x` alone is the reference,
         // which the generated function has under the same name.
         if let Expr::Unary(syn::ExprUnary { op: UnOp::Deref(_), expr, .. }) = e {
-            if let Some(value) = self.reference_parameter(expr) {
+            if let Some(value) = self.referenced(expr) {
                 let hole = self.hole_for(value);
                 *e = syn::parse_quote!(#hole);
                 return;

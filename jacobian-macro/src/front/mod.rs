@@ -98,6 +98,10 @@ struct Front<'a> {
     /// `let` sites (numbered in order) that must bind SSA values of these types.
     promoted: BTreeMap<usize, Type>,
     sites: usize,
+    /// Loops over arrays lowered so far (for their index variables' names).
+    loops: usize,
+    /// Values the user's code holds by reference (`v` of `for v in &x`): `*v` is the value.
+    references: BTreeSet<Value>,
 }
 
 impl<'a> Front<'a> {
@@ -110,6 +114,8 @@ impl<'a> Front<'a> {
             open: vec![Vec::new()],
             promoted,
             sites: 0,
+            loops: 0,
+            references: BTreeSet::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use syn::{Expr, Stmt};
 
 use super::expr::is_compound_assign;
 use super::{dim_of, replace_uses, unsupported, Front, Operand, Result, Stop, Var};
-use crate::ir::{Block, Code, Op, Type, Value};
+use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
 
 impl Front<'_> {
     /// The function's body: its statements and the value it ends with (a tail expression or
@@ -383,16 +383,34 @@ impl Front<'_> {
         if for_loop.label.is_some() {
             return unsupported(for_loop, "labelled loops");
         }
-        if !matches!(&*for_loop.expr, Expr::Range(_)) {
-            return unsupported(&for_loop.expr, "loops over anything but a range");
+        // `for v in x`, `for v in &x`, `for v in x.iter()` over a differentiated array: a
+        // loop over its indices that reads the element.
+        let elements = self.iterated_array(&for_loop.expr)?;
+        if elements.is_none() && !matches!(&*for_loop.expr, Expr::Range(_)) {
+            return unsupported(&for_loop.expr, "loops over anything but a range or an array");
         }
         let pattern = match &*for_loop.pat {
             syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(p.ident.to_string()),
             syn::Pat::Wild(_) => None,
             pat => return unsupported(pat, "this loop pattern"),
         };
-        let Operand::Code { tokens: range, holes } = self.code(&for_loop.expr)? else {
-            return unsupported(&for_loop.expr, "this range");
+        let (range, holes, loop_pattern) = match &elements {
+            Some((array, _)) => {
+                let Some(len) = self.f.ty(*array).components() else {
+                    return unsupported(&for_loop.expr, "this array");
+                };
+                let index =
+                    proc_macro2::Ident::new(&format!("k{}", self.loops), proc_macro2::Span::mixed_site());
+                self.loops += 1;
+                let len = len.value();
+                (quote!(0..#len), Vec::new(), index.to_token_stream())
+            }
+            None => {
+                let Operand::Code { tokens: range, holes } = self.code(&for_loop.expr)? else {
+                    return unsupported(&for_loop.expr, "this range");
+                };
+                (range, holes, for_loop.pat.to_token_stream())
+            }
         };
         let carried = self.mutable_ssa();
         let slots: Vec<(usize, usize)> = carried.iter().map(|(slot, _)| *slot).collect();
@@ -409,8 +427,21 @@ impl Front<'_> {
         }
         self.open.push(Vec::new());
         self.scopes.push(Vec::new());
-        if let Some(name) = pattern {
-            self.bind(name, Var::Rust { site: None, array: None });
+        match (&elements, pattern) {
+            (Some((array, by_reference)), Some(name)) => {
+                let span = for_loop.span();
+                let index =
+                    self.push1(Op::Code(Code { tokens: loop_pattern.clone() }), vec![], Type::Opaque, span);
+                let path = Path(vec![Position::Dynamic]);
+                let element = self.push1(Op::Get(path), vec![*array, index], Type::Scalar, span);
+                self.f.values[element.0 as usize].name = Some(name.clone());
+                if *by_reference {
+                    self.references.insert(element);
+                }
+                self.bind(name, Var::Ssa { value: element, mutable: false });
+            }
+            (None, Some(name)) => self.bind(name, Var::Rust { site: None, array: None }),
+            (_, None) => {}
         }
         self.statements(&for_loop.body.stmts, false)?;
         self.scopes.pop();
@@ -431,12 +462,7 @@ impl Front<'_> {
         let types: Vec<Type> = kept.iter().map(|&k| self.f.ty(inits[k]).clone()).collect();
         let mut args = holes.clone();
         args.extend(kept.iter().map(|&k| inits[k]));
-        let op = Op::For {
-            pattern: for_loop.pat.to_token_stream(),
-            range: Code { tokens: range },
-            holes: holes.len(),
-            body,
-        };
+        let op = Op::For { pattern: loop_pattern, range: Code { tokens: range }, holes: holes.len(), body };
         let results = self.push(op, args, &types, for_loop.span());
         for (slot, init) in slots.iter().zip(&inits) {
             self.set_slot(*slot, *init);
@@ -448,6 +474,33 @@ impl Front<'_> {
             self.set_slot(slots[k], result);
         }
         Ok(())
+    }
+}
+
+impl Front<'_> {
+    /// The differentiated array a `for` loop iterates over, and whether its elements are
+    /// references (`&x`, `x.iter()`).
+    fn iterated_array(&self, e: &Expr) -> Result<Option<(Value, bool)>> {
+        let (base, by_reference) = match e {
+            Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
+            Expr::MethodCall(call) if call.method == "iter" && call.args.is_empty() => {
+                (&*call.receiver, true)
+            }
+            Expr::Paren(p) => return self.iterated_array(&p.expr),
+            e => (e, false),
+        };
+        let Expr::Path(path) = base else { return Ok(None) };
+        let Some(value) = path.path.get_ident().and_then(|i| self.ssa(&i.to_string())) else {
+            return Ok(None);
+        };
+        match self.f.ty(value) {
+            Type::Array(elem, _) if **elem == Type::Scalar => {
+                // A parameter taken by reference iterates by reference too.
+                let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
+                Ok(Some((value, by_reference || parameter)))
+            }
+            _ => unsupported(e, "loops over this value"),
+        }
     }
 }
 

@@ -188,6 +188,14 @@ impl Checker<'_> {
                     && results.as_slice() == [args[1]]
             }
             Op::Convert => match (args.as_slice(), results.as_slice()) {
+                // Rows as a matrix: sizes compared factor by factor (symbolic sizes are
+                // compared as written, so `M * N` and `N * M` would not be).
+                ([Type::Array(row, r1)], [Type::Matrix(r2, c2)]) if matches!(&**row, Type::Array(..)) => {
+                    matches!(&**row, Type::Array(e, c1) if **e == Type::Scalar && c1 == c2) && r1 == r2
+                }
+                ([Type::Array(e, n)], [Type::Matrix(r, c)]) if **e == Type::Scalar => {
+                    *r == crate::shape::Dim::Lit(1) && c == n || *c == crate::shape::Dim::Lit(1) && r == n
+                }
                 ([from], [to]) => from.components() == to.components() && from.components().is_some(),
                 _ => false,
             },
