@@ -634,6 +634,7 @@ impl Emitter<'_> {
             Op::For { pattern, range, holes, body } => {
                 return self.for_loop(inst, pattern, range, *holes, body, dead_after)
             }
+            Op::While { cond, body } => return self.while_loop(inst, cond, body, dead_after),
         };
         match result {
             Some(r) => {
@@ -681,6 +682,66 @@ impl Emitter<'_> {
             [one] => quote!(let #one = if #condition #then else #otherwise;),
             many => quote!(let (#(#many),*) = if #condition #then else #otherwise;),
         }
+    }
+
+    /// `while`: one variable per carried value (the test's parameter, the body's, the
+    /// result); `while c { … }` when the test is one piece of code, else
+    /// `loop { test; if !go_on { break; } body }`.
+    fn while_loop(
+        &mut self,
+        inst: &Inst,
+        cond: &Block,
+        body: &Block,
+        dead_after: &dyn Fn(Value) -> bool,
+    ) -> TokenStream {
+        let mut out = TokenStream::new();
+        let mut inside = Vec::new();
+        collect_uses(cond, &mut inside);
+        collect_uses(body, &mut inside);
+        for (k, param) in cond.params.iter().enumerate() {
+            let init = inst.args[k];
+            let once = inst.args.iter().filter(|v| **v == init).count() == 1;
+            let reused =
+                once && dead_after(init) && !self.inline.contains_key(&init) && !inside.contains(&init);
+            let name = match reused.then(|| self.share(*param, init)).flatten() {
+                Some(name) => name,
+                None => {
+                    let value = self.operand(init);
+                    let name = self.bind(*param);
+                    let pat = self.pat(&name);
+                    out.extend(quote!(let #pat = #value;));
+                    name
+                }
+            };
+            self.mutable.insert(name.to_string());
+            self.share(body.params[k], *param);
+            self.share(inst.results[k], *param);
+        }
+        // Assignments of a block's yields to the carried variables (a yield already in its
+        // variable needs none).
+        let assign = |emitter: &Self, yields: &[Value]| -> TokenStream {
+            let mut out = TokenStream::new();
+            for (k, value) in yields.iter().enumerate() {
+                let target = emitter.var_ident(cond.params[k]);
+                if target.is_some() && target == emitter.var_ident(*value) {
+                    continue;
+                }
+                let (Some(target), value) = (target, emitter.operand(*value)) else { continue };
+                out.extend(quote!(#target = #value;));
+            }
+            out
+        };
+        let test = self.block(cond);
+        let go_on = self.operand(cond.yields[0]);
+        let passed_on = assign(self, &cond.yields[1..]);
+        let statements = self.block(body);
+        let next = assign(self, &body.yields);
+        if test.is_empty() && passed_on.is_empty() {
+            out.extend(quote!(while #go_on { #statements #next }));
+        } else {
+            out.extend(quote!(loop { #test #passed_on if !(#go_on) { break; } #statements #next }));
+        }
+        out
     }
 
     fn for_loop(

@@ -100,7 +100,7 @@ impl Numbering {
             for arg in &mut inst.args {
                 *arg = self.resolve(*arg);
             }
-            if matches!(&inst.op, Op::If { .. } | Op::For { .. }) {
+            if matches!(&inst.op, Op::If { .. } | Op::For { .. } | Op::While { .. }) {
                 self.epoch += 1;
                 for nested in inst.blocks_mut() {
                     self.available.push(BTreeMap::new());
@@ -285,6 +285,7 @@ fn has_effects(inst: &Inst) -> bool {
         Op::Code(code) => inst.results.is_empty() || !is_simple(&code.tokens),
         Op::If { then, otherwise } => block_has_effects(then) || block_has_effects(otherwise),
         Op::For { body, .. } => block_has_effects(body),
+        Op::While { cond, body } => block_has_effects(cond) || block_has_effects(body),
         _ => false,
     }
 }
@@ -310,6 +311,25 @@ fn mark_live(block: &Block, live: &mut BTreeSet<Value>) {
                     mark_live(then, live);
                     mark_live(otherwise, live);
                 }
+            }
+            // A loop's test always runs; a carried value is live if anything live reads it.
+            Op::While { cond, body } => {
+                live.insert(cond.yields[0]);
+                for k in 0..inst.results.len() {
+                    let read =
+                        [inst.results[k], cond.params[k], body.params[k]].iter().any(|v| live.contains(v));
+                    if read {
+                        live.extend([
+                            cond.params[k],
+                            body.params[k],
+                            cond.yields[1 + k],
+                            body.yields[k],
+                            inst.args[k],
+                        ]);
+                    }
+                }
+                mark_live(cond, live);
+                mark_live(body, live);
             }
             Op::For { holes, body, .. } => {
                 for (k, result) in inst.results.iter().enumerate() {
@@ -348,6 +368,24 @@ fn sweep(block: &mut Block, live: &BTreeSet<Value>) {
                     arm.yields = keep.iter().map(|k| arm.yields[*k]).collect();
                     sweep(arm, live);
                 }
+                inst.results = keep.iter().map(|k| inst.results[*k]).collect();
+                true
+            }
+            Op::While { cond, body } => {
+                let keep: Vec<usize> = (0..inst.results.len())
+                    .filter(|k| {
+                        [inst.results[*k], cond.params[*k], body.params[*k]].iter().any(|v| live.contains(v))
+                    })
+                    .collect();
+                cond.params = keep.iter().map(|k| cond.params[*k]).collect();
+                let go_on = cond.yields[0];
+                cond.yields =
+                    std::iter::once(go_on).chain(keep.iter().map(|k| cond.yields[1 + *k])).collect();
+                body.params = keep.iter().map(|k| body.params[*k]).collect();
+                body.yields = keep.iter().map(|k| body.yields[*k]).collect();
+                sweep(cond, live);
+                sweep(body, live);
+                inst.args = keep.iter().map(|k| inst.args[*k]).collect();
                 inst.results = keep.iter().map(|k| inst.results[*k]).collect();
                 true
             }

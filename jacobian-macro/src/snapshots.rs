@@ -169,6 +169,24 @@ fn rhs(c: [f64; 4], v: &[f64; 4], k: &[f64; 4]) -> [f64; 4] {
     }
     dc
 }";
+    while_loops: "", "
+fn newton(a: f64) -> f64 {
+    let mut r = 1.0 + a;
+    let mut k = 0;
+    while (r * r - a).abs() > 1e-14 * a && k < 100 {
+        r = 0.5 * (r + a / r);
+        k += 1;
+    }
+    let mut v = r;
+    loop {
+        v *= 1.5;
+        if v > 100.0 {
+            break;
+        }
+        v += a.sin();
+    }
+    v
+}";
     integer_code: "", "
 fn f(x: [f64; 4], n: usize) -> f64 {
     let mut s = x[0];

@@ -56,6 +56,29 @@ impl Activity {
                         self.join(*result, otherwise.yields[k]);
                     }
                 }
+                Op::While { cond, body } => {
+                    for (param, init) in cond.params.iter().zip(&inst.args) {
+                        self.join(*param, *init);
+                    }
+                    // Each round can only add blocks, so this ends.
+                    loop {
+                        self.block(cond);
+                        let mut grew = false;
+                        for (param, passed) in body.params.iter().zip(&cond.yields[1..]) {
+                            grew |= self.join(*param, *passed);
+                        }
+                        self.block(body);
+                        for (param, next) in cond.params.iter().zip(&body.yields) {
+                            grew |= self.join(*param, *next);
+                        }
+                        if !grew {
+                            break;
+                        }
+                    }
+                    for (result, passed) in inst.results.iter().zip(&cond.yields[1..]) {
+                        self.join(*result, *passed);
+                    }
+                }
                 Op::For { holes, body, .. } => {
                     let inits = &inst.args[*holes..];
                     for (param, init) in body.params.iter().zip(inits) {

@@ -130,6 +130,7 @@ impl Forward<'_> {
             match &inst.op {
                 Op::If { .. } => self.branch(inst)?,
                 Op::For { .. } => self.for_loop(inst)?,
+                Op::While { .. } => self.while_loop(inst)?,
                 op => {
                     self.b.push_with(op.clone(), inst.args.clone(), inst.results.clone());
                     if inst.results.iter().any(|r| self.activity.is_active(*r)) {
@@ -688,6 +689,65 @@ impl Forward<'_> {
             order.push(remaining.remove(free.unwrap_or(0)));
         }
         order
+    }
+
+    /// `while`: the loop also carries the run-time derivatives of its active carried
+    /// values: the test passes them on with the values, the body updates them.
+    fn while_loop(&mut self, inst: &Inst) -> Result<()> {
+        let Op::While { cond, body } = &inst.op else { return unsupported("not a loop") };
+        let plan: Vec<(usize, Vec<usize>)> = (0..inst.results.len())
+            .filter(|k| self.activity.is_active(cond.params[*k]))
+            .map(|k| (k, self.activity.of(cond.params[k]).iter().copied().collect()))
+            .collect();
+        let mut args = inst.args.clone();
+        let (mut cond_params, mut body_params) = (cond.params.clone(), body.params.clone());
+        let (mut cond_held, mut body_held, mut result_held) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, blocks) in &plan {
+            let (mut c, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
+            for block in blocks {
+                args.push(self.materialize(inst.args[*k], *block)?);
+                let ty = self.held_type(inst.args[*k], *block)?;
+                let name = self.derivative_name(cond.params[*k]);
+                c.push(self.b.f.value(ty.clone(), name.clone()));
+                b.push(self.b.f.value(ty.clone(), name.clone()));
+                r.push(self.b.f.value(ty, name));
+            }
+            cond_params.extend(&c);
+            body_params.extend(&b);
+            let tangent = self.held_tangent(cond.params[*k], blocks, &c);
+            self.tangents.insert(cond.params[*k], tangent);
+            let tangent = self.held_tangent(body.params[*k], blocks, &b);
+            self.tangents.insert(body.params[*k], tangent);
+            cond_held.push(c);
+            body_held.push(b);
+            result_held.push(r);
+        }
+        self.b.open();
+        self.block(cond)?;
+        let mut cond_yields = cond.yields.clone();
+        for (k, blocks) in &plan {
+            for block in blocks {
+                cond_yields.push(self.materialize(cond.yields[1 + *k], *block)?);
+            }
+        }
+        let new_cond = self.b.close(cond_params, cond_yields);
+        self.b.open();
+        self.block(body)?;
+        let mut body_yields = body.yields.clone();
+        for (k, blocks) in &plan {
+            for block in blocks {
+                body_yields.push(self.materialize(body.yields[*k], *block)?);
+            }
+        }
+        let new_body = self.b.close(body_params, body_yields);
+        let mut results = inst.results.clone();
+        results.extend(result_held.iter().flatten());
+        self.b.push_with(Op::While { cond: new_cond, body: new_body }, args, results);
+        for ((k, blocks), values) in plan.iter().zip(&result_held) {
+            let tangent = self.held_tangent(inst.results[*k], blocks, values);
+            self.tangents.insert(inst.results[*k], tangent);
+        }
+        Ok(())
     }
 
     /// The Jacobian of the result, `Matrix<rows, columns>`, from its tangent.

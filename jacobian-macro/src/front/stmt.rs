@@ -74,6 +74,16 @@ impl Front<'_> {
             Expr::Block(block) if block.label.is_none() => self.scoped_block(&block.block, false).map(drop),
             Expr::Paren(p) => self.statement(&p.expr),
             Expr::Return(_) => unsupported(e, "an early `return`"),
+            Expr::While(w) if w.label.is_none() && self.reads_ssa(e) => {
+                self.while_loop(e, &[], GoOn::While(&w.cond), &w.body.stmts)
+            }
+            Expr::Loop(l) if l.label.is_none() && self.reads_ssa(e) => match break_at(&l.body.stmts) {
+                Some((k, condition)) => {
+                    let (before, after) = (&l.body.stmts[..k], &l.body.stmts[k + 1..]);
+                    self.while_loop(e, before, GoOn::UnlessBreak(condition), after)
+                }
+                None => unsupported(e, "a `loop` whose `break` is not one `if … { break; }` in its body"),
+            },
             Expr::While(_) | Expr::Loop(_) | Expr::Match(_) | Expr::Break(_) | Expr::Continue(_) => {
                 unsupported(e, "this control flow")
             }
@@ -477,7 +487,160 @@ impl Front<'_> {
     }
 }
 
+/// When a loop goes on: while a condition holds, or until a `break` condition does.
+enum GoOn<'e> {
+    While(&'e Expr),
+    UnlessBreak(&'e Expr),
+}
+
+/// The one top-level `if condition { break; }` (no `else`, no value, no label) of a `loop`
+/// body, if that is its only `break` and it has no `continue`: its position and condition.
+fn break_at(stmts: &[Stmt]) -> Option<(usize, &Expr)> {
+    let found: Vec<(usize, &Expr)> =
+        stmts.iter().enumerate().filter_map(|(k, s)| Some((k, break_condition(s)?))).collect();
+    let [(k, condition)] = found.as_slice() else { return None };
+    let others = stmts.iter().enumerate().any(|(j, s)| j != *k && leaves_loop(s));
+    (!others).then_some((*k, *condition))
+}
+
+/// The condition of `if condition { break; }`.
+fn break_condition(stmt: &Stmt) -> Option<&Expr> {
+    match stmt {
+        Stmt::Expr(Expr::If(i), _) if i.else_branch.is_none() => match i.then_branch.stmts.as_slice() {
+            [Stmt::Expr(Expr::Break(b), _)] if b.expr.is_none() && b.label.is_none() => Some(&*i.cond),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Does this statement contain a `break` or `continue` of the enclosing loop?
+fn leaves_loop(stmt: &Stmt) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+            self.0 = true;
+        }
+        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+            self.0 = true;
+        }
+        // Loops and closures inside have breaks of their own.
+        fn visit_expr_loop(&mut self, _: &'ast syn::ExprLoop) {}
+        fn visit_expr_while(&mut self, _: &'ast syn::ExprWhile) {}
+        fn visit_expr_for_loop(&mut self, _: &'ast syn::ExprForLoop) {}
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_stmt(&mut finder, stmt);
+    finder.0
+}
+
 impl Front<'_> {
+    /// `while` and `loop … break` as a `While`: every mutable SSA variable is carried (and
+    /// pruned again where unchanged); `before` runs ahead of the test, `after` behind it.
+    fn while_loop(&mut self, at: &Expr, before: &[Stmt], go_on: GoOn<'_>, after: &[Stmt]) -> Result<()> {
+        if before.iter().any(|s| matches!(s, Stmt::Local(_))) {
+            return unsupported(at, "a `let` before a loop's `break`");
+        }
+        if before.iter().chain(after).any(leaves_loop) {
+            return unsupported(at, "`break` or `continue` elsewhere in the loop");
+        }
+        let carried = self.mutable_ssa();
+        let slots: Vec<(usize, usize)> = carried.iter().map(|(slot, _)| *slot).collect();
+        let inits: Vec<Value> = carried.iter().map(|(_, v)| *v).collect();
+        let fresh = |front: &mut Self| -> Vec<Value> {
+            inits
+                .iter()
+                .map(|v| {
+                    let (ty, name) = (front.f.ty(*v).clone(), front.f.name(*v).map(str::to_owned));
+                    front.f.value(ty, name)
+                })
+                .collect()
+        };
+        // The test: `before`, then whether to go on.
+        let cond_params = fresh(self);
+        for (slot, param) in slots.iter().zip(&cond_params) {
+            self.set_slot(*slot, *param);
+        }
+        self.open.push(Vec::new());
+        self.scopes.push(Vec::new());
+        self.statements(before, false)?;
+        let (condition, negate) = match go_on {
+            GoOn::While(condition) => (condition, false),
+            GoOn::UnlessBreak(condition) => (condition, true),
+        };
+        if matches!(condition, Expr::Let(_)) {
+            return unsupported(condition, "`while let` on differentiated values");
+        }
+        let test = self.expr(condition)?;
+        if let Operand::Value(v) = &test {
+            if *self.f.ty(*v) != Type::Opaque {
+                return unsupported(condition, "a condition that is a differentiated value");
+            }
+        }
+        let go_on = match (test, negate) {
+            (test, false) => self.materialize(test, condition.span()),
+            (Operand::Code { tokens, holes }, true) => self.push1(
+                Op::Code(Code { tokens: quote!(!(#tokens)) }),
+                holes,
+                Type::Opaque,
+                condition.span(),
+            ),
+            (Operand::Value(v), true) => {
+                let hole = Code::hole(0);
+                self.push1(Op::Code(Code { tokens: quote!(!#hole) }), vec![v], Type::Opaque, condition.span())
+            }
+        };
+        self.scopes.pop();
+        let mut cond_yields = vec![go_on];
+        cond_yields.extend(self.slots(&slots));
+        let mut cond = Block {
+            params: cond_params.clone(),
+            insts: self.open.pop().unwrap_or_default(),
+            yields: cond_yields,
+        };
+        // The rest of the iteration.
+        let body_params = fresh(self);
+        for (slot, param) in slots.iter().zip(&body_params) {
+            self.set_slot(*slot, *param);
+        }
+        self.open.push(Vec::new());
+        self.scopes.push(Vec::new());
+        self.statements(after, false)?;
+        self.scopes.pop();
+        let yields = self.slots(&slots);
+        let mut body =
+            Block { params: body_params.clone(), insts: self.open.pop().unwrap_or_default(), yields };
+
+        let mut kept = Vec::new();
+        for k in 0..slots.len() {
+            if cond.yields[1 + k] == cond_params[k] && body.yields[k] == body_params[k] {
+                replace_uses(&mut cond, cond_params[k], inits[k]);
+                replace_uses(&mut body, body_params[k], inits[k]);
+            } else {
+                kept.push(k);
+            }
+        }
+        cond.params = kept.iter().map(|&k| cond_params[k]).collect();
+        let go_on = cond.yields[0];
+        cond.yields = std::iter::once(go_on).chain(kept.iter().map(|&k| cond.yields[1 + k])).collect();
+        body.params = kept.iter().map(|&k| body_params[k]).collect();
+        body.yields = kept.iter().map(|&k| body.yields[k]).collect();
+        let types: Vec<Type> = kept.iter().map(|&k| self.f.ty(inits[k]).clone()).collect();
+        let args: Vec<Value> = kept.iter().map(|&k| inits[k]).collect();
+        let results = self.push(Op::While { cond, body }, args, &types, at.span());
+        for (slot, init) in slots.iter().zip(&inits) {
+            self.set_slot(*slot, *init);
+        }
+        for (&k, result) in kept.iter().zip(results) {
+            if let Some(name) = self.f.name(inits[k]).map(str::to_owned) {
+                self.f.values[result.0 as usize].name = Some(name);
+            }
+            self.set_slot(slots[k], result);
+        }
+        Ok(())
+    }
+
     /// The differentiated array a `for` loop iterates over, and whether its elements are
     /// references (`&x`, `x.iter()`).
     fn iterated_array(&self, e: &Expr) -> Result<Option<(Value, bool)>> {

@@ -224,6 +224,15 @@ pub enum Op {
         holes: usize,
         body: Block,
     },
+    /// A loop that tests before each iteration (MLIR's `scf.while`): the arguments are the
+    /// initial carried values; `cond` takes the carried values and yields whether to go on
+    /// (`Opaque`) followed by the values to go on with (or to leave with: the results);
+    /// `body` takes those and yields the next carried values. `while c { … }` and
+    /// `loop { …; if c { break; } … }` are both this.
+    While {
+        cond: Block,
+        body: Block,
+    },
 }
 
 /// One operation: `results = op(args)`.
@@ -297,6 +306,7 @@ impl Inst {
         match &self.op {
             Op::If { then, otherwise } => vec![then, otherwise],
             Op::For { body, .. } => vec![body],
+            Op::While { cond, body } => vec![cond, body],
             _ => Vec::new(),
         }
     }
@@ -305,6 +315,7 @@ impl Inst {
         match &mut self.op {
             Op::If { then, otherwise } => vec![then, otherwise],
             Op::For { body, .. } => vec![body],
+            Op::While { cond, body } => vec![cond, body],
             _ => Vec::new(),
         }
     }

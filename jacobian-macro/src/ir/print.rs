@@ -176,6 +176,20 @@ impl Function {
                 let _ = write!(text, "{pad}}}");
                 text
             }
+            Op::While { cond, body } => {
+                let carried: Vec<String> = cond
+                    .params
+                    .iter()
+                    .zip(args)
+                    .map(|(p, init)| format!("{}: {} = {}", self.show(*p), self.ty(*p), self.show(*init)))
+                    .collect();
+                let mut text = format!("while carry ({}) {{\n", carried.join(", "));
+                self.block(&mut text, cond, depth + 1);
+                let _ = writeln!(text, "{pad}}} do ({}) {{", self.typed(&body.params));
+                self.block(&mut text, body, depth + 1);
+                let _ = write!(text, "{pad}}}");
+                text
+            }
             Op::For { pattern, range, holes, body } => {
                 let carried: Vec<String> = body
                     .params

@@ -210,6 +210,21 @@ impl Checker<'_> {
                 self.yields_match(otherwise, &inst.results, "the `else` arm")?;
                 true
             }
+            Op::While { cond, body } => {
+                let carried: Vec<Type> = args.iter().map(|t| (*t).clone()).collect();
+                self.block(cond, &carried)?;
+                if cond.yields.len() != carried.len() + 1 || *function.ty(cond.yields[0]) != Type::Opaque {
+                    return Err(show(
+                        "a loop condition that does not yield whether to go on and the carried values",
+                    ));
+                }
+                for (y, ty) in cond.yields[1..].iter().zip(&carried) {
+                    self.same(*y, ty, "a value the condition passes on")?;
+                }
+                self.block(body, &carried)?;
+                self.yields_match(body, &inst.results, "the loop body")?;
+                results.len() == carried.len() && carried.iter().zip(&results).all(|(c, r)| c == *r)
+            }
             Op::For { holes, body, .. } => {
                 if args.len() < *holes || args[..*holes].iter().any(|t| **t != Type::Opaque) {
                     return Err(show("range operands"));

@@ -181,27 +181,125 @@ fn collect_idents(tokens: proc_macro2::TokenStream, into: &mut BTreeSet<String>)
     }
 }
 
-/// Names assigned anywhere inside a statement or expression (`x = …`, `x += …`, `a[i] = …`).
+/// Names assigned anywhere inside a statement or expression (`x = …`, `x += …`, `a[i] = …`)
+/// that refer to variables declared outside it: an assignment to a name a `let` (or a
+/// pattern: `for`, `match`, closure parameters, `if let`) inside the construct binds in an
+/// enclosing block writes that inner variable, not the outer one of the same name.
 #[derive(Default)]
 pub struct Assigned {
     pub names: BTreeSet<String>,
+    /// Names bound inside the construct, innermost scope last.
+    scopes: Vec<BTreeSet<String>>,
+}
+
+impl Assigned {
+    fn note(&mut self, place: &syn::Expr) {
+        if let Some(name) = root_name(place) {
+            if !self.scopes.iter().any(|scope| scope.contains(&name)) {
+                self.names.insert(name);
+            }
+        }
+    }
+
+    fn bind(&mut self, pat: &syn::Pat) {
+        let mut names = Names::default();
+        names.visit_pat(pat);
+        if self.scopes.is_empty() {
+            self.scopes.push(BTreeSet::new());
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.extend(names.bound);
+        }
+    }
+
+    fn scoped(&mut self, pat: Option<&syn::Pat>, visit: impl FnOnce(&mut Self)) {
+        self.scopes.push(BTreeSet::new());
+        if let Some(pat) = pat {
+            self.bind(pat);
+        }
+        visit(self);
+        self.scopes.pop();
+    }
 }
 
 impl<'ast> Visit<'ast> for Assigned {
     fn visit_expr_assign(&mut self, assign: &'ast syn::ExprAssign) {
-        if let Some(name) = root_name(&assign.left) {
-            self.names.insert(name);
-        }
+        self.note(&assign.left);
         syn::visit::visit_expr_assign(self, assign);
     }
 
     fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
         if is_compound_assign(&binary.op) {
-            if let Some(name) = root_name(&binary.left) {
-                self.names.insert(name);
-            }
+            self.note(&binary.left);
         }
         syn::visit::visit_expr_binary(self, binary);
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.scoped(None, |this| syn::visit::visit_block(this, block));
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        // the initializer (and a `let … else` block) still sees the outer names
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+        }
+        self.bind(&local.pat);
+    }
+
+    fn visit_expr_for_loop(&mut self, for_loop: &'ast syn::ExprForLoop) {
+        self.visit_expr(&for_loop.expr);
+        self.scoped(Some(&for_loop.pat), |this| this.visit_block(&for_loop.body));
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.scoped(Some(&arm.pat), |this| {
+            if let Some((_, guard)) = &arm.guard {
+                this.visit_expr(guard);
+            }
+            this.visit_expr(&arm.body);
+        });
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+        self.scoped(None, |this| {
+            for input in &closure.inputs {
+                this.bind(input);
+            }
+            this.visit_expr(&closure.body);
+        });
+    }
+
+    fn visit_expr_if(&mut self, expr_if: &'ast syn::ExprIf) {
+        match &*expr_if.cond {
+            syn::Expr::Let(l) => {
+                self.visit_expr(&l.expr);
+                self.scoped(Some(&l.pat), |this| this.visit_block(&expr_if.then_branch));
+            }
+            cond => {
+                self.visit_expr(cond);
+                self.visit_block(&expr_if.then_branch);
+            }
+        }
+        if let Some((_, otherwise)) = &expr_if.else_branch {
+            self.visit_expr(otherwise);
+        }
+    }
+
+    fn visit_expr_while(&mut self, expr_while: &'ast syn::ExprWhile) {
+        match &*expr_while.cond {
+            syn::Expr::Let(l) => {
+                self.visit_expr(&l.expr);
+                self.scoped(Some(&l.pat), |this| this.visit_block(&expr_while.body));
+            }
+            cond => {
+                self.visit_expr(cond);
+                self.visit_block(&expr_while.body);
+            }
+        }
     }
 }
 

@@ -133,12 +133,21 @@ impl Lowerer<'_> {
 
     /// What the syntax of a constant expression tells about its shape.
     fn hint_of_expr(&self, expr: &Expr) -> Hint {
+        self.hint_in(expr, &std::collections::BTreeSet::new())
+    }
+
+    /// [`Self::hint_of_expr`] where the names in `masked` (bound inside an enclosing block
+    /// of the expression) are not the bindings of the same names outside.
+    fn hint_in(&self, expr: &Expr, masked: &std::collections::BTreeSet<String>) -> Hint {
+        use crate::shape::Dim;
+        let hint = |e: &Expr| self.hint_in(e, masked);
         match expr {
-            Expr::Reference(r) => self.hint_of_expr(&r.expr),
-            Expr::Paren(p) => self.hint_of_expr(&p.expr),
-            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.hint_of_expr(&u.expr),
+            Expr::Reference(r) => hint(&r.expr),
+            Expr::Paren(p) => hint(&p.expr),
+            Expr::Group(g) => hint(&g.expr),
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => hint(&u.expr),
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => Hint::Float,
-            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => self.hint_of_expr(&u.expr),
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => hint(&u.expr),
             // `f64::NEG_INFINITY`, `f64::consts::PI`, `f64::MAX`.
             Expr::Path(p)
                 if p.path.segments.len() > 1
@@ -152,14 +161,62 @@ impl Lowerer<'_> {
             Expr::Binary(b)
                 if matches!(b.op, BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_)) =>
             {
-                match (self.hint_of_expr(&b.left), self.hint_of_expr(&b.right)) {
-                    (Hint::Array(c, n), Hint::Float | Hint::Unknown)
-                    | (Hint::Float | Hint::Unknown, Hint::Array(c, n))
-                        if !matches!(b.op, BinOp::Mul(_)) || !matches!(c, Container::Matrix(..)) =>
+                let is_mul = matches!(b.op, BinOp::Mul(_));
+                match (hint(&b.left), hint(&b.right)) {
+                    // a scalar times a vector or matrix keeps its shape
+                    (Hint::Float, Hint::Array(c, n)) | (Hint::Array(c, n), Hint::Float) => Hint::Array(c, n),
+                    // products of shapes known on both sides
+                    (Hint::Array(Container::Matrix(r, _), _), Hint::Array(Container::Vector, _))
+                        if is_mul =>
                     {
-                        Hint::Array(c, n)
+                        Hint::Array(Container::Vector, r)
                     }
+                    (Hint::Array(Container::Matrix(r, _), _), Hint::Array(Container::Matrix(_, c), _))
+                    | (Hint::Array(Container::Vector, r), Hint::Array(Container::Matrix(_, c), _))
+                        if is_mul =>
+                    {
+                        Hint::Array(Container::Matrix(r.clone(), c.clone()), r.mul(&c))
+                    }
+                    (Hint::Array(..), Hint::Array(..)) if is_mul => Hint::Unknown,
+                    (Hint::Array(c, n), Hint::Array(..) | Hint::Unknown) => Hint::Array(c, n),
+                    // `w * x` of a constant `w` that may be a matrix
+                    (Hint::Unknown, Hint::Array(Container::Matrix(..), _)) if is_mul => Hint::Unknown,
+                    (Hint::Unknown, Hint::Array(c, n)) => Hint::Array(c, n),
                     (Hint::Float, Hint::Float | Hint::Unknown) | (Hint::Unknown, Hint::Float) => Hint::Float,
+                    _ => Hint::Unknown,
+                }
+            }
+            Expr::MethodCall(call) => {
+                let name = call.method.to_string();
+                let receiver = hint(&call.receiver);
+                let float_args = || call.args.iter().any(|a| matches!(hint(a), Hint::Float));
+                match (name.as_str(), receiver) {
+                    ("clone", receiver) => receiver,
+                    ("map" | "component_mul" | "component_div", receiver @ Hint::Array(..)) => receiver,
+                    ("transpose", Hint::Array(Container::Vector, n)) => {
+                        Hint::Array(Container::Matrix(Dim::Lit(1), n.clone()), n)
+                    }
+                    ("transpose", Hint::Array(Container::Matrix(r, c), n)) => {
+                        if c.lit() == Some(1) {
+                            Hint::Array(Container::Matrix(c, r), n)
+                        } else if r.lit() == Some(1) {
+                            Hint::Array(Container::Vector, n)
+                        } else {
+                            Hint::Array(Container::Matrix(c, r), n)
+                        }
+                    }
+                    ("sum" | "dot" | "norm" | "norm_squared" | "determinant" | "trace", Hint::Array(..)) => {
+                        Hint::Float
+                    }
+                    // only vectors and matrices have these
+                    ("dot" | "norm" | "norm_squared" | "determinant", _) => Hint::Float,
+                    // methods integers have too: a float only on a float
+                    ("min" | "max" | "abs" | "signum" | "clamp" | "mul_add" | "powi", Hint::Float) => {
+                        Hint::Float
+                    }
+                    ("min" | "max" | "clamp", _) if float_args() => Hint::Float,
+                    ("min" | "max" | "abs" | "signum" | "clamp" | "mul_add" | "powi", _) => Hint::Unknown,
+                    (method, Hint::Float | Hint::Unknown) if rules::arity(method).is_some() => Hint::Float,
                     _ => Hint::Unknown,
                 }
             }
@@ -168,9 +225,16 @@ impl Lowerer<'_> {
                 let Expr::Path(path) = &*call.func else { return Hint::Unknown };
                 let names: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
                 match (names.iter().map(String::as_str).collect::<Vec<_>>().as_slice(), call.args.first()) {
+                    // `f64::sin(x)`, `f64::from(i)`
+                    (["f64" | "f32", method], _) if !NON_FLOAT_METHODS.contains(method) => Hint::Float,
                     ([.., "Vector", "from"], Some(Expr::Array(a))) => {
-                        Hint::Array(Container::Vector, crate::shape::Dim::Lit(a.elems.len()))
+                        Hint::Array(Container::Vector, Dim::Lit(a.elems.len()))
                     }
+                    // `Vector::from(a)` of an array whose length is known
+                    ([.., "Vector", "from"], Some(arg)) => match hint(arg) {
+                        Hint::Array(Container::Array, n) => Hint::Array(Container::Vector, n),
+                        _ => Hint::Unknown,
+                    },
                     // `Vector::<3>::zeros()`, `Matrix::<2, 3>::zeros()`: the sizes are in the turbofish.
                     ([.., "Vector" | "Matrix", "zeros" | "identity"], None) => {
                         let container = &path.path.segments[path.path.segments.len() - 2];
@@ -185,10 +249,7 @@ impl Lowerer<'_> {
                     }
                     ([.., "Matrix", "from_rows"], Some(Expr::Array(rows))) => match rows.elems.first() {
                         Some(Expr::Array(first)) => {
-                            let (r, c) = (
-                                crate::shape::Dim::Lit(rows.elems.len()),
-                                crate::shape::Dim::Lit(first.elems.len()),
-                            );
+                            let (r, c) = (Dim::Lit(rows.elems.len()), Dim::Lit(first.elems.len()));
                             Hint::Array(Container::Matrix(r.clone(), c.clone()), r.mul(&c))
                         }
                         _ => Hint::Unknown,
@@ -197,10 +258,9 @@ impl Lowerer<'_> {
                 }
             }
             Expr::Array(a)
-                if !a.elems.is_empty()
-                    && a.elems.iter().all(|e| matches!(self.hint_of_expr(e), Hint::Float)) =>
+                if !a.elems.is_empty() && a.elems.iter().all(|e| matches!(hint(e), Hint::Float)) =>
             {
-                Hint::Array(Container::Array, crate::shape::Dim::Lit(a.elems.len()))
+                Hint::Array(Container::Array, Dim::Lit(a.elems.len()))
             }
             Expr::Cast(cast) => super::hint_of_type(&cast.ty),
             Expr::Repeat(r)
@@ -208,15 +268,70 @@ impl Lowerer<'_> {
             {
                 Hint::Array(Container::Array, super::syn_dim(&r.len))
             }
-            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
-                Some(b) => match &b.value {
-                    Value::Opaque { hint, .. } => hint.clone(),
-                    _ => Hint::Unknown,
+            // a component of a constant array, vector or matrix
+            Expr::Index(index) => match hint(&index.expr) {
+                Hint::Array(..) => Hint::Float,
+                _ => Hint::Unknown,
+            },
+            // the value of a block, a branch or an arm: the first whose shape is known
+            Expr::Block(block) if block.label.is_none() => self.block_hint(&block.block, masked),
+            Expr::Unsafe(block) => self.block_hint(&block.block, masked),
+            Expr::If(expr_if) => {
+                let then = self.block_hint(&expr_if.then_branch, masked);
+                match (then, &expr_if.else_branch) {
+                    (Hint::Unknown, Some((_, otherwise))) => hint(otherwise),
+                    (then, _) => then,
+                }
+            }
+            Expr::Match(m) => m
+                .arms
+                .iter()
+                .map(|arm| {
+                    let mut masked = masked.clone();
+                    let mut names = crate::legacy::activity::Names::default();
+                    syn::visit::Visit::visit_pat(&mut names, &arm.pat);
+                    masked.extend(names.bound);
+                    self.hint_in(&arm.body, &masked)
+                })
+                .find(|h| !matches!(h, Hint::Unknown))
+                .unwrap_or(Hint::Unknown),
+            Expr::Path(p) => match p.path.get_ident() {
+                Some(i) if masked.contains(&i.to_string()) => Hint::Unknown,
+                Some(i) => match self.lookup(&i.to_string()) {
+                    Some(b) => match &b.value {
+                        Value::Opaque { hint, .. } => hint.clone(),
+                        Value::Scalar(_) => Hint::Float,
+                        Value::Array(a) if !matches!(a.container, Container::Result) => {
+                            Hint::Array(a.container.clone(), a.len.clone())
+                        }
+                        _ => Hint::Unknown,
+                    },
+                    // the constants of `std::f64::consts` brought in with `use`
+                    None if is_float_constant(&i.to_string()) => Hint::Float,
+                    None => Hint::Unknown,
                 },
                 None => Hint::Unknown,
             },
             _ => Hint::Unknown,
         }
+    }
+
+    /// The hint of a block's value: its final expression, with the names its statements
+    /// bind masked.
+    fn block_hint(&self, block: &syn::Block, masked: &std::collections::BTreeSet<String>) -> Hint {
+        let mut masked = masked.clone();
+        for stmt in &block.stmts {
+            match stmt {
+                syn::Stmt::Local(local) => {
+                    let mut names = crate::legacy::activity::Names::default();
+                    syn::visit::Visit::visit_pat(&mut names, &local.pat);
+                    masked.extend(names.bound);
+                }
+                syn::Stmt::Expr(tail, None) => return self.hint_in(tail, &masked),
+                _ => {}
+            }
+        }
+        Hint::Unknown
     }
 
     fn binary(&mut self, binary: &syn::ExprBinary) -> Value {
@@ -447,6 +562,13 @@ impl Lowerer<'_> {
             .map(|(arg, value)| match (arg, value.is_active()) {
                 (_, false) => arg.to_token_stream(),
                 (Expr::Reference(_), true) => {
+                    let p = value.primal();
+                    quote!(&#p)
+                }
+                // A reference passed on as it is (`g(x)` for `x: &Vector<2>`, or `v` of
+                // `for v in &a`): the operand is the value behind it, `(*x)`, so borrow it
+                // again.
+                (Expr::Path(_), true) if value.primal().to_string().starts_with("(*") => {
                     let p = value.primal();
                     quote!(&#p)
                 }
@@ -689,6 +811,31 @@ impl Lowerer<'_> {
         let tangent: Tangent = array.component_tangent(&flat);
         Value::Scalar(Scalar { primal: Atom::place(place, array.primal.mutable), tangent })
     }
+}
+
+/// The constants of `std::f64::consts` (but `E`, a common name for other things), as
+/// names brought in with `use`.
+fn is_float_constant(name: &str) -> bool {
+    matches!(
+        name,
+        "PI" | "TAU"
+            | "FRAC_PI_2"
+            | "FRAC_PI_3"
+            | "FRAC_PI_4"
+            | "FRAC_PI_6"
+            | "FRAC_PI_8"
+            | "FRAC_1_PI"
+            | "FRAC_2_PI"
+            | "FRAC_2_SQRT_PI"
+            | "SQRT_2"
+            | "FRAC_1_SQRT_2"
+            | "LN_2"
+            | "LN_10"
+            | "LOG2_E"
+            | "LOG2_10"
+            | "LOG10_E"
+            | "LOG10_2"
+    )
 }
 
 /// ` (did you mean `x`?)` for a near miss of a supported method.

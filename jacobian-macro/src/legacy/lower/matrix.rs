@@ -93,9 +93,11 @@ impl Lowerer<'_> {
                 if left_scalar || right_scalar {
                     return self.unsupported(at, "adding a scalar to a vector or matrix is not supported (there is no broadcasting); add a vector of equal components, or use `.map(|t| t + c)`");
                 }
-                let (Some(a), Some(c)) = (self.array_operand(left, at), self.array_operand(right, at)) else {
+                let (Some(mut a), Some(mut c)) = (self.array_operand(left, at), self.array_operand(right, at))
+                else {
                     return self.poison();
                 };
+                same_shape(&mut a, &mut c);
                 let negate = matches!(op, BinOp::Sub(_) | BinOp::SubAssign(_));
                 let (pa, pc) = (&a.primal, &c.primal);
                 let primal = if negate {
@@ -300,7 +302,9 @@ impl Lowerer<'_> {
             }
             "dot" => {
                 let other = self.expr(args[0]);
-                let Some(c) = self.array_operand(other, args[0]) else { return self.poison() };
+                let Some(mut c) = self.array_operand(other, args[0]) else { return self.poison() };
+                let mut a = a;
+                same_shape(&mut a, &mut c);
                 let pc = &c.primal;
                 let primal = self.b.temp("dot", quote!(#pa.dot(&#pc)), &[&pa, pc]);
                 let mut tangent = self.zero();
@@ -351,7 +355,10 @@ impl Lowerer<'_> {
             }
             "component_mul" | "component_div" => {
                 let other = self.expr(args[0]);
-                let Some(c) = self.array_operand(other, args[0]) else { return self.poison() };
+                let Some(mut c) = self.array_operand(other, args[0]) else { return self.poison() };
+                let mut a = a;
+                same_shape(&mut a, &mut c);
+                let pa = a.primal.clone();
                 let pc = &c.primal;
                 let method = syn::Ident::new(name, proc_macro2::Span::call_site());
                 let primal = self.b.temp("v", quote!(#pa.#method(&#pc)), &[&pa, pc]);
@@ -658,6 +665,20 @@ impl Lowerer<'_> {
 
 fn known(len: &Dim) -> bool {
     !matches!(len, Dim::Sym { tokens, .. } if tokens.to_string() == "_")
+}
+
+/// Elementwise operands have one shape: an operand whose shape the lowering cannot tell
+/// (a constant computed by a method, a call's result) takes the other's, so that what is
+/// derived from its components has a known length.
+fn same_shape(a: &mut Array, c: &mut Array) {
+    let unknown = |x: &Array| matches!(x.container, Container::Result) && !known(&x.len);
+    if unknown(a) && !unknown(c) {
+        a.container = c.container.clone();
+        a.len = c.len.clone();
+    } else if unknown(c) && !unknown(a) {
+        c.container = a.container.clone();
+        c.len = a.len.clone();
+    }
 }
 
 /// The shape of an elementwise result: whichever operand's shape is known.
