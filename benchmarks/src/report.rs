@@ -139,7 +139,7 @@ fn chart(cases: &[&Case], counts: &Counts) -> String {
         let b = counts.get(&(case.id.clone(), Kind::HandWritten))?;
         Some(*a as f64 / *b as f64)
     };
-    let (label_width, plot_width, bar, gap, top) = (300.0, 560.0, 7.0, 10.0, 50.0);
+    let (label_width, plot_width, bar, gap, top) = (150.0, 600.0, 7.0, 10.0, 50.0);
     let decades = |r: f64| r.log10();
     let (lo, hi) = cases
         .iter()
@@ -148,7 +148,7 @@ fn chart(cases: &[&Case], counts: &Counts) -> String {
     let x = |r: f64| label_width + (decades(r) - lo) / (hi - lo) * plot_width;
     let group = SERIES.len() as f64 * bar + gap;
     let height = top + cases.len() as f64 * group + 30.0;
-    let width = label_width + plot_width + 20.0;
+    let width = label_width + plot_width + 50.0;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -157,7 +157,7 @@ fn chart(cases: &[&Case], counts: &Counts) -> String {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="{label_width}" y="16" font-size="13">instructions ÷ hand-written derivative (log scale; left of 1× beats hand-written code)</text>"#
+        r#"<text x="{label_width}" y="16" font-size="13">instructions ÷ the hand-written derivative's (log scale; 1× is hand-written code)</text>"#
     );
     for (i, (_, name, colour)) in SERIES.iter().enumerate() {
         let lx = label_width + i as f64 * 170.0;
@@ -184,9 +184,10 @@ fn chart(cases: &[&Case], counts: &Counts) -> String {
         let y0 = top + i as f64 * group;
         let _ = writeln!(
             svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{} ({})</text>"#,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}<title>{} ({})</title></text>"#,
             label_width - 6.0,
             y0 + 1.5 * bar + 4.0,
+            escape(&case.id),
             escape(&case.title),
             escape(&case.size)
         );
