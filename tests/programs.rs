@@ -1348,3 +1348,28 @@ fn f_gradient_row() -> Matrix<1, 3> {
     // f = x0 e^x1 + x2², at (0, 0, 1): (1, 0, 2)
     grad_f([0.0, 0.0, 1.0])
 }
+
+fn lowest() -> f64 {
+    f64::NEG_INFINITY
+}
+
+/// A running maximum whose initial value comes from a plain function: its type is seen
+/// from the differentiated values assigned to it in the loop (this used to need an
+/// annotation).
+#[jacobian]
+fn running_maximum(x: [f64; 3]) -> f64 {
+    let mut best = lowest();
+    for i in 0..3 {
+        if x[i] > best {
+            best = x[i];
+        }
+    }
+    best
+}
+
+#[test]
+fn running_maximum_from_an_unannotated_initial_value() {
+    assert_eq!(running_maximum_jacobian([1.0, 5.0, 3.0]), Matrix::from_rows([[0.0, 1.0, 0.0]]));
+    assert_eq!(running_maximum_jacobian([7.0, 5.0, 3.0]), Matrix::from_rows([[1.0, 0.0, 0.0]]));
+    assert_eq!(running_maximum_jacobian([1.0, 5.0, 9.0]), Matrix::from_rows([[0.0, 0.0, 1.0]]));
+}

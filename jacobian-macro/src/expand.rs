@@ -3,6 +3,7 @@
 //! errors, so one mistake does not bury their other diagnostics.
 
 use crate::diagnostics::Diagnostics;
+use crate::ir::Function;
 use crate::legacy::ir::Builder;
 use crate::legacy::lower::{Lowerer, Output};
 use crate::legacy::{emit, simplify};
@@ -30,8 +31,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let signature = signature::analyse(&function, &options, &diagnostics);
     let mut siblings = Vec::new();
     if let Some(signature) = &signature {
+        let primal = primal(&function, signature);
+        let primal = &primal;
         let name = options.name.clone().unwrap_or_else(|| format_ident!("{}_jacobian", function.sig.ident));
-        siblings.push(sibling(&function, signature, &krate, &diagnostics, Output::Jacobian, name));
+        siblings.push(sibling(&function, signature, &krate, &diagnostics, Output::Jacobian, name, primal));
         if options.value {
             let name = format_ident!("{}_value_and_jacobian", function.sig.ident);
             siblings.push(sibling(
@@ -41,6 +44,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 &diagnostics,
                 Output::ValueAndJacobian,
                 name,
+                primal,
             ));
         }
         let expressible = |dim: crate::shape::Dim| {
@@ -48,7 +52,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         };
         if signature.inputs.iter().all(|input| expressible(input.shape.len())) {
             let name = parts_name(&function.sig.ident);
-            siblings.push(sibling(&function, signature, &krate, &diagnostics, Output::Parts, name));
+            siblings.push(sibling(&function, signature, &krate, &diagnostics, Output::Parts, name, primal));
         }
     }
     if diagnostics.has_errors() {
@@ -73,30 +77,36 @@ fn pipeline(
     signature: &Signature,
     krate: &TokenStream,
     output: Output,
+    primal: &Result<Function, String>,
 ) -> Option<TokenStream> {
-    if std::env::var_os("__JACOBIAN_LEGACY_PIPELINE").is_some() {
-        return None;
-    }
     let returns = match output {
         Output::Jacobian => forward::Returns::Jacobian,
         Output::ValueAndJacobian => forward::Returns::ValueAndJacobian,
-        Output::Parts => return None,
+        Output::Parts => forward::Returns::Parts,
     };
-    let jacobian = front::lower(function, signature)
-        .map(|mut primal| {
-            crate::opt::optimise(&mut primal);
-            primal
-        })
-        .and_then(|primal| forward::jacobian(&primal, signature, krate, returns))
-        .map_err(|problem| format!("{} at {:?}", problem.what, problem.span));
-    let jacobian = jacobian.map(|mut j| {
-        crate::opt::optimise(&mut j);
-        j
+    let jacobian = primal.clone().and_then(|primal| {
+        let mut jacobian = forward::jacobian(&primal, signature, krate, returns)
+            .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
+        crate::opt::optimise(&mut jacobian);
+        crate::ir::verify::verify(&jacobian)?;
+        Ok(jacobian)
     });
-    let jacobian = jacobian.and_then(|j| crate::ir::verify::verify(&j).map(|()| j));
     log_pipeline(&function.sig.ident, jacobian.as_ref().err());
     let jacobian = jacobian.ok()?;
     Some(crate::emit::body(&jacobian, &signature.scalar, krate, &reserved(function)))
+}
+
+/// The function's primal IR, optimised, once for all its siblings; or why the new
+/// pipeline cannot take it.
+fn primal(function: &ItemFn, signature: &Signature) -> Result<Function, String> {
+    if std::env::var_os("__JACOBIAN_LEGACY_PIPELINE").is_some() {
+        return Err("the legacy pipeline is forced".into());
+    }
+    let mut primal = front::lower(function, signature)
+        .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
+    crate::opt::optimise(&mut primal);
+    crate::ir::verify::verify(&primal)?;
+    Ok(primal)
 }
 
 /// With `__JACOBIAN_PIPELINE_LOG=FILE` in the compiler's environment, appends which
@@ -146,8 +156,9 @@ fn sibling(
     diagnostics: &Diagnostics,
     output: Output,
     name: syn::Ident,
+    primal: &Result<Function, String>,
 ) -> TokenStream {
-    let body = match pipeline(function, signature, krate, output) {
+    let body = match pipeline(function, signature, krate, output, primal) {
         Some(body) => body,
         None => {
             let mut builder = Builder::new(signature.scalar.clone(), krate.clone());

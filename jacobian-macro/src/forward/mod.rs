@@ -31,6 +31,9 @@ fn unsupported<T>(what: &str) -> Result<T> {
 pub enum Returns {
     Jacobian,
     ValueAndJacobian,
+    /// The value and one Jacobian block per parameter (`NotDifferentiated` for the others),
+    /// for callers that chain through this function (`__{name}_jacobian_parts`).
+    Parts,
 }
 
 /// The function computing the Jacobian of `primal` (and its value, if asked).
@@ -75,12 +78,24 @@ pub fn jacobian(
     }
     forward.block(&primal.body)?;
     let result = primal.body.yields[0];
-    let jacobian = forward.assemble(result, primal.ty(result))?;
     let yielded = match returns {
-        Returns::Jacobian => jacobian,
+        Returns::Jacobian => forward.assemble(result, primal.ty(result), None)?,
         Returns::ValueAndJacobian => {
+            let jacobian = forward.assemble(result, primal.ty(result), None)?;
             let ty = Type::Tuple(vec![primal.ty(result).clone(), forward.b.f.ty(jacobian).clone()]);
             forward.b.push1(Op::Tuple, vec![result, jacobian], ty)
+        }
+        // The value, then for each parameter its block of the Jacobian, or a marker.
+        Returns::Parts => {
+            let mut parts = vec![result];
+            for position in &signature.positions {
+                parts.push(match position {
+                    Some(block) => forward.assemble(result, primal.ty(result), Some(*block))?,
+                    None => forward.b.code(quote!(#krate::__private::NotDifferentiated), Vec::new()),
+                });
+            }
+            let ty = Type::Tuple(parts.iter().map(|p| forward.b.f.ty(*p).clone()).collect());
+            forward.b.push1(Op::Tuple, parts, ty)
         }
     };
     let body = forward.b.close(Vec::new(), vec![yielded]);
@@ -751,11 +766,27 @@ impl Forward<'_> {
     }
 
     /// The Jacobian of the result, `Matrix<rows, columns>`, from its tangent.
-    fn assemble(&mut self, result: Value, ty: &Type) -> Result<Value> {
-        let (rows, columns) = (self.signature.rows.clone(), self.signature.columns.clone());
+    ///
+    /// With `only`, the block of one parameter alone (`Matrix<rows, n>`, that parameter's
+    /// columns from 0), for the parts sibling that callers chain through.
+    fn assemble(&mut self, result: Value, ty: &Type, only: Option<usize>) -> Result<Value> {
+        let rows = self.signature.rows.clone();
+        let (columns, offsets) = match only {
+            Some(block) => (self.lens[block].clone(), vec![Dim::Lit(0); self.lens.len()]),
+            None => (
+                self.signature.columns.clone(),
+                self.signature.inputs.iter().map(|i| i.offset.clone()).collect::<Vec<Dim>>(),
+            ),
+        };
         let matrix = Type::Matrix(rows.clone(), columns.clone());
-        let offsets: Vec<Dim> = self.signature.inputs.iter().map(|i| i.offset.clone()).collect();
-        let single = self.lens.len() == 1;
+        let selected = |block: usize| only.is_none_or(|b| b == block);
+        // The one block that fills the whole matrix, if there is one.
+        let whole_block = match only {
+            Some(block) => Some(block),
+            None if self.lens.len() == 1 => Some(0),
+            None => None,
+        };
+        let single = whole_block.is_some();
         let tangent = match (ty, self.tangent(result)) {
             (Type::Array(..), Tangent::Zero) | (Type::Array(..), Tangent::Elems(_))
                 if ty.components().and_then(|d| d.lit()).is_none() =>
@@ -763,6 +794,17 @@ impl Forward<'_> {
                 self.held_blocks(result)?
             }
             (_, tangent) => tangent,
+        };
+        let keep = |lin: &Lin| Lin {
+            terms: lin.terms.iter().filter(|t| selected(t.basis.block())).copied().collect(),
+        };
+        let tangent = match tangent {
+            Tangent::Scalar(lin) => Tangent::Scalar(keep(&lin)),
+            Tangent::Elems(elems) => Tangent::Elems(elems.iter().map(keep).collect()),
+            Tangent::Blocks(blocks) => Tangent::Blocks(
+                blocks.into_iter().enumerate().map(|(b, jac)| jac.filter(|_| selected(b))).collect(),
+            ),
+            Tangent::Zero => Tangent::Zero,
         };
         let components: Vec<Lin> = match &tangent {
             Tangent::Zero => match ty.components().and_then(|d| d.lit()) {
@@ -772,8 +814,8 @@ impl Forward<'_> {
             Tangent::Scalar(lin) => vec![lin.clone()],
             Tangent::Elems(elems) => elems.clone(),
             Tangent::Blocks(blocks) => {
-                if let (true, [Some(Block::Held(jac))]) = (single, blocks.as_slice()) {
-                    return Ok(self.b.push1(Op::Convert, vec![*jac], matrix));
+                if let Some(Some(Block::Held(jac))) = whole_block.map(|b| blocks[b]) {
+                    return Ok(self.b.push1(Op::Convert, vec![jac], matrix));
                 }
                 let mut j = self.b.zeros(&matrix);
                 for (block, jac) in blocks.iter().enumerate() {
@@ -801,7 +843,7 @@ impl Forward<'_> {
             .collect();
         if let (true, Some(rows)) = (single, whole_rows) {
             if rows.iter().any(Option::is_some) {
-                let row_type = self.row_type(0);
+                let row_type = self.row_type(whole_block.unwrap_or(0));
                 let rows: Vec<Value> =
                     rows.into_iter().map(|r| r.unwrap_or_else(|| self.b.zeros(&row_type))).collect();
                 let held = match rows.as_slice() {

@@ -19,7 +19,7 @@ impl Front<'_> {
             return Ok(Operand::Value(self.push1(Op::Literal(value), vec![], Type::Scalar, e.span())));
         }
         if !self.reads_ssa(e) && !is_float_data(e) {
-            return Ok(Operand::Code { tokens: e.to_token_stream(), holes: Vec::new() });
+            return self.code(e);
         }
         match e {
             Expr::Paren(p) => self.expr(&p.expr),
@@ -49,6 +49,9 @@ impl Front<'_> {
                     _ if is_compound_assign(&binary.op) => {
                         return unsupported(e, "a compound assignment as a value");
                     }
+                    // A remainder of a differentiated value has a derivative; as code it
+                    // would silently have none.
+                    BinOp::Rem(_) => return unsupported(e, "`%` of a differentiated value"),
                     // Comparisons, `%`, `&&`…: never differentiated.
                     _ => return self.code(e),
                 };
@@ -111,7 +114,17 @@ impl Front<'_> {
                         args.insert(0, array);
                         Ok(Operand::Value(self.push1(Op::Get(path), args, element, e.span())))
                     }
-                    _ => self.code(e),
+                    Operand::Value(_) => unsupported(e, "indexing a value that is not an array"),
+                    Operand::Code { .. } => {
+                        let position = self.expr(&index.index)?;
+                        if self.reads_scalar(&position) {
+                            return unsupported(
+                                &index.index,
+                                "an index that depends on a differentiated value",
+                            );
+                        }
+                        self.code(e)
+                    }
                 }
             }
             Expr::Block(block) if block.label.is_none() => match self.scoped_block(&block.block, true)? {
@@ -140,10 +153,8 @@ impl Front<'_> {
             }
         }
         let operand = self.expr(index)?;
-        if let Operand::Value(v) = &operand {
-            if *self.f.ty(*v) != Type::Opaque {
-                return unsupported(index, "an index that is a differentiated value");
-            }
+        if self.reads_scalar(&operand) {
+            return unsupported(index, "an index that depends on a differentiated value");
         }
         Ok((Path(vec![Position::Dynamic]), vec![self.materialize(operand, index.span())]))
     }
@@ -179,10 +190,8 @@ impl Front<'_> {
         let mut args = Vec::new();
         for (k, operand) in operands.into_iter().enumerate() {
             if rules::is_integer_operand(method, k) {
-                if let Operand::Value(v) = &operand {
-                    if *self.f.ty(*v) != Type::Opaque {
-                        return unsupported(e, "a differentiated integer exponent");
-                    }
+                if self.reads_scalar(&operand) {
+                    return unsupported(e, "an integer exponent that depends on a differentiated value");
                 }
                 args.push(self.materialize(operand, e.span()));
             } else {
@@ -194,8 +203,19 @@ impl Front<'_> {
 
     /// The user's code for `e`, with the SSA values it reads as holes.
     pub(super) fn code(&mut self, e: &Expr) -> Result<Operand> {
-        let (tokens, holes) = self.holes(e.to_token_stream(), e)?;
-        Ok(Operand::Code { tokens, holes })
+        if leaves(e) {
+            return unsupported(e, "code that returns or breaks");
+        }
+        if !self.reads_ssa(e) {
+            return Ok(Operand::Code { tokens: e.to_token_stream(), holes: Vec::new() });
+        }
+        let mut e = e.clone();
+        let mut filler = Filler { front: self, holes: Vec::new(), problem: None };
+        filler.visit_expr_mut(&mut e);
+        if let Some(problem) = filler.problem {
+            return unsupported(&e, problem);
+        }
+        Ok(Operand::Code { tokens: e.to_token_stream(), holes: filler.holes })
     }
 
     /// Replaces every read of an SSA variable in `tokens` (an expression or statement) by a
@@ -222,6 +242,16 @@ impl Front<'_> {
         Ok((parsed.to_token_stream(), holes))
     }
 
+    /// Is the operand, or any value its code reads, a scalar or array (something that may
+    /// carry a derivative)?
+    fn reads_scalar(&self, operand: &Operand) -> bool {
+        let values = match operand {
+            Operand::Value(v) => vec![*v],
+            Operand::Code { holes, .. } => holes.clone(),
+        };
+        values.iter().any(|v| *self.f.ty(*v) != Type::Opaque)
+    }
+
     /// Does `e` read (or write) a variable that holds an SSA value?
     pub(super) fn reads_ssa(&self, e: &Expr) -> bool {
         let mut finder = Finder { front: self, found: false };
@@ -240,6 +270,49 @@ impl Front<'_> {
     fn is_ssa_name(&self, ident: &Ident) -> bool {
         matches!(self.lookup(&ident.to_string()), Some(Var::Ssa { .. }))
     }
+}
+
+/// Does `e` leave the function or a loop around it (`return`, `?`, a `break` or `continue`
+/// not inside a loop of its own)? Such code, copied, would leave the generated function.
+fn leaves(e: &Expr) -> bool {
+    struct Finder {
+        found: bool,
+        loops: usize,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.found = true;
+        }
+        fn visit_expr_try(&mut self, _: &'ast syn::ExprTry) {
+            self.found = true;
+        }
+        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+            self.found |= self.loops == 0 || b.label.is_some();
+        }
+        fn visit_expr_continue(&mut self, c: &'ast syn::ExprContinue) {
+            self.found |= self.loops == 0 || c.label.is_some();
+        }
+        fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+            self.loops += 1;
+            syn::visit::visit_expr_loop(self, l);
+            self.loops -= 1;
+        }
+        fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+            self.loops += 1;
+            syn::visit::visit_expr_while(self, w);
+            self.loops -= 1;
+        }
+        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+            self.loops += 1;
+            syn::visit::visit_expr_for_loop(self, f);
+            self.loops -= 1;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder { found: false, loops: 0 };
+    finder.visit_expr(e);
+    finder.found
 }
 
 /// `2.5`, `-1.0`, `3.0_f64`: a literal of the scalar type.

@@ -93,6 +93,9 @@ struct Front<'a> {
     signature: &'a Signature,
     generics: syn::Generics,
     scopes: Vec<Vec<(String, Var)>>,
+    /// For each name, the positions in `scopes` that bind it, innermost last: lookups cost
+    /// a map access, not a walk over every binding (which made long functions quadratic).
+    bound: BTreeMap<String, Vec<(usize, usize)>>,
     /// Instructions of the open blocks, innermost last.
     open: Vec<Vec<Inst>>,
     /// `let` sites (numbered in order) that must bind SSA values of these types.
@@ -111,6 +114,7 @@ impl<'a> Front<'a> {
             signature,
             generics: syn::Generics::default(),
             scopes: vec![Vec::new()],
+            bound: BTreeMap::new(),
             open: vec![Vec::new()],
             promoted,
             sites: 0,
@@ -179,15 +183,35 @@ impl<'a> Front<'a> {
     // ---- scopes ----
 
     fn bind(&mut self, name: String, var: Var) {
-        self.scopes.last_mut().expect("a scope is open").push((name, var));
+        let s = self.scopes.len() - 1;
+        let p = self.scopes[s].len();
+        self.bound.entry(name.clone()).or_default().push((s, p));
+        self.scopes[s].push((name, var));
+    }
+
+    fn push_scope(&mut self) {
+        self.scopes.push(Vec::new());
+    }
+
+    /// Closes the innermost scope, returning its bindings.
+    fn pop_scope(&mut self) -> Vec<(String, Var)> {
+        let scope = self.scopes.pop().unwrap_or_default();
+        for (name, _) in &scope {
+            if let Some(positions) = self.bound.get_mut(name) {
+                positions.pop();
+            }
+        }
+        scope
     }
 
     fn lookup(&self, name: &str) -> Option<&Var> {
-        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, v)| v)
+        let &(s, p) = self.bound.get(name)?.last()?;
+        Some(&self.scopes[s][p].1)
     }
 
     fn lookup_mut(&mut self, name: &str) -> Option<&mut Var> {
-        self.scopes.iter_mut().rev().flat_map(|s| s.iter_mut().rev()).find(|(n, _)| n == name).map(|(_, v)| v)
+        let &(s, p) = self.bound.get(name)?.last()?;
+        Some(&mut self.scopes[s][p].1)
     }
 
     /// The SSA value a name holds now, if it is an SSA variable.

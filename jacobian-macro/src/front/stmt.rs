@@ -24,9 +24,9 @@ impl Front<'_> {
     /// SSA values flow on; its Rust variables must not shadow outer ones, since the
     /// emitted code has no block to end their scope).
     pub(super) fn scoped_block(&mut self, block: &syn::Block, want_value: bool) -> Result<Option<Operand>> {
-        self.scopes.push(Vec::new());
+        self.push_scope();
         let tail = self.statements(&block.stmts, want_value);
-        let scope = self.scopes.pop().unwrap_or_default();
+        let scope = self.pop_scope();
         for (name, var) in &scope {
             if matches!(var, Var::Rust { .. }) && self.lookup(name).is_some() {
                 return unsupported(block, "a block that shadows a variable with a `let`");
@@ -436,7 +436,7 @@ impl Front<'_> {
             self.set_slot(*slot, *param);
         }
         self.open.push(Vec::new());
-        self.scopes.push(Vec::new());
+        self.push_scope();
         match (&elements, pattern) {
             (Some((array, by_reference)), Some(name)) => {
                 let span = for_loop.span();
@@ -454,7 +454,7 @@ impl Front<'_> {
             (_, None) => {}
         }
         self.statements(&for_loop.body.stmts, false)?;
-        self.scopes.pop();
+        self.pop_scope();
         let insts = self.open.pop().unwrap_or_default();
         let yields = self.slots(&slots);
         let mut body = Block { params: params.clone(), insts, yields };
@@ -563,7 +563,7 @@ impl Front<'_> {
             self.set_slot(*slot, *param);
         }
         self.open.push(Vec::new());
-        self.scopes.push(Vec::new());
+        self.push_scope();
         self.statements(before, false)?;
         let (condition, negate) = match go_on {
             GoOn::While(condition) => (condition, false),
@@ -591,7 +591,7 @@ impl Front<'_> {
                 self.push1(Op::Code(Code { tokens: quote!(!#hole) }), vec![v], Type::Opaque, condition.span())
             }
         };
-        self.scopes.pop();
+        self.pop_scope();
         let mut cond_yields = vec![go_on];
         cond_yields.extend(self.slots(&slots));
         let mut cond = Block {
@@ -605,9 +605,9 @@ impl Front<'_> {
             self.set_slot(*slot, *param);
         }
         self.open.push(Vec::new());
-        self.scopes.push(Vec::new());
+        self.push_scope();
         self.statements(after, false)?;
-        self.scopes.pop();
+        self.pop_scope();
         let yields = self.slots(&slots);
         let mut body =
             Block { params: body_params.clone(), insts: self.open.pop().unwrap_or_default(), yields };
