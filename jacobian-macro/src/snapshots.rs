@@ -187,6 +187,17 @@ fn newton(a: f64) -> f64 {
     }
     v
 }";
+    patterns_and_match: "", "
+fn f(x: [f64; 3], n: usize) -> [f64; 2] {
+    let [a, b, c] = x;
+    let (p, q) = (a * b, c + 1.0);
+    let s = match n % 3 {
+        0 => p,
+        1 | 2 if n > 4 => q.sin(),
+        _ => p * q,
+    };
+    [s, a]
+}";
     integer_code: "", "
 fn f(x: [f64; 4], n: usize) -> f64 {
     let mut s = x[0];

@@ -173,10 +173,30 @@ impl Lin {
             }
             _ => b.zeros(row_type),
         };
+        // From zeros (then every term is a unit column): entries not yet written are set.
+        let zero = start.is_none();
+        let (mut written, mut written_anywhere) = (Vec::new(), false);
         for term in terms {
             let coef = term.coef.value(b);
             acc = match term.basis {
-                Basis::Unit { at, index, .. } => accumulate(acc, Vec::new(), at, index, coef, b),
+                Basis::Unit { at, index, .. } => {
+                    let fresh = zero
+                        && (written.is_empty() && !written_anywhere
+                            || index.is_none() && !written_anywhere && !written.contains(&at));
+                    match index {
+                        Some(_) => written_anywhere = true,
+                        None => written.push(at),
+                    }
+                    if fresh {
+                        let (path, args) = match index {
+                            Some(i) => (Path(vec![Position::Dynamic]), vec![i]),
+                            None => (Path(vec![Position::Const(at)]), Vec::new()),
+                        };
+                        b.update(Op::Set(path), acc, coef, args)
+                    } else {
+                        accumulate(acc, Vec::new(), at, index, coef, b)
+                    }
+                }
                 Basis::Row { row, .. } => {
                     b.push1(Op::Axpy(Path(Vec::new())), vec![acc, coef, row], row_type.clone())
                 }

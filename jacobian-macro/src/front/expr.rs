@@ -131,6 +131,13 @@ impl Front<'_> {
                 Some(tail) => Ok(tail),
                 None => unsupported(e, "a block without a value where a value is needed"),
             },
+            Expr::Match(m) => match self.match_as_if(m)? {
+                chain @ Expr::If(_) => match self.if_expr(&chain, true)? {
+                    Some(value) => Ok(value),
+                    None => unsupported(e, "a `match` without a value where a value is needed"),
+                },
+                only => self.expr(&only),
+            },
             Expr::If(_) => match self.if_expr(e, true)? {
                 Some(value) => Ok(value),
                 None => unsupported(e, "an `if` without a value where a value is needed"),
@@ -244,7 +251,7 @@ impl Front<'_> {
 
     /// Is the operand, or any value its code reads, a scalar or array (something that may
     /// carry a derivative)?
-    fn reads_scalar(&self, operand: &Operand) -> bool {
+    pub(super) fn reads_scalar(&self, operand: &Operand) -> bool {
         let values = match operand {
             Operand::Value(v) => vec![*v],
             Operand::Code { holes, .. } => holes.clone(),

@@ -84,6 +84,10 @@ impl Front<'_> {
                 }
                 None => unsupported(e, "a `loop` whose `break` is not one `if … { break; }` in its body"),
             },
+            Expr::Match(m) if self.reads_ssa(e) => match self.match_as_if(m)? {
+                chain @ Expr::If(_) => self.if_expr(&chain, false).map(drop),
+                only => self.statement(&only),
+            },
             Expr::While(_) | Expr::Loop(_) | Expr::Match(_) | Expr::Break(_) | Expr::Continue(_) => {
                 unsupported(e, "this control flow")
             }
@@ -102,10 +106,13 @@ impl Front<'_> {
             pat => (pat, None),
         };
         let syn::Pat::Ident(ident) = pat else {
-            if self.local_reads_ssa(local) {
-                return unsupported(pat, "this pattern on differentiated values");
+            if !self.local_reads_ssa(local) {
+                return self.effect(local.to_token_stream(), local);
             }
-            return self.effect(local.to_token_stream(), local);
+            return match (&local.init, annotation) {
+                (Some(init), None) if init.diverge.is_none() => self.destructure(pat, &init.expr),
+                _ => unsupported(pat, "this pattern on differentiated values"),
+            };
         };
         if ident.by_ref.is_some() || ident.subpat.is_some() {
             return unsupported(pat, "`ref` bindings");
@@ -157,6 +164,132 @@ impl Front<'_> {
             self.f.values[value.0 as usize].name = Some(name.clone());
         }
         self.bind(name, Var::Ssa { value, mutable });
+        Ok(())
+    }
+
+    /// `match` on a value that is never differentiated, as the `if` chain it means:
+    /// `if matches!(s, P₁) { … } else if matches!(s, P₂) { … } else { … }`, the scrutinee
+    /// evaluated once into a variable of the macro's. Arms may not bind names (their values
+    /// would come from the pattern, which the IR does not model); the last arm is the final
+    /// `else` (rustc checked the original `match` is exhaustive).
+    pub(super) fn match_as_if(&mut self, m: &syn::ExprMatch) -> Result<Expr> {
+        let binds = |pat: &syn::Pat| {
+            struct Binder(bool);
+            impl<'ast> syn::visit::Visit<'ast> for Binder {
+                fn visit_pat_ident(&mut self, i: &'ast syn::PatIdent) {
+                    // `None`, `MAX`: constants and variants, not bindings.
+                    self.0 |= i.ident.to_string().starts_with(|c: char| c.is_lowercase() || c == '_');
+                }
+            }
+            let mut binder = Binder(false);
+            syn::visit::Visit::visit_pat(&mut binder, pat);
+            binder.0
+        };
+        if m.arms.is_empty() || m.arms.iter().any(|arm| binds(&arm.pat)) {
+            return unsupported(m, "`match` arms that bind names, on differentiated values");
+        }
+        let scrutinee = self.expr(&m.expr)?;
+        if self.reads_scalar(&scrutinee) {
+            return unsupported(&m.expr, "`match` on a differentiated value");
+        }
+        let name = proc_macro2::Ident::new("scrutinee", proc_macro2::Span::mixed_site());
+        let (tokens, holes) = match scrutinee {
+            Operand::Code { tokens, holes } => (tokens, holes),
+            Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
+        };
+        self.push(Op::Code(Code { tokens: quote!(let #name = #tokens;) }), holes, &[], m.span());
+        self.bind(name.to_string(), Var::Rust { site: None, array: None });
+        let last = m.arms.len() - 1;
+        let mut chain: Option<Expr> = None;
+        for (k, arm) in m.arms.iter().enumerate().rev() {
+            let body = &arm.body;
+            let block: syn::Block = syn::parse_quote!({ #body });
+            chain = Some(match (k == last, chain) {
+                (true, _) | (_, None) => {
+                    Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block })
+                }
+                (false, Some(otherwise)) => {
+                    let pat = &arm.pat;
+                    let guard = arm.guard.as_ref().map(|(_, g)| quote!(if #g));
+                    syn::parse_quote!(if matches!(#name, #pat #guard) #block else #otherwise)
+                }
+            });
+        }
+        chain.ok_or_else(|| {
+            Stop::Unsupported(super::Unsupported { span: m.span(), what: "an empty `match`".into() })
+        })
+    }
+
+    /// `let [a, b, c] = x;` for an array of literal length, and `let (a, b) = (e, f);`: one
+    /// binding per component.
+    fn destructure(&mut self, pat: &syn::Pat, init: &Expr) -> Result<()> {
+        let names = |elems: &syn::punctuated::Punctuated<syn::Pat, syn::Token![,]>| -> Option<Vec<Option<syn::PatIdent>>> {
+            elems
+                .iter()
+                .map(|p| match p {
+                    syn::Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none() => Some(Some(i.clone())),
+                    syn::Pat::Wild(_) => Some(None),
+                    _ => None,
+                })
+                .collect()
+        };
+        let components: Vec<(Option<syn::PatIdent>, Operand)> = match (pat, init) {
+            (syn::Pat::Slice(slice), init) => {
+                let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
+                let Operand::Value(array) = self.expr(init)? else {
+                    return unsupported(init, "destructuring this value");
+                };
+                match self.f.ty(array).clone() {
+                    Type::Array(elem, n) if *elem == Type::Scalar && n.lit() == Some(names.len()) => names
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, name)| {
+                            let path = Path(vec![Position::Const(k)]);
+                            let element = self.push1(Op::Get(path), vec![array], Type::Scalar, init.span());
+                            (name, Operand::Value(element))
+                        })
+                        .collect(),
+                    _ => {
+                        return unsupported(
+                            pat,
+                            "a pattern of one name per component of an array of literal length",
+                        )
+                    }
+                }
+            }
+            (syn::Pat::Tuple(tuple), Expr::Tuple(values)) if tuple.elems.len() == values.elems.len() => {
+                let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
+                let mut components = Vec::new();
+                for (name, value) in names.into_iter().zip(&values.elems) {
+                    components.push((name, self.expr(value)?));
+                }
+                components
+            }
+            _ => return unsupported(pat, "this pattern on differentiated values"),
+        };
+        for (name, operand) in components {
+            let Some(name) = name else { continue };
+            match operand {
+                Operand::Value(v) if self.f.ty(v).is_differentiable() => {
+                    if self.f.values[v.0 as usize].name.is_none() {
+                        self.f.values[v.0 as usize].name = Some(name.ident.to_string());
+                    }
+                    self.bind(
+                        name.ident.to_string(),
+                        Var::Ssa { value: v, mutable: name.mutability.is_some() },
+                    );
+                }
+                operand => {
+                    let (tokens, holes) = match operand {
+                        Operand::Code { tokens, holes } => (tokens, holes),
+                        Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
+                    };
+                    let statement = quote!(let #name = #tokens;);
+                    self.push(Op::Code(Code { tokens: statement }), holes, &[], pat.span());
+                    self.bind(name.ident.to_string(), Var::Rust { site: None, array: None });
+                }
+            }
+        }
         Ok(())
     }
 
