@@ -12,12 +12,38 @@ impl Front<'_> {
     /// The function's body: its statements and the value it ends with (a tail expression or
     /// a final `return`).
     pub(super) fn body(&mut self, block: &syn::Block) -> Result<Option<Operand>> {
-        if let Some(Stmt::Expr(Expr::Return(ret), _)) = block.stmts.last() {
+        self.tail(&block.stmts)
+    }
+
+    /// Statements that end the function: a final `return v;` is `v`, and a guard clause
+    /// `if c { …; return v; }` is `if c { …; v } else { the rest }`.
+    fn tail(&mut self, stmts: &[Stmt]) -> Result<Option<Operand>> {
+        if let Some(Stmt::Expr(Expr::Return(ret), _)) = stmts.last() {
             let Some(value) = &ret.expr else { return unsupported(ret, "`return;` without a value") };
-            self.statements(&block.stmts[..block.stmts.len() - 1], false)?;
+            self.statements(&stmts[..stmts.len() - 1], false)?;
             return self.expr(value).map(Some);
         }
-        self.statements(&block.stmts, true)
+        let guard = stmts.iter().position(|s| match s {
+            Stmt::Expr(Expr::If(i), _) => {
+                i.else_branch.is_none()
+                    && matches!(i.then_branch.stmts.last(), Some(Stmt::Expr(Expr::Return(r), _)) if r.expr.is_some())
+            }
+            _ => false,
+        });
+        let Some(k) = guard else { return self.statements(stmts, true) };
+        let Stmt::Expr(Expr::If(guard), _) = &stmts[k] else { return self.statements(stmts, true) };
+        self.statements(&stmts[..k], false)?;
+        // Returns elsewhere in the guard (nested) are still refused by `statement`.
+        let mut then = guard.then_branch.clone();
+        if let Some(Stmt::Expr(Expr::Return(r), _)) = then.stmts.pop() {
+            if let Some(value) = r.expr {
+                then.stmts.push(Stmt::Expr(*value, None));
+            }
+        }
+        let rest = &stmts[k + 1..];
+        let condition = &guard.cond;
+        let chain: Expr = syn::parse_quote!(if #condition #then else { #(#rest)* });
+        self.if_expr(&chain, true)
     }
 
     /// A block expression's statements in a scope of their own (no IR region: the block's
