@@ -483,6 +483,13 @@ impl Front<'_> {
                     _ => None,
                 })
                 .unwrap_or(Type::Opaque);
+            // An array chosen by a branch would carry a held Jacobian block out of each arm,
+            // which costs more than the legacy lowering's rows per element (bundle
+            // adjustment's `let [q0, q1, q2] = if …`): left to it until the IR keeps arrays
+            // from branches element by element.
+            if matches!(ty, Type::Array(..)) {
+                return unsupported(e, "an `if` whose value is an array");
+            }
             then_yields.push(
                 self.in_arm(&mut then_insts, |front| front.operand_as(then_tail, &ty, &if_expr.then_branch))?,
             );
