@@ -370,3 +370,273 @@ fn iterate_reference(x: &[f64; 2], y: f64) -> f64 {
 fn iterating_a_parameter_by_reference() {
     assert_eq!(iterate_reference_jacobian(&[1.0, 5.0], 2.0), Matrix::from_rows([[2.0, 0.0, 1.0]]));
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 8: the differential fuzzer at seeds 20261130 and 4242 (count 600), minimised. Each
+// function takes a vector or calls an annotated function, so that the legacy lowering,
+// which handles those, is the one tested.
+// ---------------------------------------------------------------------------------------
+
+const K: f64 = -0.375;
+
+/// A `let mut` inside a loop body shadowing a constant of the enclosing block, then
+/// updated (was: "cannot tell the type of `s`, which is updated with differentiated
+/// values", at the outer `s`, which is never assigned).
+#[jacobian]
+fn shadowed_in_a_loop(v: Vector<2>, x: f64) -> f64 {
+    let s = {
+        let t = std::f64::consts::PI;
+        t * t.atan()
+    };
+    let mut total = 0.0;
+    for i in 0..2 {
+        let mut s = s.sin() - x;
+        s -= v[i];
+        total += s;
+    }
+    x * s + total
+}
+
+#[test]
+fn a_variable_shadowed_inside_a_loop_is_its_own() {
+    let s = std::f64::consts::PI * std::f64::consts::PI.atan();
+    let j = shadowed_in_a_loop_jacobian(Vector::from([0.5, -1.5]), 0.25);
+    approx::assert_relative_eq!(j, Matrix::from_rows([[-1.0, -1.0, s - 2.0]]), max_relative = 1e-15);
+}
+
+/// A constant scalar bound by an `if`, as the factor of a vector (was: E0308 in the
+/// generated code, `rows_mul` given a `&f64`: the constant was taken for a matrix).
+#[jacobian]
+fn scaled_by_a_constant_branch(v: Vector<2>) -> Vector<2> {
+    let s = if K < 0.75 { 2.375 } else { K.cos() };
+    let t = {
+        let u = 0.5;
+        u * K.abs()
+    };
+    v * s + t * v
+}
+
+#[test]
+fn constants_from_branches_and_blocks_are_scalars() {
+    let d = 2.375 + 0.5 * K.abs();
+    let j = scaled_by_a_constant_branch_jacobian(Vector::from([0.5, -1.5]));
+    approx::assert_relative_eq!(j, Matrix::from_rows([[d, 0.0], [0.0, d]]), max_relative = 1e-15);
+}
+
+/// A float method of a constant times a matrix literal, times a vector (was: "cannot tell
+/// the size of this product's left operand", although the literal's size is visible).
+#[jacobian]
+fn scaled_literal_matrix(x: Vector<3>) -> Vector<3> {
+    let s = K + 1.0;
+    s.tanh() * Matrix::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]) * x
+}
+
+#[test]
+fn a_scalar_times_a_literal_matrix_has_the_matrix_shape() {
+    let c = (K + 1.0).tanh();
+    let expected = Matrix::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]) * c;
+    let j = scaled_literal_matrix_jacobian(Vector::from([0.5, -1.5, 2.0]));
+    approx::assert_relative_eq!(j, expected, max_relative = 1e-15);
+}
+
+/// Constant factors the syntax shows to be scalars: `PI`, a float method of a constant
+/// parameter, the quotient by a `const` item (was: "cannot tell the size …", "this
+/// operator is not supported on vectors and matrices").
+#[jacobian(wrt(x))]
+fn constant_factors(x: Vector<2>, c: f64) -> Vector<2> {
+    use std::f64::consts::PI;
+    PI * x + c.sin() * x + x / K
+}
+
+#[test]
+fn constant_factors_the_syntax_shows_to_be_scalars() {
+    let c: f64 = 0.75;
+    let d = std::f64::consts::PI + c.sin() + 1.0 / K;
+    let j = constant_factors_jacobian(Vector::from([0.5, -1.5]), c);
+    approx::assert_relative_eq!(j, Matrix::from_rows([[d, 0.0], [0.0, d]]), max_relative = 1e-15);
+}
+
+#[jacobian]
+fn product_of_components(v: &Vector<4>) -> f64 {
+    v[0] * v[1] + v[2] * v[3]
+}
+
+#[jacobian]
+fn first_times_second(a: &[f64; 2]) -> f64 {
+    a[0] * a[1]
+}
+
+#[jacobian]
+fn first_times_scalar(a: &Vector<4>, t: f64) -> f64 {
+    a[0] * t
+}
+
+/// Reference parameters passed on as they are to annotated functions that take references
+/// (was: E0308 in the generated code, "expected `&Matrix<4, 1>`, found `Matrix<4, 1>`"),
+/// and a value read through a reference passed on by value.
+#[jacobian]
+fn forwards_references(v: &Vector<4>, a: &[f64; 2], t: &f64) -> f64 {
+    let m = *t;
+    product_of_components(v) * first_times_second(a) + first_times_scalar(v, m)
+}
+
+#[test]
+fn references_are_passed_on_as_references() {
+    let (v, a) = (Vector::from([1.0, 2.0, 3.0, 4.0]), [5.0, 7.0]);
+    let (p, q, t) = (14.0, 35.0, 0.5);
+    let expected = Matrix::from_rows([[2.0 * q + t, 1.0 * q, 4.0 * q, 3.0 * q, 7.0 * p, 5.0 * p, 1.0]]);
+    assert_eq!(forwards_references_jacobian(&v, &a, &t), expected);
+}
+
+/// An elementwise product with a constant vector made by `map`, summed into a value that
+/// only an unused vector reads (was: E0284 in the generated code, "cannot infer the value
+/// of const parameter `L`" of the runtime's `flat`: nothing fixed the constant's length).
+#[jacobian]
+#[allow(unused_variables)]
+fn product_with_a_mapped_constant(v: Vector<2>) -> [f64; 2] {
+    let s = v.component_mul(&Vector::from([1.0, 2.0]).map(f64::tanh)).sum();
+    let unused = Vector::from([s, v[1]]);
+    let t = Vector::from([1.0, 2.0]).map(f64::tanh).dot(&v);
+    [v[0] * v[1], t]
+}
+
+#[test]
+fn a_constant_operand_takes_the_other_operands_shape() {
+    let j = product_with_a_mapped_constant_jacobian(Vector::from([0.5, -1.5]));
+    let expected = Matrix::from_rows([[-1.5, 0.5], [1.0f64.tanh(), 2.0f64.tanh()]]);
+    approx::assert_relative_eq!(j, expected, max_relative = 1e-15);
+}
+
+/// Vectors and matrices computed from constants alone, where their shape matters (were:
+/// E0308 "expected f64, found Matrix<2, 1>", "cannot tell the size …", E0284 …).
+#[jacobian]
+fn constant_operations(x: f64, u: Vector<2>) -> Vector<2> {
+    let c = Vector::from([1.0, 3.0]).map(f64::tanh);
+    let w = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]).map(f64::atan);
+    c * x + w * u + Vector::from([0.5, 1.5]).map(|t| t * x)
+}
+
+#[test]
+fn operations_on_constants_have_a_shape() {
+    let (x, u) = (0.75, Vector::from([0.5, -1.5]));
+    let (c0, c1) = (1.0f64.tanh(), 3.0f64.tanh());
+    let w = |a: f64| a.atan();
+    let expected = Matrix::from_rows([[c0 + 0.5, w(1.0), w(2.0)], [c1 + 1.5, w(3.0), w(4.0)]]);
+    approx::assert_relative_eq!(constant_operations_jacobian(x, u), expected, max_relative = 1e-15);
+}
+
+/// A constant shadowed by its product with a differentiated value (was a WRONG JACOBIAN:
+/// the derivative used the new value, `s·x`, in place of the old `s`).
+#[jacobian]
+fn shadowed_constant(x: f64, v: Vector<2>) -> f64 {
+    let s = K * K;
+    let s = s * x;
+    let t = v[0].floor();
+    let t = x * t;
+    s + t * v[1]
+}
+
+#[test]
+fn a_shadowed_constant_keeps_its_value_in_the_derivative() {
+    let (x, v) = (1.8, Vector::from([2.5, 0.5]));
+    let expected = Matrix::from_rows([[K * K + 2.0 * 0.5, 0.0, 2.0 * x]]);
+    approx::assert_relative_eq!(shadowed_constant_jacobian(x, v), expected, max_relative = 1e-15);
+}
+
+/// Mutable variables initialized with float literals or constants, updated with
+/// differentiated values in branches and loops, and given to float methods in path form
+/// (were: E0689 on `{float}` in the generated code, and "cannot tell the type of `m`").
+#[jacobian]
+fn literal_and_constant_initial_values(x: f64, v: Vector<2>) -> f64 {
+    let x = identity_callee(x);
+    let mut m = 1.25;
+    if x >= 0.5 {
+        m = (x.atan() - 1.5).recip();
+    }
+    let mut n = K.round();
+    let mut a = [K, 1.0];
+    for i in 0..2 {
+        n += x * v[i];
+        a[i] += x;
+    }
+    let s = 0.625;
+    x * (0.25 + f64::abs(m)).recip() + n + a[0] * a[1] + f64::max(s, x) + f64::min(-0.625, v[1])
+}
+
+#[test]
+fn untyped_literals_and_constants_as_initial_values() {
+    let v = Vector::from([0.5, -1.5]);
+    for x in [0.75_f64, 0.25] {
+        let (m, dm): (f64, f64) = if x >= 0.5 {
+            let q = x.atan() - 1.5;
+            (1.0 / q, -1.0 / (q * q) / (1.0 + x * x))
+        } else {
+            (1.25, 0.0)
+        };
+        // m < 0 where it is differentiated: d|m| = -dm
+        let r = 1.0 / (0.25 + m.abs());
+        let dr = if m < 0.0 { r * r * dm } else { -r * r * dm };
+        let dx = r + x * dr + (v[0] + v[1]) + (1.0 + x) + (K + x) + if x > 0.625 { 1.0 } else { 0.0 };
+        let expected = Matrix::from_rows([[dx, x, x + 1.0]]);
+        approx::assert_relative_eq!(
+            literal_and_constant_initial_values_jacobian(x, v),
+            expected,
+            max_relative = 1e-14
+        );
+    }
+}
+
+/// `for e in a` over a mutable array that the body writes: the loop reads a copy made
+/// before it (was a WRONG JACOBIAN: the lowering read the array as updated, found by the
+/// differential fuzzer at seed 20261130).
+#[jacobian]
+fn iterate_over_a_copy(x: f64, v: Vector<2>) -> Vector<3> {
+    let mut a = [x, x + x, v[0]];
+    for e in a {
+        a[1] += e * x;
+    }
+    Vector::from(a)
+}
+
+#[test]
+fn iterating_by_value_reads_the_array_as_it_was() {
+    let (x, v) = (0.75, Vector::from([0.5, -1.5]));
+    // a[1] = 2x + x·x + 2x·x + v0·x
+    let expected = Matrix::from_rows([[1.0, 0.0, 0.0], [2.0 + 6.0 * x + v[0], x, 0.0], [0.0, 1.0, 0.0]]);
+    approx::assert_relative_eq!(iterate_over_a_copy_jacobian(x, v), expected, max_relative = 1e-15);
+}
+
+/// A `map` closure whose value is a float literal alone, on a differentiated vector, then
+/// mapped again (was: E0282 in the generated code: the closure's result was `{float}`).
+#[jacobian]
+#[allow(clippy::identity_op)]
+fn map_to_a_literal(x: Vector<3>, m: f64) -> Vector<3> {
+    let y = x[1];
+    (-Vector::from([1.625, m, x[0]]).map(|_t| m).map(|_t| -1.375 * 1.0)).map(|t| (t - K).min(y))
+}
+
+#[test]
+fn a_closure_of_a_literal_has_the_scalar_type() {
+    // every component is min(1.375 + 0.375, y) = y
+    let j = map_to_a_literal_jacobian(Vector::from([0.3, 0.5, 0.1]), 0.2);
+    assert_eq!(j, Matrix::from_rows([[0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]]));
+}
+
+/// A compound expression of float literals as the receiver of a method with a
+/// differentiated argument (was: E0689 in the generated code, `atan2` on `{float}`, found
+/// by the differential fuzzer at seed 99).
+#[jacobian]
+fn compound_literal_receiver(x: f64, v: Vector<2>) -> f64 {
+    f64::atan2(1.25 + -0.375, 1.0 + x.max(v[0]).powi(2)) * f64::min(2.0 * 0.5, v[1])
+}
+
+#[test]
+fn compound_float_literals_are_typed() {
+    let (x, v) = (0.75, Vector::from([0.5, 0.25]));
+    let c: f64 = 1.25 - 0.375;
+    let d = 1.0 + x * x;
+    let a = c.atan2(d);
+    // d/dd atan2(c, d) = -c / (c² + d²); dd/dx = 2x (x > v0); min(1, v1) = v1
+    let expected = Matrix::from_rows([[-c / (c * c + d * d) * 2.0 * x * v[1], 0.0, a]]);
+    approx::assert_relative_eq!(compound_literal_receiver_jacobian(x, v), expected, max_relative = 1e-14);
+}

@@ -179,7 +179,16 @@ pub fn tanh<D: Real>(a: D) -> D {
     let x = re(&a);
     let t = x.tanh();
     // `a - x` is `a`'s derivative part alone (first-order duals)
-    D::from(t) + (a - D::from(x)) * D::from(1.0 - t * t)
+    with_value(t, (a - D::from(x)) * D::from(1.0 - t * t))
+}
+
+/// `value + d` for a derivative part `d` (a dual whose real part is a zero), with `value`
+/// as the real part exactly: `-0.0 + 0.0` is `+0.0`, and a later `signum` would see the
+/// other sign than the original's (`tanh(-0.0)` is `-0.0`).
+fn with_value<D: Real>(value: f64, d: D) -> D {
+    // `0.0 - d` has the real part `+0.0` whatever the sign of `d`'s zero, and
+    // `value - (+0.0)` is `value`, signed zeros included
+    D::from(value) - (D::from(0.0) - d)
 }
 
 /// `y.atan2(x)` by the chain rule on the real parts: num-dual's `atan2` goes through
@@ -187,7 +196,7 @@ pub fn tanh<D: Real>(a: D) -> D {
 pub fn atan2<D: Real>(y: D, x: D) -> D {
     let (yr, xr) = (re(&y), re(&x));
     let r2 = xr * xr + yr * yr;
-    D::from(yr.atan2(xr)) + (y - D::from(yr)) * D::from(xr / r2) - (x - D::from(xr)) * D::from(yr / r2)
+    with_value(yr.atan2(xr), (y - D::from(yr)) * D::from(xr / r2) - (x - D::from(xr)) * D::from(yr / r2))
 }
 
 pub fn to_degrees<D: Real>(a: D) -> D {

@@ -1,7 +1,10 @@
 //! The macro's Jacobians of randomly generated programs against the Jacobians of their
 //! dual-number twins (num-dual, forward mode), at several random points per function.
 //! `JACOBIAN_FUZZ_SEED` and `JACOBIAN_FUZZ_COUNT` choose the programs (see build.rs);
-//! `JACOBIAN_FUZZ_POINTS` the points per function (default 8).
+//! `JACOBIAN_FUZZ_POINTS` the points per function (default 8). CI (`.ci/run`) runs it at
+//! the generator's fixed seed and again at one taken from the commit's hash, and prints the
+//! command that reproduces a failure, e.g.
+//! `JACOBIAN_FUZZ_SEED=0x66cebb0dde7dd0e0 cargo test -p jacobian-fuzz --test differential`.
 
 // Generated programs are random, not written for style: unused bindings and mutability,
 // index loops, empty branches (when a function's statement budget runs out) and the like

@@ -9,6 +9,7 @@ use crate::legacy::rules;
 use crate::legacy::tangent::{Index, Tangent};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
+use std::collections::BTreeMap;
 use syn::{BinOp, Expr, UnOp};
 
 /// Methods on floats whose result is not a float (never differentiated).
@@ -117,13 +118,15 @@ impl Lowerer<'_> {
         let tokens = expr.to_token_stream();
         let names = crate::legacy::activity::Names::of_expr(expr);
         let mutable = names.found.iter().any(|n| self.lookup(n).is_some_and(|b| b.mutable));
-        let literal = match expr {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
-            _ => None,
-        };
+        let literal = literal_value(expr);
         let hint = self.hint_of_expr(expr);
-        let tokens = if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) {
+        let tokens = if literal.is_none() && !self.b.scalar.generic && super::stmt::untyped_float(expr) {
+            // `1.25 + -0.375` is a `{float}`, on which the methods the generated code calls
+            // do not resolve (E0689): typed, computed as the user's function computes it
+            let ty = &self.b.scalar.tokens;
+            let value = proc_macro2::Ident::new("value", proc_macro2::Span::mixed_site());
+            quote!({ let #value: #ty = #tokens; #value })
+        } else if matches!(expr, Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_)) {
             tokens
         } else {
             quote!((#tokens))
@@ -132,13 +135,13 @@ impl Lowerer<'_> {
     }
 
     /// What the syntax of a constant expression tells about its shape.
-    fn hint_of_expr(&self, expr: &Expr) -> Hint {
-        self.hint_in(expr, &std::collections::BTreeSet::new())
+    pub fn hint_of_expr(&self, expr: &Expr) -> Hint {
+        self.hint_in(expr, &BTreeMap::new())
     }
 
-    /// [`Self::hint_of_expr`] where the names in `masked` (bound inside an enclosing block
-    /// of the expression) are not the bindings of the same names outside.
-    fn hint_in(&self, expr: &Expr, masked: &std::collections::BTreeSet<String>) -> Hint {
+    /// [`Self::hint_of_expr`] where the names in `masked` are bound inside an enclosing
+    /// block of the expression (with what is known of them), not outside.
+    fn hint_in(&self, expr: &Expr, masked: &BTreeMap<String, Hint>) -> Hint {
         use crate::shape::Dim;
         let hint = |e: &Expr| self.hint_in(e, masked);
         match expr {
@@ -211,11 +214,9 @@ impl Lowerer<'_> {
                     // only vectors and matrices have these
                     ("dot" | "norm" | "norm_squared" | "determinant", _) => Hint::Float,
                     // methods integers have too: a float only on a float
-                    ("min" | "max" | "abs" | "signum" | "clamp" | "mul_add" | "powi", Hint::Float) => {
-                        Hint::Float
-                    }
+                    ("min" | "max" | "abs" | "signum" | "clamp", Hint::Float) => Hint::Float,
                     ("min" | "max" | "clamp", _) if float_args() => Hint::Float,
-                    ("min" | "max" | "abs" | "signum" | "clamp" | "mul_add" | "powi", _) => Hint::Unknown,
+                    ("min" | "max" | "abs" | "signum" | "clamp", _) => Hint::Unknown,
                     (method, Hint::Float | Hint::Unknown) if rules::arity(method).is_some() => Hint::Float,
                     _ => Hint::Unknown,
                 }
@@ -257,10 +258,15 @@ impl Lowerer<'_> {
                     _ => Hint::Unknown,
                 }
             }
-            Expr::Array(a)
-                if !a.elems.is_empty() && a.elems.iter().all(|e| matches!(hint(e), Hint::Float)) =>
-            {
-                Hint::Array(Container::Array, Dim::Lit(a.elems.len()))
+            // the components have one type: one float among them tells
+            Expr::Array(a) => {
+                let hints: Vec<Hint> = a.elems.iter().map(hint).collect();
+                let float = hints.iter().any(|h| matches!(h, Hint::Float));
+                if float && hints.iter().all(|h| matches!(h, Hint::Float | Hint::Unknown)) {
+                    Hint::Array(Container::Array, Dim::Lit(a.elems.len()))
+                } else {
+                    Hint::Unknown
+                }
             }
             Expr::Cast(cast) => super::hint_of_type(&cast.ty),
             Expr::Repeat(r)
@@ -290,13 +296,13 @@ impl Lowerer<'_> {
                     let mut masked = masked.clone();
                     let mut names = crate::legacy::activity::Names::default();
                     syn::visit::Visit::visit_pat(&mut names, &arm.pat);
-                    masked.extend(names.bound);
+                    masked.extend(names.bound.into_iter().map(|n| (n, Hint::Unknown)));
                     self.hint_in(&arm.body, &masked)
                 })
                 .find(|h| !matches!(h, Hint::Unknown))
                 .unwrap_or(Hint::Unknown),
             Expr::Path(p) => match p.path.get_ident() {
-                Some(i) if masked.contains(&i.to_string()) => Hint::Unknown,
+                Some(i) if masked.contains_key(&i.to_string()) => masked[&i.to_string()].clone(),
                 Some(i) => match self.lookup(&i.to_string()) {
                     Some(b) => match &b.value {
                         Value::Opaque { hint, .. } => hint.clone(),
@@ -318,14 +324,25 @@ impl Lowerer<'_> {
 
     /// The hint of a block's value: its final expression, with the names its statements
     /// bind masked.
-    fn block_hint(&self, block: &syn::Block, masked: &std::collections::BTreeSet<String>) -> Hint {
+    fn block_hint(&self, block: &syn::Block, masked: &BTreeMap<String, Hint>) -> Hint {
         let mut masked = masked.clone();
         for stmt in &block.stmts {
             match stmt {
                 syn::Stmt::Local(local) => {
+                    // `let t = 2.0;` or `let t: f64 = …;` tells what `t` is; other patterns
+                    // bind names of unknown shape
+                    let known = match (&local.pat, &local.init) {
+                        (syn::Pat::Type(typed), _) if matches!(&*typed.pat, syn::Pat::Ident(_)) => {
+                            super::hint_of_type(&typed.ty)
+                        }
+                        (syn::Pat::Ident(_), Some(init)) => self.hint_in(&init.expr, &masked),
+                        _ => Hint::Unknown,
+                    };
                     let mut names = crate::legacy::activity::Names::default();
                     syn::visit::Visit::visit_pat(&mut names, &local.pat);
-                    masked.extend(names.bound);
+                    for name in names.bound {
+                        masked.insert(name, known.clone());
+                    }
                 }
                 syn::Stmt::Expr(tail, None) => return self.hint_in(tail, &masked),
                 _ => {}
@@ -568,7 +585,13 @@ impl Lowerer<'_> {
                 // A reference passed on as it is (`g(x)` for `x: &Vector<2>`, or `v` of
                 // `for v in &a`): the operand is the value behind it, `(*x)`, so borrow it
                 // again.
-                (Expr::Path(_), true) if value.primal().to_string().starts_with("(*") => {
+                (Expr::Path(path), true)
+                    if path
+                        .path
+                        .get_ident()
+                        .and_then(|ident| self.lookup(&ident.to_string()))
+                        .is_some_and(|binding| binding.reference) =>
+                {
                     let p = value.primal();
                     quote!(&#p)
                 }
@@ -810,6 +833,18 @@ impl Lowerer<'_> {
         let place = array.primal_place(&indices);
         let tangent: Tangent = array.component_tangent(&flat);
         Value::Scalar(Scalar { primal: Atom::place(place, array.primal.mutable), tangent })
+    }
+}
+
+/// The value of a literal, `-` a literal, or either in parentheses (`(-0.625)`): a constant
+/// the lowering folds, and writes typed where it is a method's receiver.
+fn literal_value(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.base10_parse::<f64>().ok(),
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<f64>().ok(),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => literal_value(&u.expr).map(|v| -v),
+        Expr::Paren(p) => literal_value(&p.expr),
+        _ => None,
     }
 }
 

@@ -72,7 +72,16 @@ impl Lowerer<'_> {
                 };
                 self.scale_array(&s, &v, scalar_first)
             }
-            BinOp::Div(_) | BinOp::DivAssign(_) if right_scalar => {
+            // There is no division by a matrix: whatever divides is a scalar (a `const` item,
+            // a call's result).
+            BinOp::Div(_) | BinOp::DivAssign(_)
+                if right_scalar
+                    || !matches!(
+                        right,
+                        Value::Opaque { hint: Hint::Array(..), .. }
+                            | Value::Array(Array { container: Container::Array | Container::Vector | Container::Matrix(..), .. })
+                    ) =>
+            {
                 let (Some(v), Some(s)) = (self.array_operand(left, at), self.scalar(right, at)) else {
                     return self.poison();
                 };
@@ -508,7 +517,14 @@ impl Lowerer<'_> {
         crate::legacy::simplify::remove_dead_temporaries(&mut block);
         let closure_body = crate::legacy::emit::block(&block);
         let pa = &a.primal;
-        let mapped = self.b.typed_temp("mapped", None, quote!(#pa.map(|#param: #ty| { #closure_body })));
+        // the closure's results written with their type: a closure whose value is a float
+        // literal alone (`|t| 0.5`) would leave `{float}` components otherwise
+        let results = vec![ty.clone(); inner_out.len()];
+        let mapped = self.b.typed_temp(
+            "mapped",
+            None,
+            quote!(#pa.map(|#param: #ty| -> (#(#results),*) { #closure_body })),
+        );
         let primal = self.b.temp("v", quote!(#mapped.map(|p| p.0)), &[]);
         let derivative_of = |this: &mut Self, k: usize| {
             let index = syn::Index::from(k + 1);

@@ -29,6 +29,9 @@ pub struct Binding {
     pub runtime: bool,
     /// How many loops and branches enclose the binding.
     pub depth: usize,
+    /// The name is a shared reference whose value, `(*name)`, is the binding's (a
+    /// parameter `x: &Vector<2>`, the `v` of `for v in &a`).
+    pub reference: bool,
 }
 
 /// What the function's result is turned into.
@@ -168,6 +171,9 @@ impl<'a> Lowerer<'a> {
                 }
             };
             self.bind(&input.ident, value, false);
+            if by_reference.contains(&input.ident.to_string()) {
+                self.mark_reference(&input.ident);
+            }
         }
         for arg in &item.sig.inputs {
             if let syn::FnArg::Typed(typed) = arg {
@@ -202,8 +208,22 @@ impl<'a> Lowerer<'a> {
         if mutable {
             self.b.mark_mutable(&ident.to_string());
         }
-        let binding = Binding { ident: ident.clone(), value, mutable, runtime: false, depth: self.depth };
+        let binding = Binding {
+            ident: ident.clone(),
+            value,
+            mutable,
+            runtime: false,
+            depth: self.depth,
+            reference: false,
+        };
         self.scopes.last_mut().expect("a scope is always open").insert(ident.to_string(), binding);
+    }
+
+    /// Marks the binding of `ident` as a reference (see [`Binding::reference`]).
+    pub fn mark_reference(&mut self, ident: &Ident) {
+        if let Some(binding) = self.lookup_mut(&ident.to_string()) {
+            binding.reference = true;
+        }
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Binding> {
@@ -431,6 +451,15 @@ impl<'a> Lowerer<'a> {
     /// Binds a verbatim expression to a temporary unless it is already a plain name or
     /// literal, so it is evaluated once.
     pub fn operand(&mut self, atom: Atom) -> Atom {
+        if let Ok(ident) = syn::parse2::<Ident>(atom.tokens.clone()) {
+            // A name bound again later (`let s = …; let s = s * x;`): a coefficient that
+            // says `s` would read the new value by the time it is used, so copy the value
+            // it has now (never shared: the same text names another value later).
+            if self.is_rebound(&ident.to_string()) && !atom.mutable {
+                let base = format!("{}_value", ident.to_string().trim_start_matches("r#"));
+                return Atom::place(self.b.typed_temp(&base, None, ident.to_token_stream()), false);
+            }
+        }
         if atom.literal.is_some() || syn::parse2::<syn::Path>(atom.tokens.clone()).is_ok() {
             return atom;
         }

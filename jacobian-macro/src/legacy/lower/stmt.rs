@@ -166,7 +166,8 @@ impl Lowerer<'_> {
             return;
         }
         if !self.needs_lowering(&init.expr) {
-            self.b.code(local.to_token_stream());
+            let declaration = self.typed_declaration(local).unwrap_or_else(|| local.to_token_stream());
+            self.b.code(declaration);
             let annotated = type_hint(&local.pat);
             let hint = match (&annotated, self.verbatim(&init.expr)) {
                 (Hint::Unknown, Value::Opaque { hint, .. }) => hint,
@@ -184,6 +185,37 @@ impl Lowerer<'_> {
         }
         let value = self.expr(&init.expr);
         self.bind_pattern(&local.pat, value);
+    }
+
+    /// `let s = 0.625;` or `let mut a = [0.0; 3];` with the scalar type written out
+    /// (`let s: f64 = 0.625;`). In the user's function rustc infers the type from later
+    /// uses, but the generated code calls methods on such values (`s.max(x)`, `a[0].abs()`
+    /// and their derivatives) where rustc must know the type already (E0689 on
+    /// `{float}`). One scalar type per function makes the annotation the user's meaning.
+    fn typed_declaration(&self, local: &syn::Local) -> Option<TokenStream> {
+        if self.b.scalar.generic || !local.attrs.is_empty() {
+            return None;
+        }
+        let syn::Pat::Ident(pat) = &local.pat else { return None };
+        if pat.by_ref.is_some() || pat.subpat.is_some() {
+            return None;
+        }
+        let init = local.init.as_ref()?;
+        let scalar = &self.b.scalar.tokens;
+        let ty = match &*init.expr {
+            Expr::Array(array) if !array.elems.is_empty() && array.elems.iter().all(untyped_float) => {
+                let n = array.elems.len();
+                quote!([#scalar; #n])
+            }
+            Expr::Repeat(repeat) if untyped_float(&repeat.expr) => {
+                let len = &repeat.len;
+                quote!([#scalar; #len])
+            }
+            expr if untyped_float(expr) => scalar.clone(),
+            _ => return None,
+        };
+        let expr = &init.expr;
+        Some(quote!(let #pat: #ty = #expr;))
     }
 
     fn bind_pattern(&mut self, pat: &syn::Pat, value: Value) {
@@ -417,6 +449,24 @@ impl Lowerer<'_> {
             self.lost_track(&name, at);
             return;
         }
+        // An assignment does not change a variable's type: a constant whose shape the
+        // syntax does not tell (`m = K;`) has the shape the variable had.
+        let new = match (new, &binding.value) {
+            (
+                Value::Opaque { atom, hint: Hint::Unknown },
+                Value::Scalar(_) | Value::Opaque { hint: Hint::Float, .. },
+            ) => Value::Opaque { atom, hint: Hint::Float },
+            (
+                Value::Opaque { atom, hint: Hint::Unknown },
+                Value::Opaque { hint: hint @ Hint::Array(..), .. },
+            ) => Value::Opaque { atom, hint: hint.clone() },
+            (Value::Opaque { atom, hint: Hint::Unknown }, Value::Array(a))
+                if !matches!(a.container, Container::Result) =>
+            {
+                Value::Opaque { atom, hint: Hint::Array(a.container.clone(), a.len.clone()) }
+            }
+            (new, _) => new,
+        };
         let new = self.freeze(new);
         let new = match new {
             Value::Array(mut a) => {
@@ -692,8 +742,14 @@ impl Lowerer<'_> {
                 let pat = &f.pat;
                 if !self.needs_lowering(&f.expr) {
                     let iter = &f.expr;
+                    // the components of a constant array, vector or matrix are scalars
+                    let element = match (&**pat, self.hint_of_expr(iter)) {
+                        (syn::Pat::Ident(_), Hint::Array(..)) => Hint::Float,
+                        _ => Hint::Unknown,
+                    };
                     self.loops.push(LoopFrame { label: label_name(label), slot: None });
-                    let (body, _) = self.branch_binding(&pat_idents(pat), &f.body.stmts, Ctx::Discard);
+                    let (body, _) =
+                        self.branch_binding_hinted(&pat_idents(pat), element, &f.body.stmts, Ctx::Discard);
                     self.loops.pop();
                     self.b.push(Stmt::Loop { head: quote!(#label for #pat in #iter), body });
                     return self.loop_value(ctx, expr);
@@ -714,6 +770,22 @@ impl Lowerer<'_> {
                 };
                 let lens: Vec<_> = (0..self.blocks()).map(|b| self.block_len(b)).collect();
                 array.materialize(&lens, "rows", &mut self.b);
+                if !by_ref {
+                    // `for v in a` iterates over a copy of `a`, which the body may change
+                    // meanwhile (`a[1] += v`): read the components, and their rows, from a
+                    // copy made before the loop
+                    if array.primal.mutable {
+                        let p = array.primal.tokens.clone();
+                        let copy = self.b.typed_temp("items", None, p);
+                        array.primal = Atom::place(copy, false);
+                    }
+                    for rows in &mut array.rows {
+                        if let Rows::Held { tokens, mutable: true } = rows {
+                            let copy = self.b.typed_temp("rows", None, tokens.clone());
+                            *rows = Rows::Held { tokens: copy, mutable: false };
+                        }
+                    }
+                }
                 let k = self.b.fresh("k");
                 let len = array.len.value();
                 self.depth += 1;
@@ -737,6 +809,9 @@ impl Lowerer<'_> {
                         other => other,
                     };
                     self.bind(&p.ident, value, false);
+                    if by_ref {
+                        self.mark_reference(&p.ident);
+                    }
                 } else {
                     self.diagnostics.error_at(pat, "iterate with a plain name, `for v in x`");
                 }
@@ -846,12 +921,23 @@ impl Lowerer<'_> {
     /// A branch whose pattern binds `bound` (a `match` arm, `if let`, `for`): the names are
     /// constants in its scope and hide any outer variable of the same name.
     fn branch_binding(&mut self, bound: &[syn::PatIdent], stmts: &[syn::Stmt], ctx: Ctx) -> (Block, Tail) {
+        self.branch_binding_hinted(bound, Hint::Unknown, stmts, ctx)
+    }
+
+    /// [`Self::branch_binding`], with what is known of the bound names' shape.
+    fn branch_binding_hinted(
+        &mut self,
+        bound: &[syn::PatIdent],
+        hint: Hint,
+        stmts: &[syn::Stmt],
+        ctx: Ctx,
+    ) -> (Block, Tail) {
         self.depth += 1;
         self.b.open();
         self.push_scope();
         for pat in bound {
             let atom = Atom::place(pat.ident.to_token_stream(), pat.mutability.is_some());
-            self.bind(&pat.ident, Value::Opaque { atom, hint: Hint::Unknown }, pat.mutability.is_some());
+            self.bind(&pat.ident, Value::Opaque { atom, hint: hint.clone() }, pat.mutability.is_some());
         }
         let tail = self.block_contents(stmts, ctx);
         self.pop_scope();
@@ -981,6 +1067,26 @@ fn value_uses_block(value: &Value, block: usize) -> bool {
         },
         Value::Tuple(items) => items.iter().any(|v| value_uses_block(v, block)),
         Value::Opaque { .. } => false,
+    }
+}
+
+/// An expression of float literals without a suffix alone (`0.5`, `-1.25`, `2.0 * 0.5`):
+/// of type `{float}` until something else decides it.
+pub fn untyped_float(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) => f.suffix().is_empty(),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => untyped_float(&u.expr),
+        Expr::Paren(p) => untyped_float(&p.expr),
+        Expr::Group(g) => untyped_float(&g.expr),
+        Expr::Binary(b)
+            if matches!(
+                b.op,
+                syn::BinOp::Add(_) | syn::BinOp::Sub(_) | syn::BinOp::Mul(_) | syn::BinOp::Div(_)
+            ) =>
+        {
+            untyped_float(&b.left) && untyped_float(&b.right)
+        }
+        _ => false,
     }
 }
 
