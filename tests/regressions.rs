@@ -640,3 +640,22 @@ fn compound_float_literals_are_typed() {
     let expected = Matrix::from_rows([[-c / (c * c + d * d) * 2.0 * x * v[1], 0.0, a]]);
     approx::assert_relative_eq!(compound_literal_receiver_jacobian(x, v), expected, max_relative = 1e-14);
 }
+
+/// `‖a‖` of a vector that stays zero: the derivative 0 (was: NaN, `0 / 0`, found by the
+/// differential fuzzer at seeds 5 and 0xBADC0DE).
+#[jacobian]
+#[allow(clippy::eq_op)]
+fn norm_of_a_zero_vector(x: f64, v: Vector<2>) -> [f64; 2] {
+    let mut a = [0.0; 2];
+    if x > 10.0 {
+        a[0] = x;
+    }
+    let s = (Vector::from([v[0], 1.0]) * (x - x)).norm();
+    [Vector::from(a).norm() + x, s]
+}
+
+#[test]
+fn the_norm_of_the_zero_vector_has_derivative_zero() {
+    let j = norm_of_a_zero_vector_jacobian(0.5, Vector::from([0.25, 2.0]));
+    assert_eq!(j, Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]));
+}

@@ -19,7 +19,8 @@ impl<D: DualNum<Primitive = f64> + Copy + Tangent> Real for D {}
 
 /// Whether a value is constant: no derivative part, or a zero one. A decision on
 /// constants is taken the same way by the original and by its Jacobian (both compute
-/// them with the same operations), so it never makes a point doubtful.
+/// them with the same operations), and by the twin (whose real parts are the original's
+/// to the last bit, see `div`), so it never makes a point doubtful.
 pub trait Tangent {
     fn is_constant(&self) -> bool;
 }
@@ -199,30 +200,74 @@ pub fn atan2<D: Real>(y: D, x: D) -> D {
     with_value(yr.atan2(xr), (y - D::from(yr)) * D::from(xr / r2) - (x - D::from(xr)) * D::from(yr / r2))
 }
 
+// The functions below compute the real part with the `f64` method the original calls, and
+// the derivative part by the chain rule, so that the twin's values are the original's to
+// the last bit: num-dual's own `/` multiplies by the reciprocal, its `powi`, `powf`, `tan`
+// go other ways, and a constant that is zero in exact arithmetic, rounded differently,
+// would reach `floor` or a comparison on the other side (seed 0xBADC0DE, count 600).
+
+/// `a / b` (num-dual computes `re(a) * (1 / re(b))`).
+pub fn div<D: Real>(a: D, b: D) -> D {
+    let (x, y) = (re(&a), re(&b));
+    let q = x / y;
+    with_value(q, ((a - D::from(x)) - (b - D::from(y)) * D::from(q)) * D::from(1.0 / y))
+}
+
+pub fn powi<D: Real>(a: D, n: i32) -> D {
+    let x = re(&a);
+    if n == 0 {
+        return D::from(1.0);
+    }
+    with_value(x.powi(n), (a - D::from(x)) * D::from(f64::from(n) * x.powi(n - 1)))
+}
+
+pub fn tan<D: Real>(a: D) -> D {
+    let x = re(&a);
+    let t = x.tan();
+    with_value(t, (a - D::from(x)) * D::from(1.0 + t * t))
+}
+
 pub fn to_degrees<D: Real>(a: D) -> D {
-    a * D::from(180.0f64 / std::f64::consts::PI)
+    let x = re(&a);
+    with_value(x.to_degrees(), (a - D::from(x)) * D::from(180.0f64 / std::f64::consts::PI))
 }
 
 pub fn to_radians<D: Real>(a: D) -> D {
-    a * D::from(std::f64::consts::PI / 180.0)
+    let x = re(&a);
+    with_value(x.to_radians(), (a - D::from(x)) * D::from(std::f64::consts::PI / 180.0))
 }
 
 pub fn hypot<D: Real>(a: D, b: D) -> D {
-    (a * a + b * b).sqrt()
+    let (x, y) = (re(&a), re(&b));
+    let h = x.hypot(y);
+    with_value(h, ((a - D::from(x)) * D::from(x) + (b - D::from(y)) * D::from(y)) * D::from(1.0 / h))
 }
 
 /// `a.log(base)` with a base that may itself be differentiated.
 pub fn log<D: Real>(a: D, base: D) -> D {
-    a.ln() / base.ln()
+    let (x, b) = (re(&a), re(&base));
+    let v = x.log(b);
+    let ln_b = b.ln();
+    with_value(
+        v,
+        (a - D::from(x)) * D::from(1.0 / (x * ln_b)) - (base - D::from(b)) * D::from(v / (b * ln_b)),
+    )
 }
 
 /// `a.powf(p)` with an exponent that may itself be differentiated (`a > 0`).
 pub fn powf<D: Real>(a: D, p: D) -> D {
-    a.powd(p)
+    let (x, q) = (re(&a), re(&p));
+    let v = x.powf(q);
+    with_value(v, (a - D::from(x)) * D::from(q * x.powf(q - 1.0)) + (p - D::from(q)) * D::from(v * x.ln()))
 }
 
+/// `a.mul_add(b, c)`, fused as the original's.
 pub fn mul_add<D: Real>(a: D, b: D, c: D) -> D {
-    a * b + c
+    let (x, y, z) = (re(&a), re(&b), re(&c));
+    with_value(
+        x.mul_add(y, z),
+        (a - D::from(x)) * D::from(y) + (b - D::from(y)) * D::from(x) + (c - D::from(z)),
+    )
 }
 
 // ------------------------------------------------------------------ vectors as arrays
@@ -244,7 +289,7 @@ pub fn vscale<D: Real, const N: usize>(s: D, a: [D; N]) -> [D; N] {
 }
 
 pub fn vdiv<D: Real, const N: usize>(a: [D; N], s: D) -> [D; N] {
-    a.map(|x| x / s)
+    a.map(|x| div(x, s))
 }
 
 pub fn dot<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> D {
@@ -259,8 +304,20 @@ pub fn norm_squared<D: Real, const N: usize>(a: [D; N]) -> D {
     dot(a, a)
 }
 
+/// `‖a‖`, with the macro's convention at the zero vector: the derivative 0 (where `a`
+/// stays zero it is the derivative; where it does not, a kink, and the point is skipped).
+/// The dual `sqrt` would give 0 or NaN there, depending on whether num-dual holds the
+/// derivative of `a` as structurally zero.
 pub fn norm<D: Real, const N: usize>(a: [D; N]) -> D {
-    norm_squared(a).sqrt()
+    let s = norm_squared(a);
+    if re(&s) == 0.0 {
+        // (`s` itself has a zero derivative there, whatever `a`'s)
+        if a.iter().any(|x| !x.is_constant()) {
+            note(0.0, 0.0);
+        }
+        return D::from(0.0);
+    }
+    s.sqrt()
 }
 
 pub fn sum<D: Real, const N: usize>(a: [D; N]) -> D {
@@ -276,7 +333,7 @@ pub fn cmul<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> [D; N] {
 }
 
 pub fn cdiv<D: Real, const N: usize>(a: [D; N], b: [D; N]) -> [D; N] {
-    std::array::from_fn(|i| a[i] / b[i])
+    std::array::from_fn(|i| div(a[i], b[i]))
 }
 
 // ------------------------------------------------------------------ matrices as arrays

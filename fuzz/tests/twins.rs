@@ -33,3 +33,20 @@ fn tanh_and_atan2_keep_their_derivatives() {
     let d = a.eps.0.as_ref().map_or(0.0, |e| e[0]);
     assert!((d - 1.5 / (1.5 * 1.5 + x * x)).abs() < 1e-15);
 }
+
+/// `‖a‖` at the zero vector: derivative 0 where `a` stays zero, as the macro has it
+/// (num-dual's `sqrt` gave NaN or 0 depending on how it held `a`'s zero derivative: seed
+/// 0xBADC0DE).
+#[test]
+fn norm_of_a_constant_zero_vector() {
+    let zero = DualSVec64::<1>::from_re(0.0);
+    let x = variable(0.5);
+    let n = tw::norm([zero * x, zero]);
+    assert_eq!(n.re, 0.0);
+    assert_eq!(n.eps.0.as_ref().map_or(0.0, |e| e[0]), 0.0);
+    tw::reset_near_kink();
+    let _ = tw::norm([x - x, zero]);
+    assert!(!tw::take_near_kink(), "a zero vector with a zero derivative is no kink");
+    let _ = tw::norm([variable(0.0), zero]);
+    assert!(tw::take_near_kink(), "a zero vector that moves is a kink");
+}

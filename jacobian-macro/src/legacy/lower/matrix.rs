@@ -327,10 +327,16 @@ impl Lowerer<'_> {
             "norm_squared" | "norm" => {
                 let method = syn::Ident::new(name, proc_macro2::Span::call_site());
                 let primal = self.b.temp(name, quote!(#pa.#method()), &[&pa]);
-                // d‖a‖² = 2 aᵀ da; d‖a‖ = aᵀ da / ‖a‖.
+                // d‖a‖² = 2 aᵀ da; d‖a‖ = aᵀ da / ‖a‖, and 0 at the zero vector (where
+                // aᵀ da is 0: the derivative where `a` stays zero, the smallest subgradient
+                // where it does not), not 0 / 0.
                 let factor = if name == "norm" {
-                    let one = self.b.lit(1.0);
-                    self.b.div(&one, &primal)
+                    let (one, zero) = (self.b.lit(1.0), self.b.lit(0.0));
+                    self.b.temp(
+                        "inv_norm",
+                        quote!(if #primal == #zero { #zero } else { #one / #primal }),
+                        &[&primal],
+                    )
                 } else {
                     self.b.lit(2.0)
                 };
