@@ -8,8 +8,8 @@ use crate::legacy::ir::Builder;
 use crate::legacy::lower::{Lowerer, Output};
 use crate::legacy::{emit, simplify};
 use crate::signature::Signature;
-use crate::{forward, front, options, signature};
-use proc_macro2::TokenStream;
+use crate::{forward, front, options, reverse, signature};
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::ItemFn;
 
@@ -32,27 +32,43 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut siblings = Vec::new();
     if let Some(signature) = &signature {
         let primal = primal(&function, signature);
-        let primal = &primal;
-        let name = options.name.clone().unwrap_or_else(|| format_ident!("{}_jacobian", function.sig.ident));
-        siblings.push(sibling(&function, signature, &krate, &diagnostics, Output::Jacobian, name, primal));
+        let context = Context {
+            function: &function,
+            signature,
+            krate: &krate,
+            diagnostics: &diagnostics,
+            primal: &primal,
+            options: &options,
+        };
+        let stem = function.sig.ident.to_string();
+        let stem = stem.trim_start_matches("r#");
+        let named = |suffix: &str| format_ident!("{stem}_{suffix}", span = function.sig.ident.span());
+        let name = options.name.clone().unwrap_or_else(|| named("jacobian"));
+        siblings.push(context.sibling(Kind::Jacobian, name));
         if options.value {
-            let name = format_ident!("{}_value_and_jacobian", function.sig.ident);
-            siblings.push(sibling(
-                &function,
-                signature,
-                &krate,
-                &diagnostics,
-                Output::ValueAndJacobian,
-                name,
-                primal,
-            ));
+            siblings.push(context.sibling(Kind::ValueAndJacobian, named("value_and_jacobian")));
+        }
+        if options.jvp {
+            siblings.push(context.sibling(Kind::Jvp, named("jvp")));
+        }
+        if options.vjp {
+            siblings.push(context.sibling(Kind::Vjp, named("vjp")));
+        }
+        let second_order = (options.hessian || options.hvp) && context.check_scalar_output();
+        if options.hessian && second_order {
+            siblings.push(context.sibling(Kind::Hessian, named("hessian")));
+            if options.value {
+                siblings.push(context.sibling(Kind::ValueGradientHessian, named("value_gradient_hessian")));
+            }
+        }
+        if options.hvp && second_order {
+            siblings.push(context.sibling(Kind::Hvp, named("hvp")));
         }
         let expressible = |dim: crate::shape::Dim| {
             !dim.is_generic() || syn::parse2::<syn::Ident>(dim.to_token_stream()).is_ok()
         };
         if signature.inputs.iter().all(|input| expressible(input.shape.len())) {
-            let name = parts_name(&function.sig.ident);
-            siblings.push(sibling(&function, signature, &krate, &diagnostics, Output::Parts, name, primal));
+            siblings.push(context.sibling(Kind::Parts, parts_name(&function.sig.ident)));
         }
     }
     if diagnostics.has_errors() {
@@ -66,34 +82,6 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         #function
         #(#siblings)*
     }
-}
-
-/// The body of a sibling from the typed-IR pipeline (front end, forward mode, emission),
-/// or `None` where it cannot take the function yet and the legacy lowering does. Setting
-/// `__JACOBIAN_LEGACY_PIPELINE` in the compiler's environment forces the legacy one, to
-/// compare the two while both exist.
-fn pipeline(
-    function: &ItemFn,
-    signature: &Signature,
-    krate: &TokenStream,
-    output: Output,
-    primal: &Result<Function, String>,
-) -> Option<TokenStream> {
-    let returns = match output {
-        Output::Jacobian => forward::Returns::Jacobian,
-        Output::ValueAndJacobian => forward::Returns::ValueAndJacobian,
-        Output::Parts => forward::Returns::Parts,
-    };
-    let jacobian = primal.clone().and_then(|primal| {
-        let mut jacobian = forward::jacobian(&primal, signature, krate, returns)
-            .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
-        crate::opt::optimise(&mut jacobian);
-        crate::ir::verify::verify(&jacobian)?;
-        Ok(jacobian)
-    });
-    log_pipeline(&function.sig.ident, jacobian.as_ref().err());
-    let jacobian = jacobian.ok()?;
-    Some(crate::emit::body(&jacobian, &signature.scalar, krate, &reserved(function)))
 }
 
 /// The function's primal IR, optimised, once for all its siblings; or why the new
@@ -149,81 +137,297 @@ pub fn parts_name(function: &syn::Ident) -> syn::Ident {
     format_ident!("__{}_jacobian_parts", name.trim_start_matches("r#"), span = function.span())
 }
 
-fn sibling(
-    function: &ItemFn,
-    signature: &Signature,
-    krate: &TokenStream,
-    diagnostics: &Diagnostics,
-    output: Output,
-    name: syn::Ident,
-    primal: &Result<Function, String>,
-) -> TokenStream {
-    let body = match pipeline(function, signature, krate, output, primal) {
-        Some(body) => body,
-        None => {
-            let mut builder = Builder::new(signature.scalar.clone(), krate.clone());
-            builder.reserve(function.to_token_stream());
-            let lowerer = Lowerer::new(signature, function, builder, diagnostics, output);
-            let mut body = lowerer.lower_body(&function.block);
-            simplify::remove_dead_temporaries(&mut body);
-            emit::block(&body)
-        }
-    };
+/// What a sibling computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Jacobian,
+    ValueAndJacobian,
+    Parts,
+    Jvp,
+    Vjp,
+    Hessian,
+    ValueGradientHessian,
+    Hvp,
+}
 
-    let original = &function.sig.ident;
-    let ty = &signature.scalar.tokens;
-    let (rows, cols) = (signature.rows.type_arg(), signature.columns.type_arg());
-    let matrix = quote!(#krate::Matrix<#rows, #cols, #ty>);
-    let wrt: Vec<String> = signature.inputs.iter().map(|i| format!("`{}`", i.ident)).collect();
-    let wrt = wrt.join(", ");
-    let (ret, doc) = match output {
-        Output::Jacobian => (
-            matrix,
-            format!(" The Jacobian of [`{original}`] with respect to {wrt}: row `i` is output component `i`, column `k` the `k`-th input component. Generated by `#[jacobian]`."),
-        ),
-        Output::ValueAndJacobian => {
-            let value = match &function.sig.output {
-                syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
-                syn::ReturnType::Default => quote!(()),
+/// Everything the siblings of one function are made from.
+struct Context<'a> {
+    function: &'a ItemFn,
+    signature: &'a Signature,
+    krate: &'a TokenStream,
+    diagnostics: &'a Diagnostics,
+    primal: &'a Result<Function, String>,
+    options: &'a options::Options,
+}
+
+/// The name of the extra parameter of `jvp`/`hvp` (`v`) and `vjp` (`u`): the macro's, with
+/// mixed-site hygiene, so that it never clashes with a name of the user's.
+fn extra_parameter(name: &str) -> syn::Ident {
+    syn::Ident::new(&format!("__jacobian_{name}"), proc_macro2::Span::mixed_site())
+}
+
+impl Context<'_> {
+    /// Forward or reverse for the Jacobian: as the user says, or reverse for a scalar
+    /// output with many inputs (where one reverse sweep costs less than a column each).
+    fn reverse_jacobian(&self) -> bool {
+        match self.options.mode {
+            Some(options::Mode::Forward) => false,
+            Some(options::Mode::Reverse) => true,
+            None => {
+                self.signature.rows.lit() == Some(1)
+                    && self.signature.columns.lit().is_none_or(|n| n >= REVERSE_FROM_COLUMNS)
+            }
+        }
+    }
+
+    /// `hessian` and `hvp` are for scalar outputs: whether the output is one.
+    fn check_scalar_output(&self) -> bool {
+        let scalar = self.signature.rows.lit() == Some(1);
+        if !scalar {
+            let at: &dyn ToTokens = match &self.function.sig.output {
+                syn::ReturnType::Type(_, ty) => ty,
+                syn::ReturnType::Default => &self.function.sig.ident,
             };
-            (
+            self.diagnostics.error_at(
+                at,
+                "`hessian` and `hvp` need a scalar output (`f64` or `f32`); for a vector output, take the Jacobian of each component's gradient, or use `jvp`/`vjp`",
+            );
+        }
+        scalar
+    }
+
+    /// Optimises, verifies and prints an IR function.
+    fn emit(&self, function: Result<Function, String>) -> Result<TokenStream, String> {
+        let mut function = function?;
+        crate::opt::optimise(&mut function);
+        crate::ir::verify::verify(&function)?;
+        Ok(crate::emit::body(&function, &self.signature.scalar, self.krate, &reserved(self.function)))
+    }
+
+    fn why(problem: crate::front::Unsupported) -> String {
+        format!("{} at {:?}", problem.what, problem.span)
+    }
+
+    /// The body by forward mode in the new pipeline.
+    fn forward(&self, returns: forward::Returns, seeding: &forward::Seeding) -> Result<TokenStream, String> {
+        let primal = self.primal.clone()?;
+        self.emit(forward::with(&primal, self.signature, self.krate, returns, seeding).map_err(Self::why))
+    }
+
+    /// The body by reverse mode in the new pipeline.
+    fn reverse(&self, returns: reverse::Returns) -> Result<TokenStream, String> {
+        let primal = self.primal.clone()?;
+        self.emit(reverse::function(&primal, self.signature, returns).map_err(Self::why))
+    }
+
+    /// The body by forward mode over reverse mode: Hessians.
+    fn second_order(
+        &self,
+        returns: forward::Returns,
+        direction: Option<syn::Ident>,
+    ) -> Result<TokenStream, String> {
+        let primal = self.primal.clone()?;
+        let gradient =
+            reverse::function(&primal, self.signature, reverse::Returns::Gradient).map_err(Self::why)?;
+        let seeding = forward::Seeding { direction, rows: Some(self.signature.columns.clone()) };
+        self.emit(forward::with(&gradient, self.signature, self.krate, returns, &seeding).map_err(Self::why))
+    }
+
+    /// The legacy lowering's body.
+    fn legacy(&self, output: Output) -> TokenStream {
+        let mut builder = Builder::new(self.signature.scalar.clone(), self.krate.clone());
+        builder.reserve(self.function.to_token_stream());
+        let lowerer = Lowerer::new(self.signature, self.function, builder, self.diagnostics, output);
+        let mut body = lowerer.lower_body(&self.function.block);
+        simplify::remove_dead_temporaries(&mut body);
+        emit::block(&body)
+    }
+
+    /// A body computing `(value, Jacobian)` by forward mode, whichever pipeline takes it.
+    fn value_and_jacobian(&self) -> TokenStream {
+        let plain = forward::Seeding::default();
+        match self.forward(forward::Returns::ValueAndJacobian, &plain) {
+            Ok(body) => body,
+            Err(_) => self.legacy(Output::ValueAndJacobian),
+        }
+    }
+
+    fn body(&self, kind: Kind) -> TokenStream {
+        let plain = forward::Seeding::default();
+        let krate = self.krate;
+        let (value, jacobian) = (
+            format_ident!("value", span = Span::mixed_site()),
+            format_ident!("jacobian", span = Span::mixed_site()),
+        );
+        let chosen = match kind {
+            Kind::Jacobian | Kind::ValueAndJacobian => {
+                let (returns, legacy) = match kind {
+                    Kind::Jacobian => (forward::Returns::Jacobian, Output::Jacobian),
+                    _ => (forward::Returns::ValueAndJacobian, Output::ValueAndJacobian),
+                };
+                let reversed = if self.reverse_jacobian() {
+                    let returns = match kind {
+                        Kind::Jacobian => reverse::Returns::Jacobian,
+                        _ => reverse::Returns::ValueAndJacobian,
+                    };
+                    self.reverse(returns)
+                } else {
+                    Err("forward mode chosen".into())
+                };
+                let body = reversed.or_else(|_| self.forward(returns, &plain));
+                log_pipeline(&self.function.sig.ident, body.as_ref().err());
+                return body.unwrap_or_else(|_| self.legacy(legacy));
+            }
+            Kind::Parts => {
+                let body = self.forward(forward::Returns::Parts, &plain);
+                return body.unwrap_or_else(|_| self.legacy(Output::Parts));
+            }
+            Kind::Jvp => {
+                let v = extra_parameter("v");
+                let seeding = forward::Seeding { direction: Some(v.clone()), rows: None };
+                self.forward(forward::Returns::ValueAndJacobian, &seeding).map_err(|_| {
+                    let body = self.value_and_jacobian();
+                    quote! {
+                        let (#value, #jacobian) = (|| { #body })();
+                        (#value, #jacobian * #v)
+                    }
+                })
+            }
+            Kind::Vjp => {
+                let u = extra_parameter("u");
+                self.reverse(reverse::Returns::Vjp(u.clone())).map_err(|_| {
+                    let body = self.value_and_jacobian();
+                    quote! {
+                        let (#value, #jacobian) = (|| { #body })();
+                        (#value, #jacobian.transpose() * #u)
+                    }
+                })
+            }
+            // Exactly symmetric, as solvers expect (`mirror_upper`).
+            Kind::Hessian => self
+                .second_order(forward::Returns::Jacobian, None)
+                .map(|body| quote!(#krate::__private::mirror_upper((|| { #body })())))
+                .map_err(|why| self.refuse("hessian", &why)),
+            Kind::ValueGradientHessian => self
+                .second_order(forward::Returns::ValueGradientHessian, None)
+                .map(|body| {
+                    let (gradient, hessian) = (
+                        format_ident!("gradient", span = Span::mixed_site()),
+                        format_ident!("hessian", span = Span::mixed_site()),
+                    );
+                    quote! {
+                        let (#value, #gradient, #hessian) = (|| { #body })();
+                        (#value, #gradient, #krate::__private::mirror_upper(#hessian))
+                    }
+                })
+                .map_err(|why| self.refuse("hessian", &why)),
+            Kind::Hvp => self
+                .second_order(forward::Returns::Jacobian, Some(extra_parameter("v")))
+                .map_err(|why| self.refuse("hvp", &why)),
+        };
+        chosen.unwrap_or_else(|fallback| fallback)
+    }
+
+    /// Second order is made by the new pipeline only: where it cannot take the function,
+    /// the option is refused with the reason.
+    fn refuse(&self, option: &str, why: &str) -> TokenStream {
+        let reason = why.split(" at ").next().unwrap_or(why);
+        let reason = reason.trim_start_matches("reverse mode: ");
+        self.diagnostics.error_at(
+            &self.function.sig.ident,
+            format!("`{option}` is not supported for this function yet: second derivatives do not yet take {reason}. They take functions of scalars and arrays with arithmetic, float methods, `if`, and `for` loops that sum, scale or write array elements; meanwhile, write the gradient as a function and annotate it with `#[jacobian]`"),
+        );
+        quote!(loop {})
+    }
+
+    fn sibling(&self, kind: Kind, name: syn::Ident) -> TokenStream {
+        let (function, signature, krate) = (self.function, self.signature, self.krate);
+        let body = self.body(kind);
+        let original = &function.sig.ident;
+        let ty = &signature.scalar.tokens;
+        let (rows, cols) = (signature.rows.type_arg(), signature.columns.type_arg());
+        let matrix = quote!(#krate::Matrix<#rows, #cols, #ty>);
+        let wrt: Vec<String> = signature.inputs.iter().map(|i| format!("`{}`", i.ident)).collect();
+        let wrt = wrt.join(", ");
+        let value = match &function.sig.output {
+            syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+            syn::ReturnType::Default => quote!(()),
+        };
+        let mut extra = None;
+        let (ret, doc) = match kind {
+            Kind::Jacobian => (
+                matrix,
+                format!(" The Jacobian of [`{original}`] with respect to {wrt}: row `i` is output component `i`, column `k` the `k`-th input component. Generated by `#[jacobian]`."),
+            ),
+            Kind::ValueAndJacobian => (
                 quote!((#value, #matrix)),
                 format!(" The value of [`{original}`] and its Jacobian with respect to {wrt}, sharing the work. Generated by `#[jacobian]`."),
-            )
-        }
-        Output::Parts => {
-            let value = match &function.sig.output {
-                syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
-                syn::ReturnType::Default => quote!(()),
-            };
-            let mut parts = vec![value];
-            for position in &signature.positions {
-                parts.push(match position {
-                    Some(block) => {
-                        let cols = signature.inputs[*block].shape.len().type_arg();
-                        quote!(#krate::Matrix<#rows, #cols, #ty>)
-                    }
-                    None => quote!(#krate::__private::NotDifferentiated),
-                });
+            ),
+            Kind::Jvp => {
+                let v = extra_parameter("v");
+                extra = Some(quote!(#v: #krate::Vector<#cols, #ty>));
+                (
+                    quote!((#value, #krate::Vector<#rows, #ty>)),
+                    format!(" The value of [`{original}`] and J·v, its Jacobian with respect to {wrt} times the direction `v` (the last parameter), without forming J. Generated by `#[jacobian]`."),
+                )
             }
-            (quote!((#(#parts),*)), String::new())
-        }
-    };
-    let doc = if doc.is_empty() { quote!(#[doc(hidden)]) } else { quote!(#[doc = #doc]) };
-    let attrs = function.attrs.iter().filter(|a| !a.path().is_ident("doc") && !a.path().is_ident("test"));
-    let vis = &function.vis;
-    let sig = &function.sig;
-    let constness = &sig.constness;
-    let _ = constness;
-    let generics = &sig.generics;
-    let where_clause = &sig.generics.where_clause;
-    let inputs = &sig.inputs;
-    quote! {
-        #doc
-        #(#attrs)*
-        #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, clippy::all, clippy::pedantic, clippy::nursery)]
-        #vis fn #name #generics (#inputs) -> #ret #where_clause {
-            #body
+            Kind::Vjp => {
+                let u = extra_parameter("u");
+                extra = Some(quote!(#u: #krate::Vector<#rows, #ty>));
+                (
+                    quote!((#value, #krate::Vector<#cols, #ty>)),
+                    format!(" The value of [`{original}`] and Jᵀ·u, its transposed Jacobian with respect to {wrt} times `u` (the last parameter), without forming J. Generated by `#[jacobian]`."),
+                )
+            }
+            Kind::Hessian => (
+                quote!(#krate::Matrix<#cols, #cols, #ty>),
+                format!(" The Hessian of [`{original}`] with respect to {wrt}: rows and columns follow the Jacobian's columns. Generated by `#[jacobian]`."),
+            ),
+            Kind::ValueGradientHessian => (
+                quote!((#value, #krate::Matrix<1, #cols, #ty>, #krate::Matrix<#cols, #cols, #ty>)),
+                format!(" The value of [`{original}`], its gradient (as the Jacobian's row) and its Hessian with respect to {wrt}, from one sweep. Generated by `#[jacobian]`."),
+            ),
+            Kind::Hvp => {
+                let v = extra_parameter("v");
+                extra = Some(quote!(#v: #krate::Vector<#cols, #ty>));
+                (
+                    quote!(#krate::Vector<#cols, #ty>),
+                    format!(" H·v, the Hessian of [`{original}`] with respect to {wrt} times the direction `v` (the last parameter), without forming H. Generated by `#[jacobian]`."),
+                )
+            }
+            Kind::Parts => {
+                let mut parts = vec![value];
+                for position in &signature.positions {
+                    parts.push(match position {
+                        Some(block) => {
+                            let cols = signature.inputs[*block].shape.len().type_arg();
+                            quote!(#krate::Matrix<#rows, #cols, #ty>)
+                        }
+                        None => quote!(#krate::__private::NotDifferentiated),
+                    });
+                }
+                (quote!((#(#parts),*)), String::new())
+            }
+        };
+        let doc = if doc.is_empty() { quote!(#[doc(hidden)]) } else { quote!(#[doc = #doc]) };
+        let attrs = function.attrs.iter().filter(|a| !a.path().is_ident("doc") && !a.path().is_ident("test"));
+        let vis = &function.vis;
+        let sig = &function.sig;
+        let generics = &sig.generics;
+        let where_clause = &sig.generics.where_clause;
+        let inputs = &sig.inputs;
+        let comma = (!inputs.empty_or_trailing() && extra.is_some()).then(|| quote!(,));
+        quote! {
+            #doc
+            #(#attrs)*
+            #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, clippy::all, clippy::pedantic, clippy::nursery)]
+            #vis fn #name #generics (#inputs #comma #extra) -> #ret #where_clause {
+                #body
+            }
         }
     }
 }
+
+/// Below this many differentiated components, forward mode's compile-time sparse tangents
+/// cost less than a reverse sweep even for a scalar output (see `BENCHMARKS.md`).
+const REVERSE_FROM_COLUMNS: usize = 16;

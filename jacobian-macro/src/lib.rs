@@ -17,6 +17,7 @@ mod ir;
 mod legacy;
 mod opt;
 mod options;
+mod reverse;
 mod rules;
 mod shape;
 mod signature;

@@ -1,4 +1,5 @@
-//! Owns the attribute's options: `wrt(a, b)`, `value`, `name = ident`, `crate = path`.
+//! Owns the attribute's options: `wrt(a, b)`, `value`, `name = ident`, `crate = path`,
+//! `jvp`, `vjp`, `hessian`, `hvp`, `mode = forward | reverse`.
 
 use crate::diagnostics::Diagnostics;
 use proc_macro2::TokenStream;
@@ -10,6 +11,16 @@ const WRT: &str = "wrt";
 const VALUE: &str = "value";
 const NAME: &str = "name";
 const CRATE: &str = "crate";
+const MODE: &str = "mode";
+/// Options that are a bare word adding siblings.
+const FLAGS: &[&str] = &["jvp", "vjp", "hessian", "hvp"];
+
+/// How the Jacobian is computed (`mode = …`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Forward,
+    Reverse,
+}
 
 #[derive(Default)]
 pub struct Options {
@@ -17,6 +28,11 @@ pub struct Options {
     pub value: bool,
     pub name: Option<Ident>,
     pub krate: Option<Path>,
+    pub jvp: bool,
+    pub vjp: bool,
+    pub hessian: bool,
+    pub hvp: bool,
+    pub mode: Option<Mode>,
 }
 
 enum Item {
@@ -24,6 +40,8 @@ enum Item {
     Value(Ident),
     Name(Ident, Ident),
     Crate(Ident, Path),
+    Flag(Ident),
+    Mode(Ident, Mode),
 }
 
 impl Parse for Item {
@@ -48,6 +66,26 @@ impl Parse for Item {
                 Ok(Item::Wrt(key, names.into_iter().collect()))
             }
             VALUE => Ok(Item::Value(key)),
+            flag if FLAGS.contains(&flag) => Ok(Item::Flag(key)),
+            MODE => {
+                input.parse::<Token![=]>()?;
+                if input.peek(syn::LitStr) {
+                    let lit: syn::LitStr = input.parse()?;
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!("write the mode unquoted: `mode = {}`", lit.value()),
+                    ));
+                }
+                let mode: Ident = input.parse()?;
+                match mode.to_string().as_str() {
+                    "forward" => Ok(Item::Mode(key, Mode::Forward)),
+                    "reverse" => Ok(Item::Mode(key, Mode::Reverse)),
+                    other => Err(syn::Error::new(
+                        mode.span(),
+                        format!("unknown mode `{other}`; write `mode = forward` or `mode = reverse`"),
+                    )),
+                }
+            }
             NAME => {
                 input.parse::<Token![=]>()?;
                 if input.peek(syn::LitStr) {
@@ -73,7 +111,7 @@ impl Parse for Item {
             other => Err(syn::Error::new(
                 key.span(),
                 format!(
-                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name` and `crate = path`"
+                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name`, `crate = path`, `jvp`, `vjp`, `hessian`, `hvp` and `mode = forward` or `mode = reverse`"
                 ),
             )),
         }
@@ -108,6 +146,24 @@ pub fn parse(tokens: TokenStream, diagnostics: &Diagnostics) -> Options {
                     diagnostics.error_at(&key, "`name` is given twice");
                 }
                 options.name = Some(name);
+            }
+            Item::Flag(key) => {
+                let flag = match key.to_string().as_str() {
+                    "jvp" => &mut options.jvp,
+                    "vjp" => &mut options.vjp,
+                    "hessian" => &mut options.hessian,
+                    _ => &mut options.hvp,
+                };
+                if *flag {
+                    diagnostics.error_at(&key, format!("`{key}` is given twice"));
+                }
+                *flag = true;
+            }
+            Item::Mode(key, mode) => {
+                if options.mode.is_some() {
+                    diagnostics.error_at(&key, "`mode` is given twice");
+                }
+                options.mode = Some(mode);
             }
             Item::Crate(key, path) => {
                 if options.krate.is_some() {

@@ -24,7 +24,13 @@ fn stages(attr: &str, source: &str) -> String {
             let _ = write!(out, "\n== front end\n{function}");
             crate::opt::optimise(&mut function);
             ir::verify::assert_valid(&function, "optimisation of the primal");
-            match forward::jacobian(&function, &signature, &quote::quote!(::jacobian), Returns::Jacobian) {
+            match forward::with(
+                &function,
+                &signature,
+                &quote::quote!(::jacobian),
+                Returns::Jacobian,
+                &forward::Seeding::default(),
+            ) {
                 Ok(mut jacobian) => {
                     ir::verify::assert_valid(&jacobian, "forward mode");
                     let _ = write!(out, "\n== forward mode\n{jacobian}");
@@ -48,9 +54,64 @@ fn stages(attr: &str, source: &str) -> String {
         }
         Err(problem) => {
             let _ = writeln!(out, "\n== front end: not yet supported: {}", problem.what);
+            return out;
         }
     }
+    if signature.rows.lit() == Some(1) {
+        reverse_stages(&mut out, &item, &signature);
+    }
     out
+}
+
+/// For a scalar output: the gradient by reverse mode, and the Hessian by forward mode over
+/// it.
+fn reverse_stages(out: &mut String, item: &syn::ItemFn, signature: &signature::Signature) {
+    let mut primal = front::lower(item, signature).expect("lowered above");
+    crate::opt::optimise(&mut primal);
+    let gradient = match crate::reverse::function(&primal, signature, crate::reverse::Returns::Jacobian) {
+        Ok(gradient) => gradient,
+        Err(problem) => {
+            let _ = writeln!(out, "\n== reverse mode: not supported: {}", problem.what);
+            return;
+        }
+    };
+    ir::verify::assert_valid(&gradient, "reverse mode");
+    let _ = write!(out, "\n== reverse mode\n{gradient}");
+    let mut optimised = gradient;
+    crate::opt::optimise(&mut optimised);
+    ir::verify::assert_valid(&optimised, "optimisation after reverse mode");
+    let _ = write!(out, "\n== reverse mode, optimised\n{optimised}");
+    let _ = write!(out, "\n== reverse mode, emitted\n{}", pretty(&optimised, item, signature));
+    let gradient = crate::reverse::function(&primal, signature, crate::reverse::Returns::Gradient)
+        .expect("the gradient, as above");
+    let seeding = forward::Seeding { direction: None, rows: Some(signature.columns.clone()) };
+    match forward::with(&gradient, signature, &quote::quote!(::jacobian), Returns::Jacobian, &seeding) {
+        Ok(mut hessian) => {
+            ir::verify::assert_valid(&hessian, "forward over reverse");
+            crate::opt::optimise(&mut hessian);
+            ir::verify::assert_valid(&hessian, "optimisation of the Hessian");
+            let _ = write!(
+                out,
+                "\n== Hessian (forward over reverse), emitted\n{}",
+                pretty(&hessian, item, signature)
+            );
+        }
+        Err(problem) => {
+            let _ = writeln!(out, "\n== Hessian: not supported: {}", problem.what);
+        }
+    }
+}
+
+/// The emitted Rust of `function`, formatted.
+fn pretty(function: &ir::Function, item: &syn::ItemFn, signature: &signature::Signature) -> String {
+    let body = crate::emit::body(
+        function,
+        &signature.scalar,
+        &quote::quote!(::jacobian),
+        &crate::expand::reserved(item),
+    );
+    let code = format!("fn derivative() {{ {body} }}");
+    syn::parse_file(&code).map_or(code, |file| prettyplease::unparse(&file))
 }
 
 fn check(name: &str, attr: &str, source: &str) {
@@ -207,6 +268,20 @@ fn f(x: [f64; 4], n: usize) -> f64 {
         if k % 2 == 0 {
             s *= x[i].powi(k as i32);
         }
+    }
+    s
+}";
+}
+
+snapshots! {
+    reverse_branch_and_loop: "", "
+fn f(x: [f64; 3], w: &[f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += (x[i] * w[i]).sin() * x[i];
+    }
+    if s > 0.0 {
+        s = s * s;
     }
     s
 }";

@@ -29,6 +29,29 @@ pub fn axpy<T: Scalar, const N: usize>(acc: &mut [T; N], c: T, row: &[T; N]) {
     }
 }
 
+/// `v[offset..offset + L]` as one-column rows `[[T; 1]; L]`: the tangent of a parameter
+/// of `L` components seeded with its part of a direction `v` (`jvp`, `hvp`).
+#[inline(always)]
+pub fn direction_rows<T: Scalar, const N: usize, const L: usize>(v: &[T; N], offset: usize) -> [[T; 1]; L] {
+    let mut rows = [[T::ZERO; 1]; L];
+    for (k, row) in rows.iter_mut().enumerate() {
+        row[0] = v[offset + k];
+    }
+    rows
+}
+
+/// A Hessian made exactly symmetric: its upper triangle copied onto the lower one (forward
+/// over reverse computes both, equal up to rounding).
+#[inline(always)]
+pub fn mirror_upper<T: Scalar, const N: usize>(mut h: Matrix<N, N, T>) -> Matrix<N, N, T> {
+    for i in 1..N {
+        for j in 0..i {
+            h[(i, j)] = h[(j, i)];
+        }
+    }
+    h
+}
+
 /// The rows of the identity, `[[T; N]; N]`.
 #[inline(always)]
 pub fn identity_rows<T: Scalar, const N: usize>() -> [[T; N]; N] {

@@ -25,6 +25,16 @@ impl Activity {
         activity
     }
 
+    /// As `analyse`, with the block of each input given (several inputs may share one).
+    pub fn analyse_blocks(function: &Function, inputs: &[(Value, usize)]) -> Activity {
+        let mut activity = Activity { deps: vec![BTreeSet::new(); function.values.len()] };
+        for (input, block) in inputs {
+            activity.deps[input.0 as usize].insert(*block);
+        }
+        activity.block(&function.body);
+        activity
+    }
+
     pub fn of(&self, value: Value) -> &BTreeSet<usize> {
         &self.deps[value.0 as usize]
     }

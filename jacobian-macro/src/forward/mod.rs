@@ -34,14 +34,30 @@ pub enum Returns {
     /// The value and one Jacobian block per parameter (`NotDifferentiated` for the others),
     /// for callers that chain through this function (`__{name}_jacobian_parts`).
     Parts,
+    /// For a gradient function (`reverse::Returns::Gradient`, which yields the gradient
+    /// `[T; N]` and then the value): `(value, gradient as Matrix<1, N>, Hessian)`.
+    ValueGradientHessian,
 }
 
-/// The function computing the Jacobian of `primal` (and its value, if asked).
-pub fn jacobian(
+/// How the transformation seeds and shapes what it computes, beyond the plain Jacobian.
+#[derive(Default)]
+pub struct Seeding {
+    /// The sibling's parameter `v: Vector<N, T>`: every input is seeded with its part of
+    /// `v`, and the result's one column is J·v (`jvp`, `hvp`).
+    pub direction: Option<syn::Ident>,
+    /// The number of outputs, when `primal` is not the user's function (a gradient, whose
+    /// Jacobian is a Hessian).
+    pub rows: Option<Dim>,
+}
+
+/// The function computing the Jacobian of `primal` (and its value, if asked), seeded and
+/// shaped as `seeding` says.
+pub fn with(
     primal: &Function,
     signature: &Signature,
     krate: &TokenStream,
     returns: Returns,
+    seeding: &Seeding,
 ) -> Result<Function> {
     let mut inputs = Vec::new();
     for input in &signature.inputs {
@@ -50,21 +66,36 @@ pub fn jacobian(
             None => return unsupported("a differentiated parameter the IR does not have"),
         }
     }
-    let activity = Activity::analyse(primal, &inputs);
+    let direction = seeding.direction.is_some();
+    let activity = if direction {
+        Activity::analyse_blocks(primal, &inputs.iter().map(|i| (*i, 0)).collect::<Vec<_>>())
+    } else {
+        Activity::analyse(primal, &inputs)
+    };
     let out =
         Function { params: primal.params.clone(), body: ir::Block::default(), values: primal.values.clone() };
     let mut forward = Forward {
         signature,
+        rows: seeding.rows.clone().unwrap_or_else(|| signature.rows.clone()),
+        has_loops: has_loops(&primal.body),
+        columns: if direction { Dim::Lit(1) } else { signature.columns.clone() },
         krate: krate.clone(),
         activity,
         b: Builder::new(out),
         tangents: BTreeMap::new(),
-        lens: signature.inputs.iter().map(|i| i.shape.len()).collect(),
+        lens: if direction {
+            vec![Dim::Lit(1)]
+        } else {
+            signature.inputs.iter().map(|i| i.shape.len()).collect()
+        },
         origins: BTreeMap::new(),
         eager: std::collections::BTreeSet::new(),
         fresh_rows: std::collections::BTreeSet::new(),
     };
-    for (block, input) in inputs.iter().enumerate() {
+    if let Some(v) = &seeding.direction {
+        forward.seed_direction(v, &inputs, signature)?;
+    }
+    for (block, input) in inputs.iter().enumerate().filter(|_| !direction) {
         let tangent = match primal.ty(*input) {
             Type::Scalar => Tangent::Scalar(Lin::of(Basis::Unit { block, at: 0, index: None })),
             Type::Array(elem, _) if **elem == Type::Scalar => {
@@ -85,6 +116,20 @@ pub fn jacobian(
             let ty = Type::Tuple(vec![primal.ty(result).clone(), forward.b.f.ty(jacobian).clone()]);
             forward.b.push1(Op::Tuple, vec![result, jacobian], ty)
         }
+        Returns::ValueGradientHessian => {
+            let Some(value) = primal.body.yields.get(1).copied() else {
+                return unsupported("a Hessian of something that is not a gradient");
+            };
+            let hessian = forward.assemble(result, primal.ty(result), None)?;
+            let n = primal.ty(result).components().unwrap_or(Dim::Lit(0));
+            let gradient = forward.b.push1(Op::Convert, vec![result], Type::Matrix(Dim::Lit(1), n));
+            let ty = Type::Tuple(vec![
+                primal.ty(value).clone(),
+                forward.b.f.ty(gradient).clone(),
+                forward.b.f.ty(hessian).clone(),
+            ]);
+            forward.b.push1(Op::Tuple, vec![value, gradient, hessian], ty)
+        }
         // The value, then for each parameter its block of the Jacobian, or a marker.
         Returns::Parts => {
             let mut parts = vec![result];
@@ -104,8 +149,19 @@ pub fn jacobian(
     Ok(function)
 }
 
+fn has_loops(block: &ir::Block) -> bool {
+    block.insts.iter().any(|inst| {
+        matches!(inst.op, Op::For { .. } | Op::While { .. }) || inst.blocks().into_iter().any(has_loops)
+    })
+}
+
 struct Forward<'a> {
     signature: &'a Signature,
+    /// The Jacobian's shape.
+    rows: Dim,
+    /// The primal has a loop.
+    has_loops: bool,
+    columns: Dim,
     krate: TokenStream,
     activity: Activity,
     b: Builder,
@@ -242,7 +298,16 @@ impl Forward<'_> {
                 _ => return unsupported("splatting this aggregate"),
             },
             Op::Get(path) => self.get(args[0], path, &args[1..])?,
-            Op::Set(path) => self.set(ans, args[0], args[1], path, &args[2..])?,
+            Op::Set(path) => {
+                let lin = self.lin(args[1]);
+                self.set(ans, args[0], lin, path, &args[2..])?
+            }
+            // `a[i] += v`: the element's tangent plus `v`'s.
+            Op::Accumulate(path) => {
+                let current = self.get(args[0], path, &args[2..])?.lin();
+                let lin = current.add(&self.lin(args[1]), &mut self.b);
+                self.set(ans, args[0], lin, path, &args[2..])?
+            }
             _ => return unsupported("this operation in forward mode"),
         };
         self.tangents.insert(ans, tangent);
@@ -311,12 +376,11 @@ impl Forward<'_> {
         &mut self,
         result: Value,
         aggregate: Value,
-        value: Value,
+        lin: Lin,
         path: &Path,
         indices: &[Value],
     ) -> Result<Tangent> {
         let [position] = path.0.as_slice() else { return unsupported("nested element assignment") };
-        let lin = self.lin(value);
         let tangent = self.tangent(aggregate);
         if let (Tangent::Elems(elems), Position::Const(k)) = (&tangent, position) {
             let mut elems = elems.clone();
@@ -392,6 +456,48 @@ impl Forward<'_> {
         Ok(Tangent::Blocks(blocks))
     }
 
+    /// Seeds every input with its components of the direction `v` (one column).
+    fn seed_direction(&mut self, v: &syn::Ident, inputs: &[Value], signature: &Signature) -> Result<()> {
+        let columns = signature.columns.clone();
+        let direction = self.b.constant(quote!(#v.as_array()), Vec::new(), Type::array(columns.clone()));
+        let unit = Basis::Unit { block: 0, at: 0, index: None };
+        // Arrays read in loops are read at run-time indices: their tangent is a run-time
+        // column from the start, not one built inside the loop.
+        let has_loops = self.has_loops;
+        for (input, info) in inputs.iter().zip(&signature.inputs) {
+            let Some(offset) = info.offset.lit() else {
+                return unsupported("a direction at a symbolic offset");
+            };
+            let component = |f: &mut Self, k: usize| -> Lin {
+                let c = f.b.get(direction, Path(vec![Position::Const(offset + k)]), Vec::new());
+                Lin::of(unit).scale(c, &mut f.b)
+            };
+            let tangent = match self.b.f.ty(*input).clone() {
+                Type::Scalar => Tangent::Scalar(component(self, 0)),
+                Type::Array(elem, n) if *elem == Type::Scalar => match n.lit() {
+                    Some(n) if n <= 64 && !has_loops => {
+                        Tangent::Elems((0..n).map(|k| component(self, k)).collect())
+                    }
+                    _ => {
+                        let krate = &self.krate;
+                        let (total, len) = (columns.type_arg(), n.type_arg());
+                        let offset = crate::shape::unsuffixed(offset);
+                        let ty = Type::Array(Box::new(Type::array(Dim::Lit(1))), n.clone());
+                        let held = self.b.constant(
+                            quote!(#krate::__private::direction_rows::<__jacobian_scalar, #total, #len>(&__jacobian_hole_0, #offset)),
+                            vec![direction],
+                            ty,
+                        );
+                        Tangent::Blocks(vec![Some(Block::Held(held))])
+                    }
+                },
+                _ => return unsupported("a differentiated parameter of this type"),
+            };
+            self.tangents.insert(*input, tangent);
+        }
+        Ok(())
+    }
+
     /// `I`, held: the Jacobian block of a parameter with respect to itself.
     fn identity(&mut self, block: usize) -> Value {
         let krate = &self.krate;
@@ -414,7 +520,10 @@ impl Forward<'_> {
             }
             blocks[block] = Some(Block::Held(jac));
         }
-        self.tangents.insert(aggregate, Tangent::Blocks(blocks.clone()));
+        // Kept for later reads only where every later read can see it.
+        if self.b.depth() == 1 {
+            self.tangents.insert(aggregate, Tangent::Blocks(blocks.clone()));
+        }
         Ok(Tangent::Blocks(blocks))
     }
 
@@ -770,11 +879,11 @@ impl Forward<'_> {
     /// With `only`, the block of one parameter alone (`Matrix<rows, n>`, that parameter's
     /// columns from 0), for the parts sibling that callers chain through.
     fn assemble(&mut self, result: Value, ty: &Type, only: Option<usize>) -> Result<Value> {
-        let rows = self.signature.rows.clone();
+        let rows = self.rows.clone();
         let (columns, offsets) = match only {
             Some(block) => (self.lens[block].clone(), vec![Dim::Lit(0); self.lens.len()]),
             None => (
-                self.signature.columns.clone(),
+                self.columns.clone(),
                 self.signature.inputs.iter().map(|i| i.offset.clone()).collect::<Vec<Dim>>(),
             ),
         };

@@ -30,6 +30,11 @@ impl Builder {
         }
     }
 
+    /// How many blocks are open: 1 at the function's top level.
+    pub fn depth(&self) -> usize {
+        self.open.len()
+    }
+
     pub fn open(&mut self) {
         self.open.push(Vec::new());
     }

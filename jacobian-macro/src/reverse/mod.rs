@@ -1,0 +1,1007 @@
+//! Owns reverse mode: a primal IR function becomes one that runs it (the forward sweep,
+//! every primal instruction kept with its value ids) and then propagates adjoints from the
+//! output back to the differentiated parameters (the reverse sweep), with the same rule
+//! table as forward mode (`rules::partials`): where forward mode scales a tangent by a
+//! partial, reverse mode scales an adjoint by it.
+//!
+//! Adjoints are SSA values like any other; an array's adjoint is an array updated with
+//! `Accumulate`, which the emitter writes in place (`g[i] += t`). The result is ordinary
+//! primal-style IR (arithmetic, `Get`/`Set`/`Accumulate`, `if`, `for`), so forward mode can
+//! differentiate it again: that is how Hessians are made (forward over reverse).
+//!
+//! Control flow, without a tape:
+//! - an `if` is reversed by an `if` on the same condition (a value the forward sweep
+//!   computed), whose arms recompute their own primal values and then reverse them;
+//! - a `for` loop is reversed by a loop over the same range that recomputes each
+//!   iteration's primal values and reverses them. That needs no stored state when the
+//!   values the loop carries from one iteration to the next are either not differentiated
+//!   (recomputed along) or only combined linearly (`s += t`, `a[i] = t`, `s *= c` with
+//!   `c` constant), so that no derivative rule needs their primal value. When every such
+//!   combination passes the adjoint through unchanged (sums, accumulation), the reversed
+//!   loop runs forwards; otherwise it runs the range backwards (`(a..b).rev()`).
+//!
+//! Anything else (a loop that needs the carried values themselves, such as a product
+//! `p *= x[i]` or a recurrence; `while`; user code that mutates variables a recomputed
+//! region reads) is `Unsupported`, and the caller uses forward mode instead.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::analysis::activity::Activity;
+use crate::front::Unsupported;
+use crate::ir::build::Builder;
+use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
+use crate::shape::Dim;
+use crate::signature::Signature;
+
+type Result<T> = std::result::Result<T, Unsupported>;
+
+fn unsupported<T>(what: &str) -> Result<T> {
+    Err(Unsupported { span: Span::call_site(), what: format!("reverse mode: {what}") })
+}
+
+/// The adjoint of the output that the reverse sweep starts from.
+pub enum Seed {
+    /// 1: the output is a scalar and the sweep computes its gradient.
+    One,
+    /// The sibling's parameter of this name, a `Vector<M, T>` (`vjp`).
+    Vector(syn::Ident),
+}
+
+/// A function after both sweeps, with its top-level block still open for the caller to
+/// assemble the result from.
+pub struct Swept {
+    pub b: Builder,
+    /// The primal output.
+    pub value: Value,
+    /// The adjoint of each differentiated parameter, in the signature's order (the
+    /// parameter's type: a scalar or an array).
+    pub adjoints: Vec<Value>,
+}
+
+/// Runs `primal` forwards and its adjoint backwards from `seed`.
+pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swept> {
+    let mut inputs = Vec::new();
+    for input in &signature.inputs {
+        match primal.params.iter().find(|p| p.ident == input.ident) {
+            Some(param) => inputs.push(param.value),
+            None => return unsupported("a differentiated parameter the IR does not have"),
+        }
+    }
+    for input in &inputs {
+        match primal.ty(*input) {
+            Type::Scalar => {}
+            Type::Array(elem, _) if **elem == Type::Scalar => {}
+            _ => return unsupported("a differentiated parameter of this type"),
+        }
+    }
+    let activity = Activity::analyse(primal, &inputs);
+    let out =
+        Function { params: primal.params.clone(), body: Block::default(), values: primal.values.clone() };
+    let mut r = Reverse {
+        primal,
+        activity: &activity,
+        b: Builder::new(out),
+        adj: BTreeMap::new(),
+        rename: BTreeMap::new(),
+        unknown: BTreeSet::new(),
+    };
+    if !Effects::ok(&activity, &primal.body) {
+        return unsupported("user code that changes a variable a recomputed loop or branch reads");
+    }
+    // The forward sweep: the primal as it is.
+    for inst in &primal.body.insts {
+        r.b.span = inst.span;
+        r.b.push_with(inst.op.clone(), inst.args.clone(), inst.results.clone());
+    }
+    let value = primal.body.yields[0];
+    r.b.span = Span::call_site();
+    let seed = match (seed, primal.ty(value).clone()) {
+        (Seed::One, Type::Scalar) => r.b.lit(1.0),
+        (Seed::One, _) => return unsupported("a gradient of a non-scalar output"),
+        (Seed::Vector(u), Type::Scalar) => {
+            let u = r.b.constant(quote!(#u.as_array()), Vec::new(), Type::array(Dim::Lit(1)));
+            r.b.get(u, Path(vec![Position::Const(0)]), Vec::new())
+        }
+        (Seed::Vector(u), ty @ Type::Array(..)) if ty.element() == Some(Type::Scalar) => {
+            r.b.constant(quote!(#u.as_array()), Vec::new(), ty)
+        }
+        (Seed::Vector(_), _) => return unsupported("a product with this output type"),
+    };
+    if activity.is_active(value) {
+        r.adj.insert(value, seed);
+    }
+    r.block(&primal.body)?;
+    let adjoints = inputs
+        .iter()
+        .map(|input| match r.adj.get(input) {
+            Some(adjoint) => *adjoint,
+            None => r.b.zeros(&primal.ty(*input).clone()),
+        })
+        .collect();
+    Ok(Swept { b: r.b, value, adjoints })
+}
+
+/// What a reverse-mode function returns.
+pub enum Returns {
+    /// The gradient as the Jacobian's one row, `Matrix<1, N>`.
+    Jacobian,
+    /// `(value, Matrix<1, N>)`.
+    ValueAndJacobian,
+    /// `(value, Vector<N>)`: Jᵀ·u for the sibling's parameter `u`.
+    Vjp(syn::Ident),
+    /// The gradient as `[T; N]`, then the value (a second yield), for forward mode to
+    /// differentiate again (Hessians).
+    Gradient,
+}
+
+/// The function computing what `returns` asks for by reverse mode.
+pub fn function(primal: &Function, signature: &Signature, returns: Returns) -> Result<Function> {
+    let seed = match &returns {
+        Returns::Vjp(u) => Seed::Vector(u.clone()),
+        _ => Seed::One,
+    };
+    let Swept { mut b, value, adjoints } = sweep(primal, signature, seed)?;
+    let types: Vec<Type> = adjoints.iter().map(|a| b.f.ty(*a).clone()).collect();
+    let yields = match returns {
+        Returns::Jacobian | Returns::ValueAndJacobian => {
+            let row = match flat(&mut b, &adjoints, &types) {
+                Some(flat) => {
+                    let n = b.f.ty(flat).components().expect("an array");
+                    b.push1(Op::Convert, vec![flat], Type::Matrix(Dim::Lit(1), n))
+                }
+                None => {
+                    let matrix = Type::Matrix(Dim::Lit(1), signature.columns.clone());
+                    let mut j = b.zeros(&matrix);
+                    for ((adjoint, ty), input) in adjoints.iter().zip(&types).zip(&signature.inputs) {
+                        let row = match ty {
+                            Type::Scalar => b.push1(Op::Build, vec![*adjoint], Type::array(Dim::Lit(1))),
+                            _ => *adjoint,
+                        };
+                        let row_type = b.f.ty(row).clone();
+                        let rows =
+                            b.push1(Op::Build, vec![row], Type::Array(Box::new(row_type), Dim::Lit(1)));
+                        j = b.push1(
+                            Op::AddBlock { offset: input.offset.clone() },
+                            vec![j, rows],
+                            matrix.clone(),
+                        );
+                    }
+                    j
+                }
+            };
+            if matches!(returns, Returns::Jacobian) {
+                vec![row]
+            } else {
+                let ty = Type::Tuple(vec![b.f.ty(value).clone(), b.f.ty(row).clone()]);
+                vec![b.push1(Op::Tuple, vec![value, row], ty)]
+            }
+        }
+        Returns::Vjp(_) => {
+            let Some(flat) = flat(&mut b, &adjoints, &types) else {
+                return unsupported("several differentiated parameters of symbolic or large size");
+            };
+            let n = b.f.ty(flat).components().expect("an array");
+            let vector = b.push1(Op::Convert, vec![flat], Type::Vector(n));
+            let ty = Type::Tuple(vec![b.f.ty(value).clone(), b.f.ty(vector).clone()]);
+            vec![b.push1(Op::Tuple, vec![value, vector], ty)]
+        }
+        Returns::Gradient => {
+            let Some(flat) = flat(&mut b, &adjoints, &types) else {
+                return unsupported("several differentiated parameters of symbolic or large size");
+            };
+            vec![flat, value]
+        }
+    };
+    let body = b.close(Vec::new(), yields);
+    let mut function = b.f;
+    function.body = body;
+    Ok(function)
+}
+
+/// The adjoints as one flat array `[T; N]`, when that is one parameter's adjoint or a short
+/// list of literal length.
+fn flat(b: &mut Builder, adjoints: &[Value], types: &[Type]) -> Option<Value> {
+    match (adjoints, types) {
+        ([a], [Type::Scalar]) => return Some(b.push1(Op::Build, vec![*a], Type::array(Dim::Lit(1)))),
+        ([a], [Type::Array(..)]) => return Some(*a),
+        _ => {}
+    }
+    let mut total = 0;
+    for ty in types {
+        total += ty.components()?.lit()?;
+    }
+    if total > 64 {
+        return None;
+    }
+    let mut components = Vec::new();
+    for (a, ty) in adjoints.iter().zip(types) {
+        match ty {
+            Type::Scalar => components.push(*a),
+            _ => {
+                for k in 0..ty.components()?.lit()? {
+                    components.push(b.get(*a, Path(vec![Position::Const(k)]), Vec::new()));
+                }
+            }
+        }
+    }
+    Some(b.push1(Op::Build, components, Type::array(Dim::Lit(total))))
+}
+
+struct Reverse<'a> {
+    primal: &'a Function,
+    activity: &'a Activity,
+    b: Builder,
+    /// The adjoint accumulated so far for each primal value (by its primal id).
+    adj: BTreeMap<Value, Value>,
+    /// Primal values recomputed inside a reversed region, by primal id: their copies.
+    rename: BTreeMap<Value, Value>,
+    /// Values of the loops being reversed whose primal value is not known there (they
+    /// depend on what the loop carries); no rule may read them.
+    unknown: BTreeSet<Value>,
+}
+
+impl Reverse<'_> {
+    /// The output function's value for a primal value.
+    fn val(&self, v: Value) -> Value {
+        *self.rename.get(&v).unwrap_or(&v)
+    }
+
+    fn ty(&self, v: Value) -> Type {
+        self.primal.ty(v).clone()
+    }
+
+    fn active(&self, v: Value) -> bool {
+        self.activity.is_active(v) && self.primal.ty(v).is_differentiable()
+    }
+
+    /// `adj[v] += c`.
+    fn add(&mut self, v: Value, c: Value) -> Result<()> {
+        if !self.active(v) {
+            return Ok(());
+        }
+        let sum = match self.adj.get(&v).copied() {
+            None => c,
+            Some(old) => match self.ty(v) {
+                Type::Scalar => self.b.add(old, c),
+                ty @ Type::Array(..) if ty.element() == Some(Type::Scalar) => {
+                    let one = self.b.lit(1.0);
+                    self.b.push1(Op::Axpy(Path(Vec::new())), vec![old, one, c], ty)
+                }
+                _ => return unsupported("adding adjoints of nested arrays"),
+            },
+        };
+        self.adj.insert(v, sum);
+        Ok(())
+    }
+
+    /// `adj[v] -= c` (scalars).
+    fn sub(&mut self, v: Value, c: Value) -> Result<()> {
+        if !self.active(v) {
+            return Ok(());
+        }
+        let difference = match self.adj.get(&v).copied() {
+            None => self.b.neg(c),
+            Some(old) => self.b.sub(old, c),
+        };
+        self.adj.insert(v, difference);
+        Ok(())
+    }
+
+    /// `adj[v]`, made zero first if there is none yet.
+    fn adjoint_or_zero(&mut self, v: Value) -> Value {
+        match self.adj.get(&v) {
+            Some(a) => *a,
+            None => {
+                let zero = self.b.zeros(&self.ty(v));
+                self.adj.insert(v, zero);
+                zero
+            }
+        }
+    }
+
+    fn block(&mut self, block: &Block) -> Result<()> {
+        for inst in block.insts.iter().rev() {
+            self.b.span = inst.span;
+            match &inst.op {
+                Op::If { then, otherwise } => self.branch(inst, then, otherwise)?,
+                Op::For { .. } => self.for_loop(inst)?,
+                Op::While { .. } => {
+                    if inst.results.iter().any(|r| self.adj.contains_key(r)) {
+                        return unsupported("a `while` loop that carries differentiated values");
+                    }
+                }
+                _ => {
+                    let adjoints: Vec<Option<Value>> =
+                        inst.results.iter().map(|r| self.adj.remove(r)).collect();
+                    if adjoints.iter().any(Option::is_some) {
+                        self.rule(inst, &adjoints)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The adjoints of a straight-line instruction's operands from those of its results.
+    fn rule(&mut self, inst: &Inst, adjoints: &[Option<Value>]) -> Result<()> {
+        let args = &inst.args;
+        let Some(ybar) = adjoints[0].or(adjoints.get(1).copied().flatten()) else { return Ok(()) };
+        match &inst.op {
+            Op::Literal(_) | Op::Constant(_) | Op::Code(_) | Op::FromInt => {}
+            Op::Neg => self.sub(args[0], ybar)?,
+            Op::Add => {
+                self.add(args[0], ybar)?;
+                self.add(args[1], ybar)?;
+            }
+            Op::Sub => {
+                self.add(args[0], ybar)?;
+                self.sub(args[1], ybar)?;
+            }
+            Op::Mul => {
+                if self.active(args[0]) {
+                    let c = self.b.mul(ybar, self.val(args[1]));
+                    self.add(args[0], c)?;
+                }
+                if self.active(args[1]) {
+                    let c = self.b.mul(self.val(args[0]), ybar);
+                    self.add(args[1], c)?;
+                }
+            }
+            // a/b: ā += ȳ/b, b̄ −= (ȳ/b)·(a/b).
+            Op::Div => {
+                let r = self.b.div(ybar, self.val(args[1]));
+                self.add(args[0], r)?;
+                if self.active(args[1]) {
+                    let q = self.b.mul(r, self.val(inst.results[0]));
+                    self.sub(args[1], q)?;
+                }
+            }
+            Op::Call(method) => {
+                let operands: Vec<Value> = args.iter().map(|a| self.val(*a)).collect();
+                let ans = self.val(inst.results[0]);
+                let partials = crate::rules::partials(method, &operands, ans, &mut self.b);
+                for (arg, partial) in args.iter().zip(partials) {
+                    if let (Some(partial), true) = (partial, self.active(*arg)) {
+                        let c = self.b.mul(ybar, partial);
+                        self.add(*arg, c)?;
+                    }
+                }
+            }
+            // (s, c) = sin_cos(a): ā += s̄·c − c̄·s.
+            Op::SinCos => {
+                let (s, c) = (self.val(inst.results[0]), self.val(inst.results[1]));
+                let mut sum = None;
+                if let Some(sbar) = adjoints[0] {
+                    sum = Some(self.b.mul(sbar, c));
+                }
+                if let Some(cbar) = adjoints[1] {
+                    let t = self.b.mul(cbar, s);
+                    sum = Some(match sum {
+                        Some(a) => self.b.sub(a, t),
+                        None => self.b.neg(t),
+                    });
+                }
+                if let Some(sum) = sum {
+                    self.add(args[0], sum)?;
+                }
+            }
+            Op::Select => {
+                let condition = self.val(args[0]);
+                let zero = self.b.lit(0.0);
+                if self.active(args[1]) {
+                    let c = self.b.select(condition, ybar, zero);
+                    self.add(args[1], c)?;
+                }
+                if self.active(args[2]) {
+                    let c = self.b.select(condition, zero, ybar);
+                    self.add(args[2], c)?;
+                }
+            }
+            Op::Build => {
+                if !matches!(self.ty(inst.results[0]), Type::Array(..)) {
+                    return unsupported("building a vector or matrix");
+                }
+                for (k, arg) in args.iter().enumerate() {
+                    if self.active(*arg) {
+                        let part = self.b.get(ybar, Path(vec![Position::Const(k)]), Vec::new());
+                        self.add(*arg, part)?;
+                    }
+                }
+            }
+            Op::Splat => {
+                if self.active(args[0]) {
+                    let Some(n) = self.ty(inst.results[0]).components().and_then(|n| n.lit()) else {
+                        return unsupported("a repeated differentiated value of symbolic length");
+                    };
+                    if self.ty(args[0]) != Type::Scalar {
+                        return unsupported("repeating an array");
+                    }
+                    for k in 0..n {
+                        let part = self.b.get(ybar, Path(vec![Position::Const(k)]), Vec::new());
+                        self.add(args[0], part)?;
+                    }
+                }
+            }
+            Op::Get(path) => {
+                let aggregate = args[0];
+                if self.active(aggregate) {
+                    let indices: Vec<Value> = args[1..].iter().map(|a| self.val(*a)).collect();
+                    let acc = self.adjoint_or_zero(aggregate);
+                    let updated = match self.ty(inst.results[0]) {
+                        Type::Scalar => self.b.update(Op::Accumulate(path.clone()), acc, ybar, indices),
+                        ty @ Type::Array(..) if ty.element() == Some(Type::Scalar) => {
+                            let one = self.b.lit(1.0);
+                            let mut operands = vec![acc, one, ybar];
+                            operands.extend(indices);
+                            self.b.push1(Op::Axpy(path.clone()), operands, self.ty(aggregate))
+                        }
+                        _ => return unsupported("reading a nested array"),
+                    };
+                    self.adj.insert(aggregate, updated);
+                }
+            }
+            Op::Set(path) => {
+                let (aggregate, value) = (args[0], args[1]);
+                let indices: Vec<Value> = args[2..].iter().map(|a| self.val(*a)).collect();
+                if self.active(value) {
+                    let part = self.b.get(ybar, path.clone(), indices.clone());
+                    self.add(value, part)?;
+                }
+                if self.active(aggregate) {
+                    let zero = self.b.zeros(&self.ty(value));
+                    let cleared = self.b.update(Op::Set(path.clone()), ybar, zero, indices);
+                    self.add(aggregate, cleared)?;
+                }
+            }
+            Op::Accumulate(path) => {
+                let (aggregate, value) = (args[0], args[1]);
+                if self.active(value) {
+                    let indices: Vec<Value> = args[2..].iter().map(|a| self.val(*a)).collect();
+                    let part = self.b.get(ybar, path.clone(), indices);
+                    self.add(value, part)?;
+                }
+                self.add(aggregate, ybar)?;
+            }
+            _ => return unsupported("this operation"),
+        }
+        Ok(())
+    }
+
+    /// Copies of `block`'s instructions whose values are known here, under fresh ids.
+    fn recompute(&mut self, block: &Block) {
+        for inst in &block.insts {
+            self.copy(inst);
+        }
+    }
+
+    /// A copy of `inst` with fresh results (those not `unknown`; none at all if every
+    /// result is).
+    fn copy(&mut self, inst: &Inst) {
+        let keep: Vec<usize> =
+            (0..inst.results.len()).filter(|k| !self.unknown.contains(&inst.results[*k])).collect();
+        if keep.is_empty() && !inst.results.is_empty() {
+            return;
+        }
+        let results: Vec<Value> = keep
+            .iter()
+            .map(|k| {
+                let old = inst.results[*k];
+                let data = self.primal.values[old.0 as usize].clone();
+                let new = self.b.f.value(data.ty, data.name);
+                self.rename.insert(old, new);
+                new
+            })
+            .collect();
+        let mut args: Vec<Value> = inst.args.iter().map(|a| self.val(*a)).collect();
+        let op = match &inst.op {
+            Op::If { then, otherwise } => {
+                let then = self.copy_block(then, &keep, None);
+                let otherwise = self.copy_block(otherwise, &keep, None);
+                Op::If { then, otherwise }
+            }
+            Op::For { pattern, range, holes, body } => {
+                args = args[..*holes].iter().copied().chain(keep.iter().map(|k| args[holes + k])).collect();
+                let body = self.copy_block(body, &keep, Some(&keep));
+                Op::For { pattern: pattern.clone(), range: range.clone(), holes: *holes, body }
+            }
+            Op::While { cond, body } => {
+                // (`unknown` never reaches a `while`: the loop check refuses it.)
+                let all: Vec<usize> = (0..inst.args.len()).collect();
+                let mut cond_keep = vec![0];
+                cond_keep.extend(all.iter().map(|k| k + 1));
+                let cond = self.copy_block(cond, &cond_keep, Some(&all));
+                let body = self.copy_block(body, &all, Some(&all));
+                Op::While { cond, body }
+            }
+            op => op.clone(),
+        };
+        let span = self.b.span;
+        self.b.span = inst.span;
+        self.b.push_with(op, args, results);
+        self.b.span = span;
+    }
+
+    /// A copy of a nested block: the yields at `keep`, the parameters at `params`.
+    fn copy_block(&mut self, block: &Block, keep: &[usize], params: Option<&[usize]>) -> Block {
+        self.b.open();
+        let params: Vec<Value> = match params {
+            Some(which) => which
+                .iter()
+                .map(|k| {
+                    let old = block.params[*k];
+                    let data = self.primal.values[old.0 as usize].clone();
+                    let new = self.b.f.value(data.ty, data.name);
+                    self.rename.insert(old, new);
+                    new
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        self.recompute(block);
+        let yields = keep.iter().map(|k| self.val(block.yields[*k])).collect();
+        self.b.close(params, yields)
+    }
+
+    /// The active values a block reads that are defined outside it, in order.
+    fn touched(&self, blocks: &[&Block]) -> Vec<Value> {
+        let mut used = BTreeSet::new();
+        let mut defined = BTreeSet::new();
+        for block in blocks {
+            uses(block, &mut used, &mut defined);
+        }
+        used.difference(&defined).copied().filter(|v| self.active(*v)).collect()
+    }
+
+    fn branch(&mut self, inst: &Inst, then: &Block, otherwise: &Block) -> Result<()> {
+        let incoming: Vec<Option<Value>> = inst.results.iter().map(|r| self.adj.remove(r)).collect();
+        if incoming.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        let touched = self.touched(&[then, otherwise]);
+        for v in &touched {
+            self.adjoint_or_zero(*v);
+        }
+        let condition = self.val(inst.args[0]);
+        let then = self.arm(then, &incoming, &touched)?;
+        let otherwise = self.arm(otherwise, &incoming, &touched)?;
+        let results: Vec<Value> = touched.iter().map(|v| self.b.f.value(self.ty(*v), None)).collect();
+        self.b.push_with(Op::If { then, otherwise }, vec![condition], results.clone());
+        for (v, result) in touched.iter().zip(results) {
+            self.adj.insert(*v, result);
+        }
+        Ok(())
+    }
+
+    /// One arm of a reversed `if`: recompute, reverse, yield the adjoints of `touched`.
+    fn arm(&mut self, block: &Block, incoming: &[Option<Value>], touched: &[Value]) -> Result<Block> {
+        let (adj, rename) = (self.adj.clone(), self.rename.clone());
+        self.b.open();
+        self.recompute(block);
+        for (y, ybar) in block.yields.iter().zip(incoming) {
+            if let Some(ybar) = ybar {
+                self.add(*y, *ybar)?;
+            }
+        }
+        self.block(block)?;
+        let yields = touched.iter().map(|v| self.adj[v]).collect();
+        let arm = self.b.close(Vec::new(), yields);
+        (self.adj, self.rename) = (adj, rename);
+        Ok(arm)
+    }
+
+    fn for_loop(&mut self, inst: &Inst) -> Result<()> {
+        let Op::For { pattern, range, holes, body } = &inst.op else { return Ok(()) };
+        let holes = *holes;
+        let inits = &inst.args[holes..];
+        let incoming: Vec<Option<Value>> = inst.results.iter().map(|r| self.adj.remove(r)).collect();
+        if incoming.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        let slots = inits.len();
+        // Carried values whose primal value the reversed loop cannot know: active ones that
+        // change from one iteration to the next.
+        let mut unknown = self.unknown.clone();
+        for k in 0..slots {
+            if self.active(body.params[k]) && body.yields[k] != body.params[k] {
+                unknown.insert(body.params[k]);
+            }
+        }
+        let transparent = Check { activity: self.activity }.block(body, &mut unknown)?
+            && (0..slots).all(|k| !unknown.contains(&body.params[k]) || single_use(body, body.params[k]));
+        let is_unknown = |k: usize| unknown.contains(&body.params[k]);
+        let range = if transparent {
+            range.clone()
+        } else {
+            if (0..slots).any(|k| !is_unknown(k) && body.yields[k] != body.params[k]) {
+                return unsupported(
+                    "a loop whose adjoint runs backwards while it carries other changing state",
+                );
+            }
+            let tokens = &range.tokens;
+            match syn::parse2::<syn::Expr>(tokens.clone()) {
+                Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some() => {
+                    Code { tokens: quote!((#tokens).rev()) }
+                }
+                _ => {
+                    return unsupported("a loop whose adjoint runs backwards over a range that is not `a..b`")
+                }
+            }
+        };
+        let touched = self.touched(&[body]);
+        for v in &touched {
+            self.adjoint_or_zero(*v);
+        }
+        let (saved_adj, saved_rename) = (self.adj.clone(), self.rename.clone());
+        let saved_unknown = std::mem::replace(&mut self.unknown, unknown.clone());
+
+        // The reversed loop carries: the known carried values (recomputed), the adjoints of
+        // the unknown ones (when the loop runs backwards), the adjoints of active carried
+        // values that do not change (summed over the iterations), and the adjoints of the
+        // outer values the body reads.
+        let state: Vec<usize> = (0..slots).filter(|k| !is_unknown(*k)).collect();
+        let backward: Vec<usize> =
+            if transparent { Vec::new() } else { (0..slots).filter(|k| is_unknown(*k)).collect() };
+        let invariant: Vec<usize> =
+            (0..slots).filter(|k| !is_unknown(*k) && self.active(body.params[*k])).collect();
+        let mut carried_init = Vec::new();
+        for k in &state {
+            carried_init.push(self.val(inits[*k]));
+        }
+        for k in &backward {
+            let init = match incoming[*k] {
+                Some(a) => a,
+                None => self.b.zeros(&self.ty(body.params[*k])),
+            };
+            carried_init.push(init);
+        }
+        for k in &invariant {
+            carried_init.push(self.b.zeros(&self.ty(body.params[*k])));
+        }
+        for v in &touched {
+            carried_init.push(saved_adj[v]);
+        }
+
+        self.b.open();
+        let fresh = |r: &mut Self, v: Value| {
+            let data = r.primal.values[v.0 as usize].clone();
+            r.b.f.value(data.ty, None)
+        };
+        let mut params = Vec::new();
+        for k in &state {
+            let p = fresh(self, body.params[*k]);
+            self.rename.insert(body.params[*k], p);
+            params.push(p);
+        }
+        let mut backward_params = Vec::new();
+        for k in &backward {
+            let p = fresh(self, body.params[*k]);
+            backward_params.push(p);
+            params.push(p);
+        }
+        let mut invariant_params = Vec::new();
+        for k in &invariant {
+            let p = fresh(self, body.params[*k]);
+            invariant_params.push(p);
+            params.push(p);
+        }
+        for v in &touched {
+            let p = fresh(self, *v);
+            self.adj.insert(*v, p);
+            params.push(p);
+        }
+        for (k, p) in invariant.iter().zip(&invariant_params) {
+            self.adj.insert(body.params[*k], *p);
+        }
+        self.recompute(body);
+        for (k, incoming) in incoming.iter().enumerate() {
+            if !is_unknown(k) {
+                continue;
+            }
+            let ybar = if transparent {
+                *incoming
+            } else {
+                backward.iter().position(|b| *b == k).map(|i| backward_params[i])
+            };
+            if let Some(ybar) = ybar {
+                self.add(body.yields[k], ybar)?;
+            }
+        }
+        self.block(body)?;
+        let mut yields = Vec::new();
+        for k in &state {
+            yields.push(self.val(body.yields[*k]));
+        }
+        for k in backward.iter().chain(&invariant) {
+            let p = body.params[*k];
+            yields.push(self.adjoint_or_zero(p));
+        }
+        for v in &touched {
+            yields.push(self.adj[v]);
+        }
+        let reversed = self.b.close(params, yields);
+
+        self.unknown = saved_unknown;
+        (self.adj, self.rename) = (saved_adj, saved_rename);
+        let mut args: Vec<Value> = inst.args[..holes].iter().map(|a| self.val(*a)).collect();
+        args.extend(carried_init);
+        let types: Vec<Type> = args[holes..].iter().map(|a| self.b.f.ty(*a).clone()).collect();
+        let results =
+            self.b.push(Op::For { pattern: pattern.clone(), range, holes, body: reversed }, args, &types);
+        let mut results = results[state.len()..].iter().copied();
+        let backward_out: Vec<Value> = results.by_ref().take(backward.len()).collect();
+        let invariant_out: Vec<Value> = results.by_ref().take(invariant.len()).collect();
+        for v in &touched {
+            let updated = results.next().expect("one result per touched value");
+            self.adj.insert(*v, updated);
+        }
+        for (k, out) in backward.iter().zip(backward_out) {
+            self.add(inits[*k], out)?;
+        }
+        for (k, out) in invariant.iter().zip(invariant_out) {
+            self.add(inits[*k], out)?;
+            if let Some(ybar) = incoming[*k] {
+                self.add(inits[*k], ybar)?;
+            }
+        }
+        if transparent {
+            for k in 0..slots {
+                if let (true, Some(ybar)) = (is_unknown(k), incoming[k]) {
+                    self.add(inits[k], ybar)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Collects the values a block (and the blocks inside it) uses and defines.
+fn uses(block: &Block, used: &mut BTreeSet<Value>, defined: &mut BTreeSet<Value>) {
+    defined.extend(&block.params);
+    for inst in &block.insts {
+        used.extend(&inst.args);
+        defined.extend(&inst.results);
+        for nested in inst.blocks() {
+            uses(nested, used, defined);
+        }
+    }
+    used.extend(&block.yields);
+}
+
+/// Whether `v` is used once in `block`: by one instruction or yield, counting an `if` whose
+/// arms each use it once as one use, and a use inside a loop as many.
+fn single_use(block: &Block, v: Value) -> bool {
+    fn count(block: &Block, v: Value) -> usize {
+        let mut n = block.yields.iter().filter(|y| **y == v).count();
+        for inst in &block.insts {
+            n += inst.args.iter().filter(|a| **a == v).count();
+            match &inst.op {
+                Op::If { then, otherwise } => n += count(then, v).max(count(otherwise, v)),
+                _ => {
+                    for nested in inst.blocks() {
+                        n += 2 * count(nested, v);
+                    }
+                }
+            }
+        }
+        n
+    }
+    count(block, v) <= 1
+}
+
+/// Which values of a loop body depend on what the loop carries (`unknown`), and whether
+/// every rule that meets them can do without their primal value.
+struct Check<'a> {
+    activity: &'a Activity,
+}
+
+impl Check<'_> {
+    /// Extends `unknown` through `block`; `Ok(true)` when every operation on an unknown
+    /// value passes its adjoint through unchanged (the reversed loop may run forwards).
+    fn block(&self, block: &Block, unknown: &mut BTreeSet<Value>) -> Result<bool> {
+        let mut transparent = true;
+        for inst in &block.insts {
+            let u: Vec<bool> = inst.args.iter().map(|a| unknown.contains(a)).collect();
+            let nested_reads = inst.blocks().iter().any(|b| {
+                let (mut used, mut defined) = (BTreeSet::new(), BTreeSet::new());
+                uses(b, &mut used, &mut defined);
+                used.iter().any(|v| unknown.contains(v) && !defined.contains(v))
+            });
+            if !u.contains(&true) && !nested_reads {
+                continue;
+            }
+            let active = |k: usize| self.activity.is_active(inst.args[k]);
+            let index_unknown = |from: usize| u[from..].contains(&true);
+            match &inst.op {
+                Op::Add => transparent &= !(u[0] && u[1]),
+                Op::Sub => transparent &= !u[1],
+                Op::Neg => transparent = false,
+                Op::Mul => {
+                    let other = if u[0] { 1 } else { 0 };
+                    if u[other] || active(other) {
+                        return unsupported(
+                            "a loop that multiplies what it carries by a differentiated value",
+                        );
+                    }
+                    transparent = false;
+                }
+                Op::Div => {
+                    if u[1] || active(1) {
+                        return unsupported("a loop that divides what it carries by a differentiated value");
+                    }
+                    transparent = false;
+                }
+                Op::Get(_) if !index_unknown(1) => transparent = false,
+                Op::Set(_) if !index_unknown(2) => transparent = false,
+                Op::Accumulate(_) if !index_unknown(2) => transparent &= !u[1],
+                Op::Build => transparent = false,
+                Op::Select if !u[0] => transparent = false,
+                Op::If { then, otherwise } if !u[0] => {
+                    transparent &= self.block(then, unknown)?;
+                    transparent &= self.block(otherwise, unknown)?;
+                    for (k, result) in inst.results.iter().enumerate() {
+                        if unknown.contains(&then.yields[k]) || unknown.contains(&otherwise.yields[k]) {
+                            unknown.insert(*result);
+                        }
+                    }
+                    continue;
+                }
+                Op::For { holes, body, .. } if !u[..*holes].contains(&true) => {
+                    for (k, init) in inst.args[*holes..].iter().enumerate() {
+                        if unknown.contains(init) {
+                            unknown.insert(body.params[k]);
+                        }
+                    }
+                    loop {
+                        transparent &= self.block(body, unknown)?;
+                        let mut grew = false;
+                        for (k, next) in body.yields.iter().enumerate() {
+                            if unknown.contains(next) && unknown.insert(body.params[k]) {
+                                grew = true;
+                            }
+                        }
+                        if !grew {
+                            break;
+                        }
+                    }
+                    for (k, result) in inst.results.iter().enumerate() {
+                        if unknown.contains(&body.params[k]) {
+                            unknown.insert(*result);
+                        }
+                    }
+                    continue;
+                }
+                _ => return unsupported("a loop whose derivative needs the values it carries"),
+            }
+            unknown.extend(&inst.results);
+        }
+        Ok(transparent)
+    }
+}
+
+/// The check that recomputing a region gives the values it had: user code that changes a
+/// variable (`k += 1`) must declare it in the innermost reversed region around it, and no
+/// such change may come after a reversed region (which would then read its later value).
+struct Effects<'a> {
+    activity: &'a Activity,
+    failed: bool,
+}
+
+#[derive(Clone, Default)]
+struct Context {
+    /// Variables declared by user code in the innermost active region (or at the top).
+    declared: BTreeSet<String>,
+    in_region: bool,
+    /// An active region has come before, in program order.
+    after: bool,
+}
+
+impl Effects<'_> {
+    fn ok(activity: &Activity, body: &Block) -> bool {
+        let mut effects = Effects { activity, failed: false };
+        effects.check(body, &mut Context::default());
+        !effects.failed
+    }
+
+    fn check(&mut self, block: &Block, context: &mut Context) {
+        for inst in &block.insts {
+            match &inst.op {
+                Op::Code(code) if inst.results.is_empty() => self.statement(&code.tokens, context),
+                Op::If { .. } | Op::For { .. } | Op::While { .. } => {
+                    let active = inst.results.iter().any(|r| self.activity.is_active(*r));
+                    for nested in inst.blocks() {
+                        let mut inner = if active {
+                            Context { declared: BTreeSet::new(), in_region: true, after: false }
+                        } else {
+                            context.clone()
+                        };
+                        self.check(nested, &mut inner);
+                        if !active {
+                            context.after |= inner.after;
+                        }
+                    }
+                    context.after |= active;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn statement(&mut self, tokens: &TokenStream, context: &mut Context) {
+        match syn::parse2::<syn::Stmt>(tokens.clone()) {
+            Ok(syn::Stmt::Local(local)) => {
+                let mut names = BTreeSet::new();
+                pattern_names(&local.pat, &mut names);
+                context.declared.extend(names);
+            }
+            Ok(syn::Stmt::Item(_)) => {}
+            Ok(syn::Stmt::Expr(expr, _)) => match assigned(&expr) {
+                Some(name) => {
+                    if context.after || (context.in_region && !context.declared.contains(&name)) {
+                        self.failed = true;
+                    }
+                }
+                None => {
+                    if context.after || context.in_region {
+                        self.failed = true;
+                    }
+                }
+            },
+            _ => {
+                if context.after || context.in_region {
+                    self.failed = true;
+                }
+            }
+        }
+    }
+}
+
+fn pattern_names(pat: &syn::Pat, out: &mut BTreeSet<String>) {
+    match pat {
+        syn::Pat::Ident(p) => {
+            out.insert(p.ident.to_string());
+        }
+        syn::Pat::Type(p) => pattern_names(&p.pat, out),
+        syn::Pat::Tuple(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
+        syn::Pat::Slice(p) => p.elems.iter().for_each(|p| pattern_names(p, out)),
+        _ => {}
+    }
+}
+
+/// The variable an assignment statement (`k = …`, `k += …`, `a[i] -= …`) changes.
+fn assigned(expr: &syn::Expr) -> Option<String> {
+    let target = match expr {
+        syn::Expr::Assign(a) => &*a.left,
+        syn::Expr::Binary(b) if is_assign(&b.op) => &*b.left,
+        _ => return None,
+    };
+    let mut target = target;
+    loop {
+        target = match target {
+            syn::Expr::Index(i) => &i.expr,
+            syn::Expr::Field(f) => &f.base,
+            syn::Expr::Paren(p) => &p.expr,
+            syn::Expr::Path(p) => return p.path.get_ident().map(ToString::to_string),
+            _ => return None,
+        };
+    }
+}
+
+fn is_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}

@@ -1,0 +1,358 @@
+//! Reverse mode, `jvp`, `vjp`, `hessian`, `hvp` and `mode`: each function is annotated
+//! twice from one body (reverse and forward), and checked on random points against
+//! hyper-dual numbers (`num-dual`: first and second derivatives of a hand-written twin)
+//! and against the forward-mode Jacobian.
+
+#![allow(dead_code)]
+#![allow(clippy::needless_range_loop)]
+
+use jacobian::{jacobian, Matrix, Vector};
+use num_dual::{DualNum, HyperDual64};
+use proptest::prelude::*;
+
+/// One body, annotated for reverse mode with every sibling, and for forward mode.
+macro_rules! both {
+    ($name:ident, $forward:ident, ($($params:tt)*) -> $ret:ty $body:block) => {
+        #[jacobian(mode = reverse, value, jvp, vjp, hessian, hvp)]
+        fn $name($($params)*) -> $ret $body
+
+        #[jacobian(mode = forward)]
+        fn $forward($($params)*) -> $ret $body
+    };
+}
+
+const DATA: [f64; 20] = [
+    0.3, -1.2, 0.8, 2.1, -0.5, 1.7, -2.2, 0.1, 0.9, -0.4, 1.1, -1.6, 0.6, 2.4, -0.9, 0.2, -1.1, 1.3, -0.7,
+    0.5,
+];
+
+// A regularised logistic loss: a sum over the data (the reversed loop runs forwards).
+both!(logistic, logistic_forward, (w: [f64; 20], b: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..20 {
+        let z = w[i] * DATA[i] + b;
+        s += (1.0 + (-z).exp()).ln() + 0.1 * w[i] * w[i];
+    }
+    s
+});
+
+fn logistic_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let mut s = HyperDual64::from(0.0);
+    for i in 0..20 {
+        let z = x[i] * DATA[i] + x[20];
+        s += (HyperDual64::from(1.0) + (-z).exp()).ln() + x[i] * x[i] * 0.1;
+    }
+    s
+}
+
+// The chained Rosenbrock function.
+both!(rosenbrock, rosenbrock_forward, (x: [f64; 16]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..15 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        s += 100.0 * a * a + b * b;
+    }
+    s
+});
+
+fn rosenbrock_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let mut s = HyperDual64::from(0.0);
+    for i in 0..15 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = -x[i] + 1.0;
+        s += a * a * 100.0 + b * b;
+    }
+    s
+}
+
+// Branches on differentiated values, and float methods with two operands.
+both!(branchy, branchy_forward, (x: [f64; 3]) -> f64 {
+    let r = (x[0] * x[0] + x[1] * x[1] + 1.0).sqrt();
+    let mut t = x[2].tanh() * r;
+    if t > 0.5 {
+        t = t.powi(3) - x[0].atan2(x[1] + 3.0);
+    } else {
+        t += x[0].max(x[1]) * x[2];
+    }
+    t * x[1].exp() + x[0].hypot(x[2])
+});
+
+fn branchy_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let r = (x[0] * x[0] + x[1] * x[1] + 1.0).sqrt();
+    let mut t = x[2].tanh() * r;
+    if t.re > 0.5 {
+        t = t.powi(3) - x[0].atan2(x[1] + 3.0);
+    } else {
+        let m = if x[0].re >= x[1].re { x[0] } else { x[1] };
+        t += m * x[2];
+    }
+    t * x[1].exp() + (x[0] * x[0] + x[2] * x[2]).sqrt()
+}
+
+// A loop whose carried value is scaled each step: the reversed loop runs backwards.
+both!(damped, damped_forward, (x: [f64; 4]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s = s * 0.5 + x[i].sin() * x[(i + 1) % 4];
+    }
+    s * s
+});
+
+fn damped_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let mut s = HyperDual64::from(0.0);
+    for i in 0..4 {
+        s = s * 0.5 + x[i].sin() * x[(i + 1) % 4];
+    }
+    s * s
+}
+
+// An array written element by element in one loop and read in the next.
+both!(written, written_forward, (x: [f64; 5]) -> f64 {
+    let mut a = [0.0; 5];
+    for i in 0..5 {
+        a[i] = (0.5 * x[i]).exp();
+    }
+    let mut s = 0.0;
+    for i in 0..5 {
+        s += a[i] * x[(i + 2) % 5] - a[(i + 1) % 5].ln_1p();
+    }
+    s
+});
+
+fn written_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let a: Vec<HyperDual64> = (0..5).map(|i| (x[i] * 0.5).exp()).collect();
+    let mut s = HyperDual64::from(0.0);
+    for i in 0..5 {
+        s += a[i] * x[(i + 2) % 5] - a[(i + 1) % 5].ln_1p();
+    }
+    s
+}
+
+// Nested loops and a guard clause.
+both!(nested, nested_forward, (x: [f64; 6], scale: f64) -> f64 {
+    if scale < 0.0 {
+        return 0.0;
+    }
+    let mut s = 0.0;
+    for i in 0..3 {
+        let mut row = 0.0;
+        for j in 0..2 {
+            row += x[2 * i + j] * (j as f64 + 1.0);
+        }
+        s += (scale * row).cos() / (1.0 + x[i] * x[i]);
+    }
+    s
+});
+
+fn nested_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let mut s = HyperDual64::from(0.0);
+    for i in 0..3 {
+        let mut row = HyperDual64::from(0.0);
+        for j in 0..2 {
+            row += x[2 * i + j] * (j as f64 + 1.0);
+        }
+        s += (x[6] * row).cos() / (x[i] * x[i] + 1.0);
+    }
+    s
+}
+
+/// Value, gradient and Hessian of a twin by hyper-dual numbers, one pair at a time.
+fn second_order<const N: usize>(
+    twin: fn(&[HyperDual64]) -> HyperDual64,
+    x: [f64; N],
+) -> (f64, [f64; N], [[f64; N]; N]) {
+    let mut gradient = [0.0; N];
+    let mut hessian = [[0.0; N]; N];
+    let mut value = 0.0;
+    for i in 0..N {
+        for j in 0..N {
+            let point: Vec<HyperDual64> = (0..N)
+                .map(|k| {
+                    let (e1, e2) = (f64::from(u8::from(k == i)), f64::from(u8::from(k == j)));
+                    HyperDual64::new(x[k], e1, e2, 0.0)
+                })
+                .collect();
+            let y = twin(&point);
+            value = y.re;
+            gradient[i] = y.eps1;
+            hessian[i][j] = y.eps1eps2;
+        }
+    }
+    (value, gradient, hessian)
+}
+
+fn close(actual: f64, expected: f64, scale: f64) -> bool {
+    (actual - expected).abs() <= 1e-10 * scale.max(1.0)
+}
+
+fn assert_rows<const R: usize, const C: usize>(what: &str, actual: &Matrix<R, C>, expected: &[[f64; C]; R]) {
+    let scale = expected.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    for i in 0..R {
+        for j in 0..C {
+            assert!(
+                close(actual[(i, j)], expected[i][j], scale),
+                "{what}[{i}][{j}]: {} against {}\n{actual}\nexpected {expected:?}",
+                actual[(i, j)],
+                expected[i][j]
+            );
+        }
+    }
+}
+
+/// Everything the siblings of a scalar function give, against the twin and forward mode.
+macro_rules! check_all {
+    ($n:literal, $x:expr, $v:expr, $twin:expr, |$p:ident| ($($args:expr),*), $f:ident, $fwd:ident,
+     $jac:ident, $value_jac:ident, $jvp:ident, $vjp:ident, $hessian:ident, $vgh:ident, $hvp:ident) => {{
+        let $p: [f64; $n] = $x;
+        let v: [f64; $n] = $v;
+        let (value, gradient, hessian) = second_order::<$n>($twin, $p);
+        assert!(close($f($($args),*), value, value.abs()));
+        let reverse = $jac($($args),*);
+        assert_rows("gradient", &reverse, &[gradient]);
+        assert_rows("forward mode", &$fwd($($args),*), &reverse.into_rows());
+        let (y, j) = $value_jac($($args),*);
+        assert_eq!(y, $f($($args),*));
+        assert_eq!(j, reverse);
+        let (y, jv) = $jvp($($args),*, Vector::from(v));
+        assert_eq!(y, $f($($args),*));
+        let expected: f64 = (0..$n).map(|k| gradient[k] * v[k]).sum();
+        assert_rows("jvp", &jv, &[[expected]]);
+        let (y, vj) = $vjp($($args),*, Vector::from([2.5]));
+        assert_eq!(y, $f($($args),*));
+        assert_rows("vjp", &vj, &gradient.map(|g| [2.5 * g]));
+        let h = $hessian($($args),*);
+        assert_rows("hessian", &h, &hessian);
+        assert_eq!(h, h.transpose(), "the Hessian is symmetric");
+        let (y, g, h2) = $vgh($($args),*);
+        assert_eq!(y, $f($($args),*));
+        assert_rows("gradient of value_gradient_hessian", &g, &[gradient]);
+        assert_eq!(h2, h);
+        let hv = $hvp($($args),*, Vector::from(v));
+        let expected: [[f64; 1]; $n] = std::array::from_fn(|i| [(0..$n).map(|k| hessian[i][k] * v[k]).sum()]);
+        assert_rows("hvp", &hv, &expected);
+    }};
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig::with_cases(64)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn logistic_loss(x in prop::array::uniform21(-2.0..2.0f64), v in prop::array::uniform21(-1.0..1.0f64)) {
+        check_all!(21, x, v, logistic_twin, |p| (p[..20].try_into().unwrap(), p[20]), logistic, logistic_forward_jacobian,
+            logistic_jacobian, logistic_value_and_jacobian, logistic_jvp, logistic_vjp, logistic_hessian,
+            logistic_value_gradient_hessian, logistic_hvp);
+    }
+
+    #[test]
+    fn chained_rosenbrock(x in prop::array::uniform16(-2.0..2.0f64), v in prop::array::uniform16(-1.0..1.0f64)) {
+        check_all!(16, x, v, rosenbrock_twin, |p| (p), rosenbrock, rosenbrock_forward_jacobian, rosenbrock_jacobian,
+            rosenbrock_value_and_jacobian, rosenbrock_jvp, rosenbrock_vjp, rosenbrock_hessian,
+            rosenbrock_value_gradient_hessian, rosenbrock_hvp);
+    }
+
+    #[test]
+    fn branches(x in prop::array::uniform3(-2.0..2.0f64), v in prop::array::uniform3(-1.0..1.0f64)) {
+        let t = (x[2].tanh() * (x[0] * x[0] + x[1] * x[1] + 1.0).sqrt() - 0.5).abs();
+        prop_assume!(t > 1e-6 && (x[0] - x[1]).abs() > 1e-6);
+        check_all!(3, x, v, branchy_twin, |p| (p), branchy, branchy_forward_jacobian, branchy_jacobian,
+            branchy_value_and_jacobian, branchy_jvp, branchy_vjp, branchy_hessian,
+            branchy_value_gradient_hessian, branchy_hvp);
+    }
+
+    #[test]
+    fn loop_running_backwards(x in prop::array::uniform4(-2.0..2.0f64), v in prop::array::uniform4(-1.0..1.0f64)) {
+        check_all!(4, x, v, damped_twin, |p| (p), damped, damped_forward_jacobian, damped_jacobian,
+            damped_value_and_jacobian, damped_jvp, damped_vjp, damped_hessian, damped_value_gradient_hessian,
+            damped_hvp);
+    }
+
+    #[test]
+    fn element_writes(x in prop::array::uniform5(-2.0..2.0f64), v in prop::array::uniform5(-1.0..1.0f64)) {
+        check_all!(5, x, v, written_twin, |p| (p), written, written_forward_jacobian, written_jacobian,
+            written_value_and_jacobian, written_jvp, written_vjp, written_hessian,
+            written_value_gradient_hessian, written_hvp);
+    }
+
+    #[test]
+    fn nested_loops(x in prop::array::uniform7(-2.0..2.0f64), v in prop::array::uniform7(-1.0..1.0f64)) {
+        let x = { let mut x = x; x[6] = x[6].abs() + 0.1; x };
+        check_all!(7, x, v, nested_twin, |p| (p[..6].try_into().unwrap(), p[6]), nested, nested_forward_jacobian,
+            nested_jacobian, nested_value_and_jacobian, nested_jvp, nested_vjp, nested_hessian,
+            nested_value_gradient_hessian, nested_hvp);
+    }
+}
+
+// ------------------------------------------------------------------ vector outputs
+
+#[jacobian(jvp, vjp, mode = reverse)]
+fn polar(x: [f64; 3]) -> [f64; 2] {
+    let r = (x[0] * x[0] + x[1] * x[1]).sqrt();
+    [r * x[2].cos(), x[1].atan2(x[0]) * x[2]]
+}
+
+/// A function the typed-IR pipeline does not take yet (a `Vector` parameter): `jvp` and
+/// `vjp` go through its Jacobian.
+#[jacobian(jvp, vjp)]
+fn stretched(v: Vector<3>, s: f64) -> Vector<2> {
+    Vector::from([v[0] * s + v[1], v.norm() * v[2]])
+}
+
+#[test]
+fn products_with_vector_outputs() {
+    let x = [0.7, -1.3, 0.4];
+    let j = polar_jacobian(x);
+    let (y, jv) = polar_jvp(x, Vector::from([1.0, -2.0, 0.5]));
+    assert_eq!(y, polar(x));
+    approx::assert_relative_eq!(jv, j * Vector::from([1.0, -2.0, 0.5]), max_relative = 1e-14);
+    let (y, vj) = polar_vjp(x, Vector::from([0.5, 3.0]));
+    assert_eq!(y, polar(x));
+    approx::assert_relative_eq!(vj, j.transpose() * Vector::from([0.5, 3.0]), max_relative = 1e-14);
+
+    let (v, s) = (Vector::from([0.3, -0.8, 1.5]), 1.7);
+    let j = stretched_jacobian(v, s);
+    let (y, jv) = stretched_jvp(v, s, Vector::from([1.0, 0.0, -1.0, 2.0]));
+    assert_eq!(y, stretched(v, s));
+    approx::assert_relative_eq!(jv, j * Vector::from([1.0, 0.0, -1.0, 2.0]), max_relative = 1e-14);
+    let (_, vj) = stretched_vjp(v, s, Vector::from([2.0, -1.0]));
+    approx::assert_relative_eq!(vj, j.transpose() * Vector::from([2.0, -1.0]), max_relative = 1e-14);
+}
+
+/// The extra parameter never clashes with the user's names.
+#[jacobian(jvp, vjp, hvp)]
+fn named_like_ours(v: [f64; 2], u: f64) -> f64 {
+    v[0] * v[1] * u
+}
+
+#[test]
+fn extra_parameters_are_hygienic() {
+    let (y, jv) = named_like_ours_jvp([2.0, 3.0], 4.0, Vector::from([1.0, 0.0, 0.0]));
+    assert_eq!(y, 24.0);
+    assert_eq!(jv, Vector::from([12.0]));
+    let (_, vj) = named_like_ours_vjp([2.0, 3.0], 4.0, Vector::from([1.0]));
+    assert_eq!(vj, Vector::from([12.0, 8.0, 6.0]));
+    let hv = named_like_ours_hvp([2.0, 3.0], 4.0, Vector::from([0.0, 0.0, 1.0]));
+    assert_eq!(hv, Vector::from([3.0, 2.0, 0.0]));
+}
+
+/// `f32` and generic sizes in reverse mode.
+#[jacobian(mode = reverse, hessian)]
+fn sum_of_cubes<const N: usize>(x: [f32; N]) -> f32 {
+    let mut s = 0.0;
+    for i in 0..N {
+        s += x[i] * x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn generic_sizes_and_f32() {
+    let j = sum_of_cubes_jacobian([1.0f32, 2.0, -1.0]);
+    assert_eq!(j, Matrix::from_rows([[3.0f32, 12.0, 3.0]]));
+    let h = sum_of_cubes_hessian([1.0f32, 2.0, -1.0]);
+    assert_eq!(h, Matrix::from_rows([[6.0f32, 0.0, 0.0], [0.0, 12.0, 0.0], [0.0, 0.0, -6.0]]));
+}
