@@ -112,6 +112,15 @@ fn log_pipeline(name: &syn::Ident, problem: Option<&String>) {
     }
 }
 
+/// Appends a line to the file `__JACOBIAN_PIPELINE_LOG` names, if it is set.
+fn log_line(line: &str) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("__JACOBIAN_PIPELINE_LOG") else { return };
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
 /// The user's identifiers, which generated names avoid so that none prints as a user's.
 pub fn reserved(function: &ItemFn) -> std::collections::BTreeSet<String> {
     let mut names = std::collections::BTreeSet::new();
@@ -167,19 +176,6 @@ fn extra_parameter(name: &str) -> syn::Ident {
 }
 
 impl Context<'_> {
-    /// Forward or reverse for the Jacobian: as the user says, or reverse for a scalar
-    /// output with many inputs (where one reverse sweep costs less than a column each).
-    fn reverse_jacobian(&self) -> bool {
-        match self.options.mode {
-            Some(options::Mode::Forward) => false,
-            Some(options::Mode::Reverse) => true,
-            None => {
-                self.signature.rows.lit() == Some(1)
-                    && self.signature.columns.lit().is_none_or(|n| n >= REVERSE_FROM_COLUMNS)
-            }
-        }
-    }
-
     /// `hessian` and `hvp` are for scalar outputs: whether the output is one.
     fn check_scalar_output(&self) -> bool {
         let scalar = self.signature.rows.lit() == Some(1);
@@ -196,12 +192,67 @@ impl Context<'_> {
         scalar
     }
 
-    /// Optimises, verifies and prints an IR function.
-    fn emit(&self, function: Result<Function, String>) -> Result<TokenStream, String> {
+    /// Optimises and verifies an IR function.
+    fn finish(function: Result<Function, String>) -> Result<Function, String> {
         let mut function = function?;
         crate::opt::optimise(&mut function);
         crate::ir::verify::verify(&function)?;
-        Ok(crate::emit::body(&function, &self.signature.scalar, self.krate, &reserved(self.function)))
+        Ok(function)
+    }
+
+    fn print(&self, function: &Function) -> TokenStream {
+        crate::emit::body(function, &self.signature.scalar, self.krate, &reserved(self.function))
+    }
+
+    /// Optimises, verifies and prints an IR function.
+    fn emit(&self, function: Result<Function, String>) -> Result<TokenStream, String> {
+        Ok(self.print(&Self::finish(function)?))
+    }
+
+    /// The Jacobian (or value and Jacobian) by the mode the user chose, or by the cheaper
+    /// of the two by `analysis::cost` for a scalar output.
+    fn jacobian(&self, kind: Kind) -> Result<TokenStream, String> {
+        let (forward_returns, reverse_returns) = match kind {
+            Kind::Jacobian => (forward::Returns::Jacobian, reverse::Returns::Jacobian),
+            _ => (forward::Returns::ValueAndJacobian, reverse::Returns::ValueAndJacobian),
+        };
+        let primal = self.primal.clone()?;
+        let plain = forward::Seeding::default();
+        let forward = || {
+            Self::finish(
+                forward::with(&primal, self.signature, self.krate, forward_returns, &plain)
+                    .map_err(Self::why),
+            )
+        };
+        let reverse =
+            || Self::finish(reverse::function(&primal, self.signature, reverse_returns).map_err(Self::why));
+        let chosen = match self.options.mode {
+            Some(options::Mode::Forward) => forward()?,
+            Some(options::Mode::Reverse) => reverse().or_else(|_| forward())?,
+            None if self.signature.rows.lit() == Some(1) => match (forward(), reverse()) {
+                (Ok(f), Ok(r)) => {
+                    let reverse = crate::analysis::cost::prefer_reverse(&f, &r);
+                    log_line(&format!(
+                        "{}\tcost forward {:.0} (rows in loops: {}) reverse {:.0}: {}\n",
+                        self.function.sig.ident,
+                        crate::analysis::cost::estimate(&f),
+                        crate::analysis::cost::rows_in_loops(&f),
+                        crate::analysis::cost::estimate(&r),
+                        if reverse { "reverse" } else { "forward" }
+                    ));
+                    if reverse {
+                        r
+                    } else {
+                        f
+                    }
+                }
+                (Ok(f), Err(_)) => f,
+                (Err(_), Ok(r)) => r,
+                (Err(why), Err(_)) => return Err(why),
+            },
+            None => forward()?,
+        };
+        Ok(self.print(&chosen))
     }
 
     fn why(problem: crate::front::Unsupported) -> String {
@@ -261,21 +312,9 @@ impl Context<'_> {
         );
         let chosen = match kind {
             Kind::Jacobian | Kind::ValueAndJacobian => {
-                let (returns, legacy) = match kind {
-                    Kind::Jacobian => (forward::Returns::Jacobian, Output::Jacobian),
-                    _ => (forward::Returns::ValueAndJacobian, Output::ValueAndJacobian),
-                };
-                let reversed = if self.reverse_jacobian() {
-                    let returns = match kind {
-                        Kind::Jacobian => reverse::Returns::Jacobian,
-                        _ => reverse::Returns::ValueAndJacobian,
-                    };
-                    self.reverse(returns)
-                } else {
-                    Err("forward mode chosen".into())
-                };
-                let body = reversed.or_else(|_| self.forward(returns, &plain));
+                let body = self.jacobian(kind);
                 log_pipeline(&self.function.sig.ident, body.as_ref().err());
+                let legacy = if kind == Kind::Jacobian { Output::Jacobian } else { Output::ValueAndJacobian };
                 return body.unwrap_or_else(|_| self.legacy(legacy));
             }
             Kind::Parts => {
@@ -427,7 +466,3 @@ impl Context<'_> {
         }
     }
 }
-
-/// Below this many differentiated components, forward mode's compile-time sparse tangents
-/// cost less than a reverse sweep even for a scalar output (see `BENCHMARKS.md`).
-const REVERSE_FROM_COLUMNS: usize = 16;

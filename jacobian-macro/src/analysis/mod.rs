@@ -1,3 +1,5 @@
-//! Analyses of the IR that transformations consult: which values carry derivatives.
+//! Analyses of the IR that transformations consult: which values carry derivatives
+//! (`activity`), and what a function costs to run (`cost`, which picks the mode).
 
 pub mod activity;
+pub mod cost;
