@@ -157,6 +157,49 @@ fn nested_twin(x: &[HyperDual64]) -> HyperDual64 {
     s
 }
 
+// Loops whose rules need the values they carry: reversed with a tape on the stack.
+both!(taped, taped_forward, (x: [f64; 4]) -> f64 {
+    let mut p = 1.0;
+    for i in 0..4 {
+        p *= x[i] + 2.5;
+    }
+    let mut m = x[0];
+    for i in 1..4 {
+        m = m.max(x[i]);
+    }
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += (x[i] - m).exp();
+    }
+    let mut r = 0.5;
+    for _ in 0..3 {
+        r = (r * x[1] + x[2]).sin();
+    }
+    p.ln() + s.ln() + m + r
+});
+
+fn taped_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let mut p = HyperDual64::from(1.0);
+    for i in 0..4 {
+        p *= x[i] + 2.5;
+    }
+    let mut m = x[0];
+    for i in 1..4 {
+        if x[i].re > m.re {
+            m = x[i];
+        }
+    }
+    let mut s = HyperDual64::from(0.0);
+    for i in 0..4 {
+        s += (x[i] - m).exp();
+    }
+    let mut r = HyperDual64::from(0.5);
+    for _ in 0..3 {
+        r = (r * x[1] + x[2]).sin();
+    }
+    p.ln() + s.ln() + m + r
+}
+
 /// Value, gradient and Hessian of a twin by hyper-dual numbers, one pair at a time.
 fn second_order<const N: usize>(
     twin: fn(&[HyperDual64]) -> HyperDual64,
@@ -276,6 +319,16 @@ proptest! {
         check_all!(5, x, v, written_twin, |p| (p), written, written_forward_jacobian, written_jacobian,
             written_value_and_jacobian, written_jvp, written_vjp, written_hessian,
             written_value_gradient_hessian, written_hvp);
+    }
+
+    #[test]
+    fn taped_loops(x in prop::array::uniform4(-2.0..2.0f64), v in prop::array::uniform4(-1.0..1.0f64)) {
+        let mut sorted = x;
+        sorted.sort_by(f64::total_cmp);
+        prop_assume!(sorted.windows(2).all(|w| w[1] - w[0] > 1e-6));
+        check_all!(4, x, v, taped_twin, |p| (p), taped, taped_forward_jacobian, taped_jacobian,
+            taped_value_and_jacobian, taped_jvp, taped_vjp, taped_hessian, taped_value_gradient_hessian,
+            taped_hvp);
     }
 
     #[test]

@@ -374,7 +374,7 @@ impl Context<'_> {
         let reason = reason.trim_start_matches("reverse mode: ");
         self.diagnostics.error_at(
             &self.function.sig.ident,
-            format!("`{option}` is not supported for this function yet: second derivatives do not yet take {reason}. They take functions of scalars and arrays with arithmetic, float methods, `if`, and `for` loops that sum, scale or write array elements; meanwhile, write the gradient as a function and annotate it with `#[jacobian]`"),
+            format!("`{option}` is not supported for this function yet: second derivatives do not yet take {reason}. They take functions of scalars and arrays with arithmetic, float methods, `if`, `for` loops over ranges with literal bounds, and any `for` loop that only sums, scales or writes array elements; meanwhile, write the gradient as a function and annotate it with `#[jacobian]`"),
         );
         quote!(loop {})
     }

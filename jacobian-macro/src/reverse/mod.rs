@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, ToTokens};
 
 use crate::analysis::activity::Activity;
 use crate::front::Unsupported;
@@ -601,35 +601,16 @@ impl Reverse<'_> {
             return Ok(());
         }
         let slots = inits.len();
-        // Carried values whose primal value the reversed loop cannot know: active ones that
-        // change from one iteration to the next.
-        let mut unknown = self.unknown.clone();
-        for k in 0..slots {
-            if self.active(body.params[k]) && body.yields[k] != body.params[k] {
-                unknown.insert(body.params[k]);
-            }
-        }
-        let transparent = Check { activity: self.activity }.block(body, &mut unknown)?
-            && (0..slots).all(|k| !unknown.contains(&body.params[k]) || single_use(body, body.params[k]));
-        let is_unknown = |k: usize| unknown.contains(&body.params[k]);
-        let range = if transparent {
-            range.clone()
-        } else {
-            if (0..slots).any(|k| !is_unknown(k) && body.yields[k] != body.params[k]) {
-                return unsupported(
-                    "a loop whose adjoint runs backwards while it carries other changing state",
-                );
-            }
-            let tokens = &range.tokens;
-            match syn::parse2::<syn::Expr>(tokens.clone()) {
-                Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some() => {
-                    Code { tokens: quote!((#tokens).rev()) }
-                }
-                _ => {
-                    return unsupported("a loop whose adjoint runs backwards over a range that is not `a..b`")
-                }
+        let (unknown, transparent, range) = match self.recomputable(body, range) {
+            Ok(plan) => plan,
+            Err(why) => {
+                return self.taped_loop(inst, &incoming).map_err(|tape| Unsupported {
+                    span: tape.span,
+                    what: format!("{}, {}", why.what, tape.what.trim_start_matches("reverse mode: ")),
+                })
             }
         };
+        let is_unknown = |k: usize| unknown.contains(&body.params[k]);
         let touched = self.touched(&[body]);
         for v in &touched {
             self.adjoint_or_zero(*v);
@@ -756,6 +737,220 @@ impl Reverse<'_> {
         Ok(())
     }
 }
+
+impl Reverse<'_> {
+    /// Whether a loop can be reversed by recomputing each iteration with no stored state:
+    /// the values its carried state makes unknown, whether the reversed loop may run
+    /// forwards, and its range.
+    fn recomputable(&self, body: &Block, range: &Code) -> Result<(BTreeSet<Value>, bool, Code)> {
+        let slots = body.params.len();
+        // Carried values whose primal value the reversed loop cannot know: active ones that
+        // change from one iteration to the next.
+        let mut unknown = self.unknown.clone();
+        for k in 0..slots {
+            if self.active(body.params[k]) && body.yields[k] != body.params[k] {
+                unknown.insert(body.params[k]);
+            }
+        }
+        let transparent = Check { activity: self.activity }.block(body, &mut unknown)?
+            && (0..slots).all(|k| !unknown.contains(&body.params[k]) || single_use(body, body.params[k]));
+        if transparent {
+            return Ok((unknown, true, range.clone()));
+        }
+        if (0..slots).any(|k| !unknown.contains(&body.params[k]) && body.yields[k] != body.params[k]) {
+            return unsupported("a loop whose adjoint runs backwards while it carries other changing state");
+        }
+        let tokens = &range.tokens;
+        match syn::parse2::<syn::Expr>(tokens.clone()) {
+            Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some() => {
+                Ok((unknown, false, Code { tokens: quote!((#tokens).rev()) }))
+            }
+            _ => unsupported("a loop whose adjoint runs backwards over a range that is not `a..b`"),
+        }
+    }
+
+    /// A loop whose rules need the values it carries, reversed with a tape: when its range
+    /// is `a..b` (or `a..=b`) with literal bounds, a first loop stores the carried values
+    /// of every iteration in an array on the stack (`[T; b − a]`), and the reversed loop
+    /// runs the range backwards, reading each iteration's values back.
+    fn taped_loop(&mut self, inst: &Inst, incoming: &[Option<Value>]) -> Result<()> {
+        let Op::For { pattern, range, holes, body } = &inst.op else { return Ok(()) };
+        let holes = *holes;
+        let inits = &inst.args[holes..];
+        let slots = inits.len();
+        let Ok(syn::Expr::Range(bounds)) = syn::parse2::<syn::Expr>(range.tokens.clone()) else {
+            return unsupported("which cannot be taped, as it does not run over a range");
+        };
+        let literal = |e: &Option<Box<syn::Expr>>| match e.as_deref() {
+            Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => {
+                i.base10_parse::<usize>().ok()
+            }
+            _ => None,
+        };
+        let (Some(start), Some(end)) = (literal(&bounds.start), literal(&bounds.end)) else {
+            return unsupported("which needs a tape, and a tape needs a range with literal bounds (`0..8`)");
+        };
+        let end = end + usize::from(matches!(bounds.limits, syn::RangeLimits::Closed(_)));
+        let trips = end.saturating_sub(start);
+        let pattern = match syn::parse::Parser::parse2(syn::Pat::parse_single, pattern.clone()) {
+            Ok(syn::Pat::Ident(p)) if p.subpat.is_none() => p.ident.to_token_stream(),
+            Ok(syn::Pat::Wild(_)) => quote!(__jacobian_step),
+            _ => return unsupported("which needs a tape, and a tape needs a loop variable that is a name"),
+        };
+        let changing: Vec<usize> = (0..slots).filter(|k| body.yields[*k] != body.params[*k]).collect();
+        let mut components = 0;
+        for k in &changing {
+            components +=
+                self.ty(body.params[*k]).components().and_then(|n| n.lit()).unwrap_or(usize::MAX / 2);
+        }
+        if components.saturating_mul(trips) > TAPE_LIMIT {
+            return unsupported("whose tape would not fit on the stack");
+        }
+        let mut reads = BTreeSet::new();
+        uses(body, &mut reads, &mut BTreeSet::new());
+        if reads.iter().chain(inits).any(|v| self.unknown.contains(v)) {
+            return unsupported("which needs a tape, inside a loop whose carried values are not kept");
+        }
+        let start_tokens = crate::shape::unsuffixed(start);
+        let step = quote!((#pattern - #start_tokens) as usize);
+        let tape_types: Vec<Type> = changing
+            .iter()
+            .map(|k| Type::Array(Box::new(self.ty(body.params[*k])), Dim::Lit(trips)))
+            .collect();
+
+        // The taping loop: the primal loop again, storing each iteration's carried values.
+        let saved_rename = self.rename.clone();
+        let mut init_args: Vec<Value> = inst.args[..holes].iter().map(|a| self.val(*a)).collect();
+        init_args.extend(inits.iter().map(|a| self.val(*a)));
+        for ty in &tape_types {
+            init_args.push(self.b.zeros(ty));
+        }
+        self.b.open();
+        let mut params = Vec::new();
+        for k in 0..slots {
+            let p = self.b.f.value(self.ty(body.params[k]), None);
+            self.rename.insert(body.params[k], p);
+            params.push(p);
+        }
+        let tape_params: Vec<Value> = tape_types.iter().map(|ty| self.b.f.value(ty.clone(), None)).collect();
+        params.extend(&tape_params);
+        let index = self.b.code(step.clone(), Vec::new());
+        let mut yields_tapes = Vec::new();
+        for (k, tape) in changing.iter().zip(&tape_params) {
+            let value = self.val(body.params[*k]);
+            yields_tapes.push(self.b.update(
+                Op::Set(Path(vec![Position::Dynamic])),
+                *tape,
+                value,
+                vec![index],
+            ));
+        }
+        self.recompute(body);
+        let mut yields: Vec<Value> = body.yields.iter().map(|y| self.val(*y)).collect();
+        yields.extend(yields_tapes);
+        let taping = self.b.close(params, yields);
+        let types: Vec<Type> = init_args[holes..].iter().map(|a| self.b.f.ty(*a).clone()).collect();
+        let results = self.b.push(
+            Op::For { pattern: pattern.clone(), range: range.clone(), holes, body: taping },
+            init_args,
+            &types,
+        );
+        let tapes: Vec<Value> = results[slots..].to_vec();
+        self.rename = saved_rename;
+
+        // The reversed loop.
+        let active_changing: Vec<usize> =
+            changing.iter().copied().filter(|k| self.active(body.params[*k])).collect();
+        let invariant: Vec<usize> =
+            (0..slots).filter(|k| !changing.contains(k) && self.active(body.params[*k])).collect();
+        let touched = self.touched(&[body]);
+        for v in &touched {
+            self.adjoint_or_zero(*v);
+        }
+        let (saved_adj, saved_rename) = (self.adj.clone(), self.rename.clone());
+        let mut carried_init = Vec::new();
+        for k in &active_changing {
+            carried_init.push(match incoming[*k] {
+                Some(a) => a,
+                None => self.b.zeros(&self.ty(body.params[*k])),
+            });
+        }
+        for k in &invariant {
+            carried_init.push(self.b.zeros(&self.ty(body.params[*k])));
+        }
+        for v in &touched {
+            carried_init.push(saved_adj[v]);
+        }
+        self.b.open();
+        let mut params = Vec::new();
+        for value in &carried_init {
+            let ty = self.b.f.ty(*value).clone();
+            params.push(self.b.f.value(ty, None));
+        }
+        let index = self.b.code(step, Vec::new());
+        for (k, tape) in changing.iter().zip(&tapes) {
+            let value = self.b.get(*tape, Path(vec![Position::Dynamic]), vec![index]);
+            self.rename.insert(body.params[*k], value);
+        }
+        for (k, init) in inits.iter().enumerate() {
+            if !changing.contains(&k) {
+                let init = self.val(*init);
+                self.rename.insert(body.params[k], init);
+            }
+        }
+        let (backward_params, rest) = params.split_at(active_changing.len());
+        let (invariant_params, touched_params) = rest.split_at(invariant.len());
+        for (v, p) in touched.iter().zip(touched_params) {
+            self.adj.insert(*v, *p);
+        }
+        for (k, p) in invariant.iter().zip(invariant_params) {
+            self.adj.insert(body.params[*k], *p);
+        }
+        self.recompute(body);
+        for (k, p) in active_changing.iter().zip(backward_params) {
+            self.add(body.yields[*k], *p)?;
+        }
+        self.block(body)?;
+        let mut yields = Vec::new();
+        for k in active_changing.iter().chain(&invariant) {
+            yields.push(self.adjoint_or_zero(body.params[*k]));
+        }
+        for v in &touched {
+            yields.push(self.adj[v]);
+        }
+        let reversed = self.b.close(params, yields);
+        (self.adj, self.rename) = (saved_adj, saved_rename);
+        let range_tokens = &range.tokens;
+        let mut args: Vec<Value> = inst.args[..holes].iter().map(|a| self.val(*a)).collect();
+        args.extend(carried_init);
+        let types: Vec<Type> = args[holes..].iter().map(|a| self.b.f.ty(*a).clone()).collect();
+        let results = self.b.push(
+            Op::For { pattern, range: Code { tokens: quote!((#range_tokens).rev()) }, holes, body: reversed },
+            args,
+            &types,
+        );
+        let mut results = results.into_iter();
+        let backward_out: Vec<Value> = results.by_ref().take(active_changing.len()).collect();
+        let invariant_out: Vec<Value> = results.by_ref().take(invariant.len()).collect();
+        for v in &touched {
+            let updated = results.next().expect("one result per touched value");
+            self.adj.insert(*v, updated);
+        }
+        for (k, out) in active_changing.iter().zip(backward_out) {
+            self.add(inits[*k], out)?;
+        }
+        for (k, out) in invariant.iter().zip(invariant_out) {
+            self.add(inits[*k], out)?;
+            if let Some(ybar) = incoming[*k] {
+                self.add(inits[*k], ybar)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most scalar components a loop's tape may hold (128 KiB of `f64` on the stack).
+const TAPE_LIMIT: usize = 16 * 1024;
 
 /// Collects the values a block (and the blocks inside it) uses and defines.
 fn uses(block: &Block, used: &mut BTreeSet<Value>, defined: &mut BTreeSet<Value>) {
