@@ -200,6 +200,32 @@ fn taped_twin(x: &[HyperDual64]) -> HyperDual64 {
     p.ln() + s.ln() + m + r
 }
 
+// Vectors and matrices (written out as components for reverse mode and second order).
+const A: [[f64; 3]; 3] = [[2.0, 0.5, -0.3], [0.5, 1.5, 0.2], [-0.3, 0.2, 1.0]];
+
+both!(quadratic, quadratic_forward, (x: Vector<3>, s: f64) -> f64 {
+    let a: Matrix<3, 3> = Matrix::from_rows(A);
+    let y = a * x;
+    let z = (x.transpose() * a * x)[(0, 0)];
+    let u = Vector::from([x[0] * s, x[1].sin(), s]);
+    z + y.dot(&u) + x.map(|t| (t * s).tanh()).component_mul(&u).norm_squared() + (x - u).norm()
+});
+
+fn quadratic_twin(v: &[HyperDual64]) -> HyperDual64 {
+    let (x, s) = (&v[..3], v[3]);
+    let y: Vec<HyperDual64> =
+        (0..3).map(|i| (0..3).fold(HyperDual64::from(0.0), |acc, j| acc + x[j] * A[i][j])).collect();
+    let z = (0..3).fold(HyperDual64::from(0.0), |acc, i| acc + x[i] * y[i]);
+    let u = [x[0] * s, x[1].sin(), s];
+    let dot = (0..3).fold(HyperDual64::from(0.0), |acc, i| acc + y[i] * u[i]);
+    let m = (0..3).fold(HyperDual64::from(0.0), |acc, i| {
+        let c = (x[i] * s).tanh() * u[i];
+        acc + c * c
+    });
+    let d = (0..3).fold(HyperDual64::from(0.0), |acc, i| acc + (x[i] - u[i]) * (x[i] - u[i]));
+    z + dot + m + d.sqrt()
+}
+
 /// Value, gradient and Hessian of a twin by hyper-dual numbers, one pair at a time.
 fn second_order<const N: usize>(
     twin: fn(&[HyperDual64]) -> HyperDual64,
@@ -332,6 +358,13 @@ proptest! {
     }
 
     #[test]
+    fn vectors_and_matrices(x in prop::array::uniform4(-2.0..2.0f64), v in prop::array::uniform4(-1.0..1.0f64)) {
+        check_all!(4, x, v, quadratic_twin, |p| (Vector::from([p[0], p[1], p[2]]), p[3]), quadratic,
+            quadratic_forward_jacobian, quadratic_jacobian, quadratic_value_and_jacobian, quadratic_jvp,
+            quadratic_vjp, quadratic_hessian, quadratic_value_gradient_hessian, quadratic_hvp);
+    }
+
+    #[test]
     fn nested_loops(x in prop::array::uniform7(-2.0..2.0f64), v in prop::array::uniform7(-1.0..1.0f64)) {
         let x = { let mut x = x; x[6] = x[6].abs() + 0.1; x };
         check_all!(7, x, v, nested_twin, |p| (p[..6].try_into().unwrap(), p[6]), nested, nested_forward_jacobian,
@@ -348,11 +381,45 @@ fn polar(x: [f64; 3]) -> [f64; 2] {
     [r * x[2].cos(), x[1].atan2(x[0]) * x[2]]
 }
 
-/// A function the typed-IR pipeline does not take yet (a `Vector` parameter): `jvp` and
-/// `vjp` go through its Jacobian.
+/// Vectors in and out: `jvp` by forward mode along the direction, `vjp` by one reverse sweep.
 #[jacobian(jvp, vjp)]
 fn stretched(v: Vector<3>, s: f64) -> Vector<2> {
     Vector::from([v[0] * s + v[1], v.norm() * v[2]])
+}
+
+/// A matrix output, and element writes of a matrix.
+#[jacobian(jvp, vjp, mode = reverse)]
+fn outer(v: Vector<2>, w: [f64; 3]) -> Matrix<2, 3> {
+    let mut m = Matrix::from_rows([[0.0; 3]; 2]);
+    for i in 0..2 {
+        for j in 0..3 {
+            m[(i, j)] = v[i] * w[j].exp();
+        }
+    }
+    m[(1, 2)] += v[0] * v[1];
+    m
+}
+
+#[test]
+fn matrix_outputs() {
+    let (v, w) = (Vector::from([0.5, -1.5]), [0.2, 0.7, -0.4]);
+    let j = outer_jacobian(v, w);
+    for i in 0..2 {
+        for k in 0..3 {
+            let row = 3 * i + k;
+            let extra = if row == 5 { v[0] } else { 0.0 };
+            assert!((j[(row, i)] - w[k].exp() - extra).abs() < 1e-15);
+            assert!((j[(row, 2 + k)] - v[i] * w[k].exp()).abs() < 1e-15);
+        }
+    }
+    assert_eq!(j[(5, 0)], v[1]);
+    let u = Vector::from([1.0, -2.0, 0.5, 3.0, 0.25, -1.0]);
+    let (m, vj) = outer_vjp(v, w, u);
+    assert_eq!(m, outer(v, w));
+    approx::assert_relative_eq!(vj, j.transpose() * u, max_relative = 1e-14);
+    let d = Vector::from([1.0, 0.5, -1.0, 2.0, 0.0]);
+    let (_, jv) = outer_jvp(v, w, d);
+    approx::assert_relative_eq!(jv, j * d, max_relative = 1e-14);
 }
 
 #[test]

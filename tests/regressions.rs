@@ -659,3 +659,26 @@ fn the_norm_of_the_zero_vector_has_derivative_zero() {
     let j = norm_of_a_zero_vector_jacobian(0.5, Vector::from([0.25, 2.0]));
     assert_eq!(j, Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]));
 }
+
+/// A loop-carried value overwritten by a read of an array (`m = x[i % 3]`): its final
+/// value was lost in the emitted code of `value_and_jacobian` and `jvp`, which returned the
+/// value before the loop (found by the differential fuzzer's `jvp` check, default seed).
+#[jacobian(value, jvp)]
+fn overwritten_by_a_read(x: &[f64; 3], y: f64) -> [f64; 2] {
+    let mut m = 1.0 / (1.0 + y * y);
+    for i in 0..4 {
+        m = x[i % 3];
+    }
+    [m, x[1] * y]
+}
+
+#[test]
+fn a_value_overwritten_in_a_loop_is_returned() {
+    let x = [0.5, -1.5, 2.0];
+    let (value, j) = overwritten_by_a_read_value_and_jacobian(&x, 0.25);
+    assert_eq!(value, [0.5, -0.375]);
+    assert_eq!(j, overwritten_by_a_read_jacobian(&x, 0.25));
+    let (value, jv) = overwritten_by_a_read_jvp(&x, 0.25, Vector::from([1.0, 2.0, 3.0, 4.0]));
+    assert_eq!(value, [0.5, -0.375]);
+    assert_eq!(jv, j * Vector::from([1.0, 2.0, 3.0, 4.0]));
+}

@@ -464,9 +464,17 @@ impl Emitter<'_> {
             Op::Constant(code) => {
                 let tokens = self.code(code, args);
                 let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-                match trees.as_slice() {
+                let tokens = match trees.as_slice() {
                     [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => g.stream(),
                     _ => tokens,
+                };
+                // Float literals alone would be `{float}`, on which methods are ambiguous.
+                let scalar_result = result.is_some_and(|r| *self.f.ty(r) == Type::Scalar);
+                if scalar_result && !self.scalar.generic && unsuffixed_float(&tokens) {
+                    let ty = &self.scalar.tokens;
+                    quote!(((#tokens) as #ty))
+                } else {
+                    tokens
                 }
             }
             Op::Code(code) => {
@@ -606,12 +614,28 @@ impl Emitter<'_> {
                 let source = self.operand(args[0]);
                 let (from, to) =
                     (self.f.ty(args[0]), result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque));
+                let scalar = &self.scalar.tokens;
                 match (from, &to) {
                     (Type::Array(elem, _), Type::Matrix(..)) if **elem != Type::Scalar => {
                         quote!(#krate::Matrix::from_rows(#source))
                     }
-                    (Type::Array(..), Type::Matrix(..)) => quote!(#krate::Matrix::from_rows([#source])),
+                    (Type::Array(..), Type::Matrix(r, _)) if *r == crate::shape::Dim::Lit(1) => {
+                        quote!(#krate::Matrix::from_rows([#source]))
+                    }
+                    (Type::Array(..), Type::Matrix(r, c)) if *c == crate::shape::Dim::Lit(1) => {
+                        let _ = r;
+                        quote!(#krate::Vector::from(#source))
+                    }
+                    (Type::Array(_, n), Type::Matrix(r, c)) => {
+                        let (r, c, n) = (r.type_arg(), c.type_arg(), n.type_arg());
+                        quote!(#krate::__private::unflat::<#scalar, #r, #c, #n>(&#source))
+                    }
                     (Type::Array(..), Type::Vector(_)) => quote!(#krate::Vector::from(#source)),
+                    (Type::Vector(_), Type::Array(..)) => quote!(#source.as_array()),
+                    (Type::Matrix(r, c), Type::Array(_, n)) => {
+                        let (r, c, n) = (r.type_arg(), c.type_arg(), n.type_arg());
+                        quote!(#krate::__private::flat::<#scalar, #r, #c, #n>(&#source))
+                    }
                     _ => source,
                 }
             }
@@ -841,8 +865,18 @@ impl Emitter<'_> {
                     let statement = self.inst(inst, &dead_after);
                     let bound = self.var_ident(result);
                     self.vars.remove(&result);
+                    // (A value written where it is used, such as a read `x[i]`, is assigned.)
+                    let inlined = self.inline.remove(&result);
                     let target = self.bind_to(result, saved.get(&result).copied());
-                    out.extend(rebind(statement, bound.as_ref(), &target));
+                    match inlined {
+                        Some(value) if statement.is_empty() => out.extend(quote!(#target = #value;)),
+                        inlined => {
+                            if let Some(value) = inlined {
+                                self.inline.insert(result, value);
+                            }
+                            out.extend(rebind(statement, bound.as_ref(), &target));
+                        }
+                    }
                 }
                 _ => out.extend(self.inst(inst, &dead_after)),
             }
@@ -943,4 +977,30 @@ fn collect_uses(block: &Block, out: &mut Vec<Value>) {
 fn is_float_literal(tokens: &TokenStream) -> bool {
     let text = tokens.to_string().replace(['(', ')', ' '], "");
     text.parse::<f64>().is_ok() && text.contains('.')
+}
+
+/// Whether `tokens` are arithmetic of float literals without a type suffix and nothing
+/// else that would give them a type (no variable, no path; method names are allowed).
+fn unsuffixed_float(tokens: &TokenStream) -> bool {
+    fn scan(tokens: &TokenStream, found: &mut bool) -> bool {
+        let mut after_dot = false;
+        for tree in tokens.clone() {
+            match &tree {
+                TokenTree::Literal(literal) => {
+                    let text = literal.to_string();
+                    if text.ends_with("f64") || text.ends_with("f32") {
+                        return false;
+                    }
+                    *found |= text.contains('.') || text.contains('e');
+                }
+                TokenTree::Ident(_) if !after_dot => return false,
+                TokenTree::Group(group) if !scan(&group.stream(), found) => return false,
+                _ => {}
+            }
+            after_dot = matches!(&tree, TokenTree::Punct(p) if p.as_char() == '.');
+        }
+        true
+    }
+    let mut found = false;
+    scan(tokens, &mut found) && found
 }

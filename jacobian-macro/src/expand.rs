@@ -218,18 +218,24 @@ impl Context<'_> {
         };
         let primal = self.primal.clone()?;
         let plain = forward::Seeding::default();
-        let forward = || {
+        // Forward mode on vectors and matrices written out as components costs more than
+        // the legacy lowering's matrix blocks (a 16 × 16 layer: 5,301 instructions against
+        // 3,584): until forward mode keeps those blocks, such functions take reverse mode
+        // from here, and forward mode from the legacy lowering.
+        let legacy = "forward mode on vectors and matrices stays with the legacy lowering";
+        let estimated_forward = || {
             Self::finish(
                 forward::with(&primal, self.signature, self.krate, forward_returns, &plain)
                     .map_err(Self::why),
             )
         };
+        let forward = || if primal.flattened { Err(legacy.to_owned()) } else { estimated_forward() };
         let reverse =
             || Self::finish(reverse::function(&primal, self.signature, reverse_returns).map_err(Self::why));
         let chosen = match self.options.mode {
             Some(options::Mode::Forward) => forward()?,
             Some(options::Mode::Reverse) => reverse().or_else(|_| forward())?,
-            None if self.signature.rows.lit() == Some(1) => match (forward(), reverse()) {
+            None if self.signature.rows.lit() == Some(1) => match (estimated_forward(), reverse()) {
                 (Ok(f), Ok(r)) => {
                     let reverse = crate::analysis::cost::prefer_reverse(&f, &r);
                     log_line(&format!(
@@ -240,12 +246,13 @@ impl Context<'_> {
                         crate::analysis::cost::estimate(&r),
                         if reverse { "reverse" } else { "forward" }
                     ));
-                    if reverse {
-                        r
-                    } else {
-                        f
+                    match (reverse, primal.flattened) {
+                        (true, _) => r,
+                        (false, true) => return Err(legacy.to_owned()),
+                        (false, false) => f,
                     }
                 }
+                (Ok(_), Err(_)) if primal.flattened => return Err(legacy.to_owned()),
                 (Ok(f), Err(_)) => f,
                 (Err(_), Ok(r)) => r,
                 (Err(why), Err(_)) => return Err(why),
@@ -294,12 +301,35 @@ impl Context<'_> {
         emit::block(&body)
     }
 
+    /// The legacy lowering's body where it takes the function; where it refuses one that
+    /// the new pipeline's forward mode takes (vectors and matrices it cannot size), that
+    /// one; its diagnostics only when neither does.
+    fn legacy_or_forward(&self, output: Output) -> TokenStream {
+        let mark = self.diagnostics.mute();
+        let body = self.legacy(output);
+        if !self.diagnostics.errors_since(mark) {
+            return body;
+        }
+        let returns = match output {
+            Output::Jacobian => forward::Returns::Jacobian,
+            Output::ValueAndJacobian => forward::Returns::ValueAndJacobian,
+            Output::Parts => forward::Returns::Parts,
+        };
+        match self.forward(returns, &forward::Seeding::default()) {
+            Ok(forward) => {
+                self.diagnostics.unmute(mark);
+                forward
+            }
+            Err(_) => body,
+        }
+    }
+
     /// A body computing `(value, Jacobian)` by forward mode, whichever pipeline takes it.
     fn value_and_jacobian(&self) -> TokenStream {
         let plain = forward::Seeding::default();
         match self.forward(forward::Returns::ValueAndJacobian, &plain) {
             Ok(body) => body,
-            Err(_) => self.legacy(Output::ValueAndJacobian),
+            Err(_) => self.legacy_or_forward(Output::ValueAndJacobian),
         }
     }
 
@@ -315,11 +345,16 @@ impl Context<'_> {
                 let body = self.jacobian(kind);
                 log_pipeline(&self.function.sig.ident, body.as_ref().err());
                 let legacy = if kind == Kind::Jacobian { Output::Jacobian } else { Output::ValueAndJacobian };
-                return body.unwrap_or_else(|_| self.legacy(legacy));
+                return body.unwrap_or_else(|_| self.legacy_or_forward(legacy));
             }
             Kind::Parts => {
-                let body = self.forward(forward::Returns::Parts, &plain);
-                return body.unwrap_or_else(|_| self.legacy(Output::Parts));
+                let body = match self.primal {
+                    Ok(primal) if primal.flattened => {
+                        Err("callers chain through the legacy lowering's matrix blocks".into())
+                    }
+                    _ => self.forward(forward::Returns::Parts, &plain),
+                };
+                return body.unwrap_or_else(|_| self.legacy_or_forward(Output::Parts));
             }
             Kind::Jvp => {
                 let v = extra_parameter("v");
@@ -374,7 +409,7 @@ impl Context<'_> {
         let reason = reason.trim_start_matches("reverse mode: ");
         self.diagnostics.error_at(
             &self.function.sig.ident,
-            format!("`{option}` is not supported for this function yet: second derivatives do not yet take {reason}. They take functions of scalars and arrays with arithmetic, float methods, `if`, `for` loops over ranges with literal bounds, and any `for` loop that only sums, scales or writes array elements; meanwhile, write the gradient as a function and annotate it with `#[jacobian]`"),
+            format!("`{option}` is not supported for this function yet: second derivatives do not yet take {reason}. They take functions of scalars, arrays, vectors and matrices with arithmetic, matrix products, float methods, `if`, `for` loops over ranges with literal bounds, and any `for` loop that only sums, scales or writes array elements; meanwhile, write the gradient as a function and annotate it with `#[jacobian]`"),
         );
         quote!(loop {})
     }

@@ -36,6 +36,9 @@ pub struct Signature {
     pub positions: Vec<Option<usize>>,
     pub rows: Dim,
     pub columns: Dim,
+    /// The function's const-generic parameters (sizes that cannot appear in a type-level
+    /// expression on stable Rust).
+    pub const_generics: BTreeSet<String>,
 }
 
 struct Context {
@@ -232,7 +235,7 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
             return None;
         }
     }
-    Some(Signature { scalar, inputs, positions, rows, columns })
+    Some(Signature { scalar, inputs, positions, rows, columns, const_generics: context.const_generics })
 }
 
 /// Generic type parameters that stand for the scalar: bounded by a trait named `Real`,

@@ -286,3 +286,14 @@ fn f(x: [f64; 3], w: &[f64; 3]) -> f64 {
     s
 }";
 }
+
+snapshots! {
+    overwritten_in_loop: "wrt(x0, x3)", "
+fn f(x0: [f64; 3], x3: f64) -> [f64; 2] {
+    let mut m1 = 1.0 / (1.0 + x3 * x3);
+    for i in 0..4 {
+        m1 = x0[i % 3];
+    }
+    [m1, x0[1]]
+}";
+}

@@ -194,6 +194,17 @@ pub fn flat<T: Scalar, const R: usize, const C: usize, const L: usize>(m: &Matri
     out
 }
 
+/// The matrix whose components, row-major, are `a`.
+#[inline(always)]
+pub fn unflat<T: Scalar, const R: usize, const C: usize, const L: usize>(a: &[T; L]) -> Matrix<R, C, T> {
+    debug_assert_eq!(L, R * C);
+    let mut m = Matrix::zeros();
+    for (l, x) in a.iter().enumerate() {
+        m[(l / C, l % C)] = *x;
+    }
+    m
+}
+
 /// `[v; N]`.
 #[inline(always)]
 pub fn filled<T: Scalar, const N: usize>(v: T) -> [T; N] {

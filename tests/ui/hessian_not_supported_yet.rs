@@ -1,9 +1,14 @@
-use jacobian::{jacobian, Vector};
+use jacobian::jacobian;
 
-// Second order does not take vectors and matrices yet.
+#[jacobian]
+fn square(x: f64) -> f64 {
+    x * x
+}
+
+// Second order does not go through calls of other annotated functions yet.
 #[jacobian(hessian)]
-fn f(x: Vector<3>) -> f64 {
-    x.norm_squared()
+fn f(x: f64, y: f64) -> f64 {
+    square(x) * y
 }
 
 fn main() {}

@@ -72,8 +72,7 @@ pub fn with(
     } else {
         Activity::analyse(primal, &inputs)
     };
-    let out =
-        Function { params: primal.params.clone(), body: ir::Block::default(), values: primal.values.clone() };
+    let out = Function::like(primal);
     let mut forward = Forward {
         signature,
         rows: seeding.rows.clone().unwrap_or_else(|| signature.rows.clone()),
@@ -98,6 +97,13 @@ pub fn with(
     for (block, input) in inputs.iter().enumerate().filter(|_| !direction) {
         let tangent = match primal.ty(*input) {
             Type::Scalar => Tangent::Scalar(Lin::of(Basis::Unit { block, at: 0, index: None })),
+            // (Vectors and matrices only where the front end flattened them: their
+            // components are read through a conversion to a flat array.)
+            Type::Vector(_) | Type::Matrix(..) if primal.flattened => {
+                let mut blocks = vec![None; inputs.len()];
+                blocks[block] = Some(Block::Identity);
+                Tangent::Blocks(blocks)
+            }
             Type::Array(elem, _) if **elem == Type::Scalar => {
                 let mut blocks = vec![None; inputs.len()];
                 blocks[block] = Some(Block::Identity);
@@ -297,6 +303,8 @@ impl Forward<'_> {
                 },
                 _ => return unsupported("splatting this aggregate"),
             },
+            // The same components under another type (a flattened vector or matrix).
+            Op::Convert => self.tangent(args[0]),
             Op::Get(path) => self.get(args[0], path, &args[1..])?,
             Op::Set(path) => {
                 let lin = self.lin(args[1]);
@@ -472,7 +480,12 @@ impl Forward<'_> {
                 let c = f.b.get(direction, Path(vec![Position::Const(offset + k)]), Vec::new());
                 Lin::of(unit).scale(c, &mut f.b)
             };
-            let tangent = match self.b.f.ty(*input).clone() {
+            let ty = match self.b.f.ty(*input).clone() {
+                Type::Vector(n) if self.b.f.flattened => Type::array(n),
+                Type::Matrix(r, c) if self.b.f.flattened => Type::array(r.mul(&c)),
+                ty => ty,
+            };
+            let tangent = match ty {
                 Type::Scalar => Tangent::Scalar(component(self, 0)),
                 Type::Array(elem, n) if *elem == Type::Scalar => match n.lit() {
                     Some(n) if n <= 64 && !has_loops => {

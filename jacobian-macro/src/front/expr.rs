@@ -8,6 +8,7 @@ use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, UnOp};
 
+use super::matrix::is_matrix;
 use super::{dim_of, unsupported, Front, Operand, Result, Var};
 use crate::ir::{Code, Op, Path, Position, Type, Value};
 use crate::rules;
@@ -31,6 +32,11 @@ impl Front<'_> {
             Expr::Unary(unary) => match unary.op {
                 UnOp::Neg(_) => {
                     let operand = self.expr(&unary.expr)?;
+                    if let Operand::Value(v) = operand {
+                        if is_matrix(self.f.ty(v)) {
+                            return self.matrix_arithmetic(&Op::Neg, v, None, e);
+                        }
+                    }
                     self.arithmetic(Op::Neg, vec![operand], e)
                 }
                 // `*x` of a parameter taken by reference is its value.
@@ -56,10 +62,19 @@ impl Front<'_> {
                     _ => return self.code(e),
                 };
                 let (a, b) = (self.expr(&binary.left)?, self.expr(&binary.right)?);
+                if let Some((a, b)) = self.matrix_operands(&op, &a, &b, e)? {
+                    return self.matrix_arithmetic(&op, a, Some(b), e);
+                }
                 self.arithmetic(op, vec![a, b], e)
             }
             Expr::MethodCall(call) => {
-                let mut operands = vec![self.expr(&call.receiver)?];
+                let receiver = self.expr(&call.receiver)?;
+                if let Operand::Value(v) = receiver {
+                    if is_matrix(self.f.ty(v)) {
+                        return self.matrix_method(call, v);
+                    }
+                }
+                let mut operands = vec![receiver];
                 for arg in &call.args {
                     operands.push(self.expr(arg)?);
                 }
@@ -67,6 +82,9 @@ impl Front<'_> {
             }
             // `f64::sin(x)`, `T::max(a, b)`.
             Expr::Call(call) => {
+                if let Some(constructed) = self.matrix_constructor(call) {
+                    return constructed;
+                }
                 let method = match &*call.func {
                     Expr::Path(path)
                         if path.path.segments.len() == 2
@@ -108,9 +126,12 @@ impl Front<'_> {
             Expr::Index(index) => {
                 let base = self.expr(&index.expr)?;
                 match base {
-                    Operand::Value(array) if matches!(self.f.ty(array), Type::Array(..)) => {
+                    Operand::Value(array)
+                        if matches!(self.f.ty(array), Type::Array(..)) || is_matrix(self.f.ty(array)) =>
+                    {
                         let element = self.f.ty(array).element().unwrap_or(Type::Opaque);
-                        let (path, mut args) = self.index(&index.index)?;
+                        let ty = self.f.ty(array).clone();
+                        let (path, mut args) = self.index_path(&ty, &index.index)?;
                         args.insert(0, array);
                         Ok(Operand::Value(self.push1(Op::Get(path), args, element, e.span())))
                     }
@@ -164,6 +185,89 @@ impl Front<'_> {
             return unsupported(index, "an index that depends on a differentiated value");
         }
         Ok((Path(vec![Position::Dynamic]), vec![self.materialize(operand, index.span())]))
+    }
+
+    /// The position of an element: `(i, j)` of a matrix, one index otherwise.
+    pub(super) fn index_path(&mut self, ty: &Type, index: &Expr) -> Result<(Path, Vec<Value>)> {
+        match (ty, index) {
+            (Type::Matrix(..), Expr::Tuple(pair)) if pair.elems.len() == 2 => {
+                let (mut first, mut args) = self.index(&pair.elems[0])?;
+                let (second, more) = self.index(&pair.elems[1])?;
+                first.0.extend(second.0);
+                args.extend(more);
+                Ok((first, args))
+            }
+            // A vector is a one-column matrix: `v[(i, 0)]` is `v[i]`, and `m[i]` is `m[(i, 0)]`
+            // for a matrix of one column.
+            (Type::Vector(_), Expr::Tuple(pair)) if pair.elems.len() == 2 => self.index(&pair.elems[0]),
+            (Type::Matrix(_, c), _) if *c == crate::shape::Dim::Lit(1) => {
+                let (mut path, args) = self.index(index)?;
+                path.0.push(Position::Const(0));
+                Ok((path, args))
+            }
+            (Type::Matrix(..), _) => unsupported(index, "indexing a matrix other than by `(i, j)`"),
+            _ => self.index(index),
+        }
+    }
+
+    /// The operands of `a op b` as values when one of them is a vector or matrix (user code
+    /// of a literal vector or matrix as a constant, other code as a scalar when that is
+    /// what it must be); `None` for scalar arithmetic.
+    pub(super) fn matrix_operands(
+        &mut self,
+        op: &Op,
+        a: &Operand,
+        b: &Operand,
+        e: &Expr,
+    ) -> Result<Option<(Value, Value)>> {
+        let matrix = |front: &Self, o: &Operand| match o {
+            Operand::Value(v) => is_matrix(front.f.ty(*v)),
+            Operand::Code { tokens, .. } => Self::literal_matrix_type(tokens).is_some(),
+        };
+        if !matrix(self, a) && !matrix(self, b) {
+            return Ok(None);
+        }
+        let mut values = Vec::new();
+        for (operand, other) in [(a, b), (b, a)] {
+            let value = match operand {
+                Operand::Value(v) => *v,
+                Operand::Code { tokens, .. } => match Self::literal_matrix_type(tokens) {
+                    Some(ty) => self.operand_as(operand.clone(), &ty, e)?,
+                    // The scalar factor of a product with a vector or matrix, or a divisor.
+                    None if matrix(self, other) && (matches!(op, Op::Div) || self.is_scalar_code(tokens)) => {
+                        self.operand_as(operand.clone(), &Type::Scalar, e)?
+                    }
+                    None => return unsupported(e, "this operand of a vector or matrix operation; bind it to a variable with a type annotation"),
+                },
+            };
+            values.push(value);
+        }
+        Ok(Some((values[0], values[1])))
+    }
+
+    /// Whether user code is certainly a scalar of the function's type: a float literal, a
+    /// cast to it, or arithmetic and float methods of those.
+    fn is_scalar_code(&self, tokens: &TokenStream) -> bool {
+        fn scalar(front: &Front<'_>, e: &Expr) -> bool {
+            match e {
+                Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => true,
+                Expr::Cast(cast) => front.is_scalar_type_tokens(&cast.ty),
+                Expr::Paren(p) => scalar(front, &p.expr),
+                Expr::Unary(u) => matches!(u.op, UnOp::Neg(_)) && scalar(front, &u.expr),
+                Expr::Binary(b) => {
+                    scalar(front, &b.left) && (scalar(front, &b.right) || matches!(*b.right, Expr::Lit(_)))
+                }
+                Expr::MethodCall(m) => {
+                    rules::METHODS.iter().any(|(name, _)| m.method == name) && scalar(front, &m.receiver)
+                }
+                Expr::Path(p) => {
+                    // `f64::consts::PI`, `std::f64::consts::E`.
+                    p.path.segments.iter().any(|s| s.ident == "consts")
+                }
+                _ => false,
+            }
+        }
+        syn::parse2::<Expr>(tokens.clone()).is_ok_and(|e| scalar(self, &e))
     }
 
     /// `+ - * /` and negation: on scalars, an instruction; on code alone, code.

@@ -20,6 +20,8 @@
 //! the legacy pipeline, which also makes every user-facing diagnostic for now.
 
 mod expr;
+mod flatten;
+mod matrix;
 mod stmt;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -143,7 +145,9 @@ impl<'a> Front<'a> {
         }
         self.f.body =
             Block { params: Vec::new(), insts: self.open.pop().unwrap_or_default(), yields: vec![result] };
-        Ok(std::mem::replace(&mut self.f, Function::new()))
+        let mut function = std::mem::replace(&mut self.f, Function::new());
+        function.flattened = flatten::flatten(&mut function);
+        Ok(function)
     }
 
     fn parameters(&mut self, item: &syn::ItemFn) -> Result<()> {
@@ -160,8 +164,11 @@ impl<'a> Front<'a> {
                 Some((shape, _)) => {
                     let by_reference = matches!(&*typed.ty, syn::Type::Reference(_));
                     let ty = type_of_shape(&shape);
-                    if matches!(ty, Type::Vector(_) | Type::Matrix(..)) {
-                        return unsupported(&typed.ty, "vector and matrix parameters");
+                    if let Type::Matrix(r, c) = &ty {
+                        // Its flat form `[T; R * C]` must be a type stable Rust can write.
+                        if (r.is_generic() || c.is_generic()) && r.lit() != Some(1) && c.lit() != Some(1) {
+                            return unsupported(&typed.ty, "a matrix parameter of generic size");
+                        }
                     }
                     let value = self.f.value(ty, Some(name.clone()));
                     self.f.params.push(Param { ident: pat.ident.clone(), value, by_reference });

@@ -352,7 +352,8 @@ impl Front<'_> {
                         let Some(element) = self.f.ty(current).element() else {
                             return unsupported(place, "indexing this value");
                         };
-                        let (path, at) = self.index(index)?;
+                        let ty = self.f.ty(current).clone();
+                        let (path, at) = self.index_path(&ty, index)?;
                         let old = match op {
                             Some(_) => {
                                 let mut args = vec![current];
@@ -389,7 +390,7 @@ impl Front<'_> {
                 // A differentiated value for a variable bound as non-differentiated: bind it
                 // as an SSA value from its `let` on, and start again.
                 let ty = match index {
-                    None => Type::Scalar,
+                    None => array.unwrap_or(Type::Scalar),
                     Some(_) => match array {
                         Some(ty) => ty,
                         None => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
@@ -416,9 +417,6 @@ impl Front<'_> {
         let ty = self.f.ty(current).clone();
         let rhs = self.expr(value)?;
         let Some(op) = op else { return self.operand_as(rhs, &ty, value) };
-        if ty != Type::Scalar {
-            return unsupported(e, "compound assignment to arrays, vectors or matrices");
-        }
         let op = match op {
             syn::BinOp::AddAssign(_) => Op::Add,
             syn::BinOp::SubAssign(_) => Op::Sub,
@@ -426,6 +424,16 @@ impl Front<'_> {
             syn::BinOp::DivAssign(_) => Op::Div,
             _ => return unsupported(e, "this operator on differentiated values"),
         };
+        if super::matrix::is_matrix(&ty) {
+            let current = Operand::Value(current);
+            if let Some((a, b)) = self.matrix_operands(&op, &current, &rhs, e)? {
+                let result = self.matrix_arithmetic(&op, a, Some(b), e)?;
+                return self.operand_as(result, &ty, e);
+            }
+        }
+        if ty != Type::Scalar {
+            return unsupported(e, "compound assignment to arrays, vectors or matrices");
+        }
         let rhs = self.operand_as(rhs, &Type::Scalar, value)?;
         Ok(self.push1(op, vec![current, rhs], Type::Scalar, e.span()))
     }
@@ -846,6 +854,6 @@ fn array_hint(init: &Expr) -> Option<Type> {
         Expr::Array(array) if !array.elems.is_empty() => {
             Some(Type::array(crate::shape::Dim::Lit(array.elems.len())))
         }
-        _ => None,
+        init => super::matrix::constructor_type(init),
     }
 }

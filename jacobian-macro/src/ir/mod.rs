@@ -278,11 +278,23 @@ pub struct Function {
     /// The body; it yields the function's result.
     pub body: Block,
     pub values: Vec<ValueData>,
+    /// The front end wrote vectors and matrices out as flat arrays of components.
+    pub flattened: bool,
 }
 
 impl Function {
     pub fn new() -> Function {
-        Function { params: Vec::new(), body: Block::default(), values: Vec::new() }
+        Function { params: Vec::new(), body: Block::default(), values: Vec::new(), flattened: false }
+    }
+
+    /// An empty function with the parameters and values of `other`, to transform it into.
+    pub fn like(other: &Function) -> Function {
+        Function {
+            params: other.params.clone(),
+            body: Block::default(),
+            values: other.values.clone(),
+            flattened: other.flattened,
+        }
     }
 
     /// A fresh value of type `ty`.

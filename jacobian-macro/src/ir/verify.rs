@@ -194,7 +194,9 @@ impl Checker<'_> {
                     matches!(&**row, Type::Array(e, c1) if **e == Type::Scalar && c1 == c2) && r1 == r2
                 }
                 ([Type::Array(e, n)], [Type::Matrix(r, c)]) if **e == Type::Scalar => {
-                    *r == crate::shape::Dim::Lit(1) && c == n || *c == crate::shape::Dim::Lit(1) && r == n
+                    *r == crate::shape::Dim::Lit(1) && c == n
+                        || *c == crate::shape::Dim::Lit(1) && r == n
+                        || r.mul(c) == *n
                 }
                 ([from], [to]) => from.components() == to.components() && from.components().is_some(),
                 _ => false,

@@ -74,14 +74,15 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         match primal.ty(*input) {
             Type::Scalar => {}
             Type::Array(elem, _) if **elem == Type::Scalar => {}
+            Type::Vector(_) | Type::Matrix(..) if primal.flattened => {}
             _ => return unsupported("a differentiated parameter of this type"),
         }
     }
     let activity = Activity::analyse(primal, &inputs);
-    let out =
-        Function { params: primal.params.clone(), body: Block::default(), values: primal.values.clone() };
+    let out = Function::like(primal);
     let mut r = Reverse {
         primal,
+        const_generics: &signature.const_generics,
         activity: &activity,
         b: Builder::new(out),
         adj: BTreeMap::new(),
@@ -108,6 +109,10 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         (Seed::Vector(u), ty @ Type::Array(..)) if ty.element() == Some(Type::Scalar) => {
             r.b.constant(quote!(#u.as_array()), Vec::new(), ty)
         }
+        (Seed::Vector(u), ty @ (Type::Vector(_) | Type::Matrix(..))) => {
+            let flat = adjoint_type(&ty);
+            r.b.constant(quote!(#u.as_array()), Vec::new(), flat)
+        }
         (Seed::Vector(_), _) => return unsupported("a product with this output type"),
     };
     if activity.is_active(value) {
@@ -118,7 +123,7 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         .iter()
         .map(|input| match r.adj.get(input) {
             Some(adjoint) => *adjoint,
-            None => r.b.zeros(&primal.ty(*input).clone()),
+            None => r.b.zeros(&adjoint_type(primal.ty(*input))),
         })
         .collect();
     Ok(Swept { b: r.b, value, adjoints })
@@ -232,6 +237,8 @@ fn flat(b: &mut Builder, adjoints: &[Value], types: &[Type]) -> Option<Value> {
 
 struct Reverse<'a> {
     primal: &'a Function,
+    /// The function's const-generic parameters.
+    const_generics: &'a BTreeSet<String>,
     activity: &'a Activity,
     b: Builder,
     /// The adjoint accumulated so far for each primal value (by its primal id).
@@ -264,7 +271,7 @@ impl Reverse<'_> {
         }
         let sum = match self.adj.get(&v).copied() {
             None => c,
-            Some(old) => match self.ty(v) {
+            Some(old) => match self.b.f.ty(old).clone() {
                 Type::Scalar => self.b.add(old, c),
                 ty @ Type::Array(..) if ty.element() == Some(Type::Scalar) => {
                     let one = self.b.lit(1.0);
@@ -295,7 +302,7 @@ impl Reverse<'_> {
         match self.adj.get(&v) {
             Some(a) => *a,
             None => {
-                let zero = self.b.zeros(&self.ty(v));
+                let zero = self.b.zeros(&adjoint_type(&self.ty(v)));
                 self.adj.insert(v, zero);
                 zero
             }
@@ -456,6 +463,8 @@ impl Reverse<'_> {
                     self.add(aggregate, cleared)?;
                 }
             }
+            // A flattened vector or matrix: its adjoint is already flat.
+            Op::Convert => self.add(args[0], ybar)?,
             Op::Accumulate(path) => {
                 let (aggregate, value) = (args[0], args[1]);
                 if self.active(value) {
@@ -567,7 +576,13 @@ impl Reverse<'_> {
         let condition = self.val(inst.args[0]);
         let then = self.arm(then, &incoming, &touched)?;
         let otherwise = self.arm(otherwise, &incoming, &touched)?;
-        let results: Vec<Value> = touched.iter().map(|v| self.b.f.value(self.ty(*v), None)).collect();
+        let results: Vec<Value> = touched
+            .iter()
+            .map(|v| {
+                let ty = self.b.f.ty(self.adj[v]).clone();
+                self.b.f.value(ty, None)
+            })
+            .collect();
         self.b.push_with(Op::If { then, otherwise }, vec![condition], results.clone());
         for (v, result) in touched.iter().zip(results) {
             self.adj.insert(*v, result);
@@ -669,7 +684,8 @@ impl Reverse<'_> {
             params.push(p);
         }
         for v in &touched {
-            let p = fresh(self, *v);
+            let ty = self.b.f.ty(saved_adj[v]).clone();
+            let p = self.b.f.value(ty, None);
             self.adj.insert(*v, p);
             params.push(p);
         }
@@ -781,17 +797,36 @@ impl Reverse<'_> {
         let Ok(syn::Expr::Range(bounds)) = syn::parse2::<syn::Expr>(range.tokens.clone()) else {
             return unsupported("which cannot be taped, as it does not run over a range");
         };
-        let literal = |e: &Option<Box<syn::Expr>>| match e.as_deref() {
-            Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => {
-                i.base10_parse::<usize>().ok()
+        // A bound the tape's length can be written with: a literal, or a `const` item
+        // (upper-case by convention; not a const-generic parameter, which stable Rust
+        // does not allow in `[T; N - 1]`).
+        let bound = |e: &Option<Box<syn::Expr>>| -> Option<Dim> {
+            match e.as_deref()? {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => {
+                    i.base10_parse::<usize>().ok().map(Dim::Lit)
+                }
+                syn::Expr::Path(p) if p.qself.is_none() => {
+                    let name = p.path.segments.last()?.ident.to_string();
+                    let constant =
+                        name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                    (constant && !self.const_generics.contains(&name))
+                        .then(|| Dim::Sym { tokens: p.to_token_stream(), generic: false })
+                }
+                _ => None,
             }
-            _ => None,
         };
-        let (Some(start), Some(end)) = (literal(&bounds.start), literal(&bounds.end)) else {
-            return unsupported("which needs a tape, and a tape needs a range with literal bounds (`0..8`)");
+        let (Some(start), Some(end)) = (bound(&bounds.start), bound(&bounds.end)) else {
+            return unsupported("which needs a tape, and a tape needs a range whose bounds are literals or `const` items (`0..8`, `1..N`)");
         };
-        let end = end + usize::from(matches!(bounds.limits, syn::RangeLimits::Closed(_)));
-        let trips = end.saturating_sub(start);
+        let inclusive = usize::from(matches!(bounds.limits, syn::RangeLimits::Closed(_)));
+        let trips = match (&start, &end) {
+            (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit((b + inclusive).saturating_sub(*a)),
+            _ => {
+                let (a, b) = (start.value(), end.value());
+                let inclusive = crate::shape::unsuffixed(inclusive);
+                Dim::Sym { tokens: quote!(#b + #inclusive - #a), generic: false }
+            }
+        };
         let pattern = match syn::parse::Parser::parse2(syn::Pat::parse_single, pattern.clone()) {
             Ok(syn::Pat::Ident(p)) if p.subpat.is_none() => p.ident.to_token_stream(),
             Ok(syn::Pat::Wild(_)) => quote!(__jacobian_step),
@@ -803,7 +838,7 @@ impl Reverse<'_> {
             components +=
                 self.ty(body.params[*k]).components().and_then(|n| n.lit()).unwrap_or(usize::MAX / 2);
         }
-        if components.saturating_mul(trips) > TAPE_LIMIT {
+        if components.saturating_mul(trips.lit().unwrap_or(0)) > TAPE_LIMIT {
             return unsupported("whose tape would not fit on the stack");
         }
         let mut reads = BTreeSet::new();
@@ -811,12 +846,10 @@ impl Reverse<'_> {
         if reads.iter().chain(inits).any(|v| self.unknown.contains(v)) {
             return unsupported("which needs a tape, inside a loop whose carried values are not kept");
         }
-        let start_tokens = crate::shape::unsuffixed(start);
+        let start_tokens = start.value();
         let step = quote!((#pattern - #start_tokens) as usize);
-        let tape_types: Vec<Type> = changing
-            .iter()
-            .map(|k| Type::Array(Box::new(self.ty(body.params[*k])), Dim::Lit(trips)))
-            .collect();
+        let tape_types: Vec<Type> =
+            changing.iter().map(|k| Type::Array(Box::new(self.ty(body.params[*k])), trips.clone())).collect();
 
         // The taping loop: the primal loop again, storing each iteration's carried values.
         let saved_rename = self.rename.clone();
@@ -951,6 +984,16 @@ impl Reverse<'_> {
 
 /// The most scalar components a loop's tape may hold (128 KiB of `f64` on the stack).
 const TAPE_LIMIT: usize = 16 * 1024;
+
+/// The type of a value's adjoint: a vector or matrix (a parameter or result of a flattened
+/// function) has a flat array of components.
+fn adjoint_type(ty: &Type) -> Type {
+    match ty {
+        Type::Vector(n) => Type::array(n.clone()),
+        Type::Matrix(r, c) => Type::array(r.mul(c)),
+        ty => ty.clone(),
+    }
+}
 
 /// Collects the values a block (and the blocks inside it) uses and defines.
 fn uses(block: &Block, used: &mut BTreeSet<Value>, defined: &mut BTreeSet<Value>) {

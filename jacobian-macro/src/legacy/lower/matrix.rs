@@ -477,6 +477,7 @@ impl Lowerer<'_> {
             inputs,
             rows: Dim::Lit(1),
             columns: Dim::Lit(inner_params.len()),
+            const_generics: std::collections::BTreeSet::new(),
         };
         let child = self.b.child();
         let inner = Lowerer::new(&signature, &item, child, self.diagnostics, super::Output::Jacobian);

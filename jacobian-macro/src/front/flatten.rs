@@ -1,0 +1,233 @@
+//! The front end's last step: vectors and matrices become flat arrays of their components
+//! (row-major), so that every later stage works on scalars and arrays only. Where the
+//! function meets Rust code that wants the real types, conversions are inserted: after a
+//! parameter, around the result, before user code that reads a vector or matrix (its holes),
+//! and after user code that produces one (`Constant`).
+
+use std::collections::BTreeMap;
+
+use quote::quote;
+
+use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
+use crate::shape::Dim;
+
+/// The flat array type of a vector or matrix type.
+fn flat_type(ty: &Type) -> Option<Type> {
+    match ty {
+        Type::Vector(n) => Some(Type::array(n.clone())),
+        Type::Matrix(r, c) => Some(Type::array(r.mul(c))),
+        _ => None,
+    }
+}
+
+/// Flattens `function` in place; whether it had vectors or matrices.
+pub fn flatten(function: &mut Function) -> bool {
+    if !function.values.iter().any(|v| flat_type(&v.ty).is_some()) {
+        return false;
+    }
+    let mut f = Flatten { original: BTreeMap::new(), replaced: BTreeMap::new() };
+    // Every value but the parameters and what user code produces is retyped.
+    let mut keep: std::collections::BTreeSet<Value> = function.params.iter().map(|p| p.value).collect();
+    collect_constants(&function.body, &mut keep);
+    for (k, data) in function.values.iter_mut().enumerate() {
+        let value = Value(k as u32);
+        if keep.contains(&value) {
+            continue;
+        }
+        if let Some(flat) = flat_type(&data.ty) {
+            f.original.insert(value, std::mem::replace(&mut data.ty, flat));
+        }
+    }
+    let mut prologue = Vec::new();
+    for param in function.params.clone() {
+        let ty = function.ty(param.value).clone();
+        if let Some(flat) = flat_type(&ty) {
+            let name = function.name(param.value).map(str::to_owned);
+            let value = function.value(flat, name);
+            f.original.insert(value, ty);
+            f.replaced.insert(param.value, value);
+            prologue.push(Inst {
+                op: Op::Convert,
+                args: vec![param.value],
+                results: vec![value],
+                span: proc_macro2::Span::call_site(),
+            });
+        }
+    }
+    let mut body = std::mem::take(&mut function.body);
+    f.block(function, &mut body);
+    prologue.append(&mut body.insts);
+    body.insts = prologue;
+    let result = body.yields[0];
+    if let Some(ty) = f.original.get(&result).cloned() {
+        let value = function.value(ty, None);
+        body.insts.push(Inst {
+            op: Op::Convert,
+            args: vec![result],
+            results: vec![value],
+            span: proc_macro2::Span::call_site(),
+        });
+        body.yields[0] = value;
+    }
+    function.body = body;
+    true
+}
+
+fn collect_constants(block: &Block, out: &mut std::collections::BTreeSet<Value>) {
+    for inst in &block.insts {
+        if matches!(inst.op, Op::Constant(_)) {
+            out.extend(&inst.results);
+        }
+        for nested in inst.blocks() {
+            collect_constants(nested, out);
+        }
+    }
+}
+
+struct Flatten {
+    /// The vector or matrix type each retyped value had.
+    original: BTreeMap<Value, Type>,
+    /// Values read through their flat copies (parameters, user code's results).
+    replaced: BTreeMap<Value, Value>,
+}
+
+impl Flatten {
+    fn block(&mut self, function: &mut Function, block: &mut Block) {
+        let insts = std::mem::take(&mut block.insts);
+        for mut inst in insts {
+            for arg in &mut inst.args {
+                if let Some(flat) = self.replaced.get(arg) {
+                    *arg = *flat;
+                }
+            }
+            for nested in inst.blocks_mut() {
+                self.block(function, nested);
+            }
+            let span = inst.span;
+            let operands = match inst.op {
+                Op::Get(_) => 1,
+                Op::Axpy(_) => 3,
+                _ => 2,
+            };
+            match &inst.op {
+                Op::Get(path) | Op::Set(path) | Op::Accumulate(path) | Op::Axpy(path) => {
+                    if let Some(Type::Matrix(_, c)) = self.original.get(&inst.args[0]).cloned() {
+                        let path = path.clone();
+                        let (new_path, index) = flat_position(
+                            function,
+                            &mut block.insts,
+                            &path,
+                            &inst.args[operands..],
+                            &c,
+                            span,
+                        );
+                        inst.args.truncate(operands);
+                        inst.args.extend(index);
+                        match &mut inst.op {
+                            Op::Get(p) | Op::Set(p) | Op::Accumulate(p) | Op::Axpy(p) => *p = new_path,
+                            _ => {}
+                        }
+                    }
+                }
+                // User code sees the real types: its holes read converted copies.
+                Op::Code(_) | Op::Constant(_) => {
+                    for k in 0..inst.args.len() {
+                        self.unflatten_arg(function, &mut block.insts, &mut inst, k);
+                    }
+                }
+                Op::For { holes, .. } => {
+                    for k in 0..*holes {
+                        self.unflatten_arg(function, &mut block.insts, &mut inst, k);
+                    }
+                }
+                _ => {}
+            }
+            let produced = match inst.op {
+                Op::Constant(_) => {
+                    inst.results.iter().copied().filter(|r| flat_type(function.ty(*r)).is_some()).collect()
+                }
+                _ => Vec::new(),
+            };
+            block.insts.push(inst);
+            // A vector or matrix from user code, as its flat copy from here on.
+            for result in produced {
+                let ty = function.ty(result).clone();
+                let flat = function.value(flat_type(&ty).expect("a vector or matrix"), None);
+                self.original.insert(flat, ty);
+                self.replaced.insert(result, flat);
+                block.insts.push(Inst { op: Op::Convert, args: vec![result], results: vec![flat], span });
+            }
+        }
+        for y in &mut block.yields {
+            if let Some(flat) = self.replaced.get(y) {
+                *y = *flat;
+            }
+        }
+    }
+
+    /// Argument `k` of `inst`, if flattened, replaced by a copy of its original type.
+    fn unflatten_arg(&self, function: &mut Function, out: &mut Vec<Inst>, inst: &mut Inst, k: usize) {
+        let arg = inst.args[k];
+        if let Some(ty) = self.original.get(&arg) {
+            let value = function.value(ty.clone(), None);
+            out.push(Inst { op: Op::Convert, args: vec![arg], results: vec![value], span: inst.span });
+            inst.args[k] = value;
+        }
+    }
+}
+
+/// The flat position of a matrix entry `(i, j)` in a row of `c` columns, and the run-time
+/// index arguments it takes (computed by code pushed to `out`).
+fn flat_position(
+    function: &mut Function,
+    out: &mut Vec<Inst>,
+    path: &Path,
+    indices: &[Value],
+    c: &Dim,
+    span: proc_macro2::Span,
+) -> (Path, Vec<Value>) {
+    let mut dynamic = indices.iter();
+    let mut positions = Vec::new();
+    for p in path.0.iter().take(2) {
+        positions.push(match p {
+            Position::Const(k) => Err(*k),
+            Position::Dynamic => Ok(*dynamic.next().expect("an index per run-time position")),
+        });
+    }
+    let rest: Vec<Value> = dynamic.copied().collect();
+    match (positions.as_slice(), c.lit()) {
+        ([Err(i), Err(j)], Some(c)) => {
+            let mut p = vec![Position::Const(i * c + j)];
+            p.extend(path.0.iter().skip(2).cloned());
+            (Path(p), rest)
+        }
+        _ => {
+            let mut holes = Vec::new();
+            let mut term = |at: &Result<Value, usize>| match at {
+                Ok(v) => {
+                    let h = Code::hole(holes.len());
+                    holes.push(*v);
+                    quote!(#h)
+                }
+                Err(k) => {
+                    let k = crate::shape::unsuffixed(*k);
+                    quote!(#k)
+                }
+            };
+            let (i, j) = (term(&positions[0]), term(&positions[1]));
+            let c = c.value();
+            let index = function.value(Type::Opaque, None);
+            out.push(Inst {
+                op: Op::Code(Code { tokens: quote!(#i * #c + #j) }),
+                args: holes,
+                results: vec![index],
+                span,
+            });
+            let mut p = vec![Position::Dynamic];
+            p.extend(path.0.iter().skip(2).cloned());
+            let mut args = vec![index];
+            args.extend(rest);
+            (Path(p), args)
+        }
+    }
+}
