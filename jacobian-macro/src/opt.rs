@@ -167,9 +167,10 @@ pub fn is_simple(tokens: &proc_macro2::TokenStream) -> bool {
     })
 }
 
-/// `x + x → 2 · x`; `−(−x) → x`.
+/// `x + x → 2 · x`; `−(−x) → x`; `[a, b, c][1] → b`.
 fn identities(block: &mut Block, function: &mut Function) {
     let mut negated: BTreeMap<Value, Value> = BTreeMap::new();
+    let mut built: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
     let mut replaced: BTreeMap<Value, Value> = BTreeMap::new();
     let mut out = Vec::with_capacity(block.insts.len());
     for mut inst in std::mem::take(&mut block.insts) {
@@ -188,6 +189,19 @@ fn identities(block: &mut Block, function: &mut Function) {
                 out.push(Inst { op: Op::Literal(2.0), args: vec![], results: vec![two], span: inst.span });
                 inst.op = Op::Mul;
                 inst.args = vec![two, inst.args[0]];
+            }
+            Op::Build => {
+                built.insert(inst.results[0], inst.args.clone());
+            }
+            Op::Get(ref path) => {
+                if let ([crate::ir::Position::Const(k)], Some(items)) =
+                    (path.0.as_slice(), built.get(&inst.args[0]))
+                {
+                    if let Some(item) = items.get(*k) {
+                        replaced.insert(inst.results[0], *item);
+                        continue;
+                    }
+                }
             }
             Op::Neg => match negated.get(&inst.args[0]) {
                 Some(original) => {

@@ -297,3 +297,11 @@ fn f(x0: [f64; 3], x3: f64) -> [f64; 2] {
     [m1, x0[1]]
 }";
 }
+
+snapshots! {
+    matrix_calculus: "wrt(x)", "
+fn f(x: Vector<3>, w: &Matrix<2, 3>) -> f64 {
+    let y = (w * x).map(f64::tanh);
+    y.norm_squared() + x.dot(&x)
+}";
+}
