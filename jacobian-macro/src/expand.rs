@@ -380,7 +380,14 @@ impl Context<'_> {
             // Exactly symmetric, as solvers expect (`mirror_upper`).
             Kind::Hessian => self
                 .second_order(forward::Returns::Jacobian, None)
-                .map(|body| quote!(#krate::__private::mirror_upper((|| { #body })())))
+                .map(|body| {
+                    let hessian = format_ident!("hessian", span = Span::mixed_site());
+                    quote! {
+                        let mut #hessian = { #body };
+                        #krate::__private::mirror_upper(&mut #hessian);
+                        #hessian
+                    }
+                })
                 .map_err(|why| self.refuse("hessian", &why)),
             Kind::ValueGradientHessian => self
                 .second_order(forward::Returns::ValueGradientHessian, None)
@@ -390,8 +397,9 @@ impl Context<'_> {
                         format_ident!("hessian", span = Span::mixed_site()),
                     );
                     quote! {
-                        let (#value, #gradient, #hessian) = (|| { #body })();
-                        (#value, #gradient, #krate::__private::mirror_upper(#hessian))
+                        let (#value, #gradient, mut #hessian) = { #body };
+                        #krate::__private::mirror_upper(&mut #hessian);
+                        (#value, #gradient, #hessian)
                     }
                 })
                 .map_err(|why| self.refuse("hessian", &why)),

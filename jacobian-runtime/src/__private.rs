@@ -40,16 +40,17 @@ pub fn direction_rows<T: Scalar, const N: usize, const L: usize>(v: &[T; N], off
     rows
 }
 
-/// A Hessian made exactly symmetric: its upper triangle copied onto the lower one (forward
+/// Makes a Hessian exactly symmetric: its upper triangle copied onto the lower one (forward
 /// over reverse computes both, equal up to rounding).
 #[inline(always)]
-pub fn mirror_upper<T: Scalar, const N: usize>(mut h: Matrix<N, N, T>) -> Matrix<N, N, T> {
+pub fn mirror_upper<T: Scalar, const N: usize>(h: &mut Matrix<N, N, T>) {
+    let rows = h.as_rows_mut();
     for i in 1..N {
-        for j in 0..i {
-            h[(i, j)] = h[(j, i)];
+        let (upper, lower) = rows.split_at_mut(i);
+        for (x, row) in lower[0].iter_mut().zip(upper.iter()) {
+            *x = row[i];
         }
     }
-    h
 }
 
 /// The rows of the identity, `[[T; N]; N]`.
