@@ -167,9 +167,12 @@ pub fn is_simple(tokens: &proc_macro2::TokenStream) -> bool {
     })
 }
 
-/// `x + x → 2 · x`; `−(−x) → x`; `[a, b, c][1] → b`.
+/// `x + x → 2 · x`; `−(−x) → x`; `[a, b, c][1] → b`; arithmetic of literals folded (IEEE
+/// arithmetic done now gives what it would give at run time, for `f32` too: one rounding of
+/// an `f64` result that holds the exact one).
 fn identities(block: &mut Block, function: &mut Function) {
     let mut negated: BTreeMap<Value, Value> = BTreeMap::new();
+    let mut literals: BTreeMap<Value, f64> = BTreeMap::new();
     let mut built: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
     let mut replaced: BTreeMap<Value, Value> = BTreeMap::new();
     let mut out = Vec::with_capacity(block.insts.len());
@@ -182,6 +185,22 @@ fn identities(block: &mut Block, function: &mut Function) {
         for nested in inst.blocks_mut() {
             substitute(nested, &replaced);
             identities(nested, function);
+        }
+        let operands: Option<Vec<f64>> = inst.args.iter().map(|a| literals.get(a).copied()).collect();
+        let folded = match (&inst.op, operands.as_deref()) {
+            (Op::Add, Some([a, b])) => Some(a + b),
+            (Op::Sub, Some([a, b])) => Some(a - b),
+            (Op::Mul, Some([a, b])) => Some(a * b),
+            (Op::Div, Some([a, b])) => Some(a / b),
+            (Op::Neg, Some([a])) => Some(-a),
+            _ => None,
+        };
+        if let Some(value) = folded.filter(|v| v.is_finite()) {
+            inst.op = Op::Literal(value);
+            inst.args.clear();
+        }
+        if let Op::Literal(value) = inst.op {
+            literals.insert(inst.results[0], value);
         }
         match inst.op {
             Op::Add if inst.args[0] == inst.args[1] => {
