@@ -13,7 +13,47 @@ use crate::ir::{Code, Value};
 
 /// Every differentiable method: name and number of operands including the receiver.
 /// `powi`'s exponent is an integer and never differentiated.
-pub const METHODS: &[(&str, usize)] = crate::legacy::rules::METHODS;
+pub const METHODS: &[(&str, usize)] = &[
+    ("sin", 1),
+    ("cos", 1),
+    ("tan", 1),
+    ("asin", 1),
+    ("acos", 1),
+    ("atan", 1),
+    ("atan2", 2),
+    ("sinh", 1),
+    ("cosh", 1),
+    ("tanh", 1),
+    ("asinh", 1),
+    ("acosh", 1),
+    ("atanh", 1),
+    ("exp", 1),
+    ("exp2", 1),
+    ("exp_m1", 1),
+    ("ln", 1),
+    ("ln_1p", 1),
+    ("log", 2),
+    ("log2", 1),
+    ("log10", 1),
+    ("sqrt", 1),
+    ("cbrt", 1),
+    ("powi", 2),
+    ("powf", 2),
+    ("hypot", 2),
+    ("recip", 1),
+    ("mul_add", 3),
+    ("abs", 1),
+    ("min", 2),
+    ("max", 2),
+    ("clamp", 3),
+    ("signum", 1),
+    ("floor", 1),
+    ("ceil", 1),
+    ("round", 1),
+    ("trunc", 1),
+    ("to_degrees", 1),
+    ("to_radians", 1),
+];
 
 pub fn arity(name: &str) -> Option<usize> {
     METHODS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
@@ -94,6 +134,19 @@ pub fn partials(name: &str, x: &[Value], ans: Value, b: &mut Builder) -> Vec<Opt
             let first = equal(ans, a, b);
             let d_first = b.select(first, one, zero);
             vec![Some(d_first), Some(b.sub(one, d_first))]
+        }
+        // The derivative of what is returned: `x` inside the bounds (and on them), else
+        // the bound.
+        "clamp" => {
+            let zero = b.lit(0.0);
+            let inside = equal(ans, a, b);
+            let d_x = b.select(inside, one, zero);
+            let at_low = equal(ans, x[1], b);
+            let d_low_if_outside = b.select(at_low, one, zero);
+            let d_low = b.select(inside, zero, d_low_if_outside);
+            let not_x = b.sub(one, d_x);
+            let d_high = b.sub(not_x, d_low);
+            vec![Some(d_x), Some(d_low), Some(d_high)]
         }
         // Piecewise constant: 0 wherever the derivative exists.
         "signum" | "floor" | "ceil" | "round" | "trunc" => vec![None],

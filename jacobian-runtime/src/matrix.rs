@@ -72,6 +72,18 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     pub fn into_rows(self) -> [[T; C]; R] {
         self.rows
     }
+
+    /// The components, row-major (a vector's in order), borrowed.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    /// let v = Vector::from([1.0, 2.0, 3.0]);
+    /// assert_eq!(v.iter().sum::<f64>(), 6.0);
+    /// ```
+    #[inline]
+    pub fn iter(&self) -> core::iter::Flatten<core::slice::Iter<'_, [T; C]>> {
+        self.rows.iter().flatten()
+    }
 }
 
 impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {

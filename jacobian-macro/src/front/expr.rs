@@ -68,9 +68,14 @@ impl Front<'_> {
                 self.arithmetic(op, vec![a, b], e)
             }
             Expr::MethodCall(call) => {
+                if let Some(consumed) = self.consume(call)? {
+                    return Ok(consumed);
+                }
                 let receiver = self.expr(&call.receiver)?;
                 if let Operand::Value(v) = receiver {
-                    if is_matrix(self.f.ty(v)) {
+                    let ty = self.f.ty(v).clone();
+                    let array = matches!(&ty, Type::Array(elem, _) if **elem == Type::Scalar);
+                    if is_matrix(&ty) || (array && call.method == "map") {
                         return self.matrix_method(call, v);
                     }
                 }
@@ -84,6 +89,14 @@ impl Front<'_> {
             Expr::Call(call) => {
                 if let Some(constructed) = self.matrix_constructor(call) {
                     return constructed;
+                }
+                if let Expr::Path(path) = &*call.func {
+                    if let Some(Var::Closure(closure)) =
+                        path.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+                    {
+                        let closure = closure.clone();
+                        return self.call_closure(&closure, call);
+                    }
                 }
                 let method = match &*call.func {
                     Expr::Path(path)
@@ -146,6 +159,25 @@ impl Front<'_> {
                         }
                         self.code(e)
                     }
+                }
+            }
+            // `pair.0` of a pair an iterator yielded.
+            Expr::Field(field) => {
+                let item = match &*field.base {
+                    Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                        Some(Var::Pair(item)) => Some((**item).clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match (item, &field.member) {
+                    (Some(super::iter::Item::Pair(a, b)), syn::Member::Unnamed(index)) if index.index < 2 => {
+                        match if index.index == 0 { *a } else { *b } {
+                            super::iter::Item::Value(v) => Ok(Operand::Value(v)),
+                            super::iter::Item::Pair(..) => unsupported(e, "a pair where a value is needed"),
+                        }
+                    }
+                    _ => unsupported(e, "this field on differentiated values"),
                 }
             }
             Expr::Block(block) if block.label.is_none() => match self.scoped_block(&block.block, true)? {
@@ -472,7 +504,13 @@ struct Finder<'f, 'a> {
 impl<'ast> Visit<'ast> for Finder<'_, '_> {
     fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
         if let Some(ident) = path.path.get_ident() {
-            self.found |= self.front.is_ssa_name(ident);
+            // (A closure that reads differentiated values counts as one.)
+            let closure = match self.front.lookup(&ident.to_string()) {
+                Some(Var::Closure(c)) => c.captured.iter().any(|(_, v)| v.is_some()),
+                Some(Var::Pair(_)) => true,
+                _ => false,
+            };
+            self.found |= self.front.is_ssa_name(ident) || closure;
         }
     }
 

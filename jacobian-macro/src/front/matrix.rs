@@ -23,11 +23,13 @@ enum At {
     Dynamic(Value),
 }
 
-/// The rows and columns of a vector (`n × 1`) or matrix type.
+/// The rows and columns of a vector (`n × 1`), matrix, or array of scalars (`n × 1`, for
+/// its `map`).
 fn shape(ty: &Type) -> Option<(Dim, Dim)> {
     match ty {
         Type::Vector(n) => Some((n.clone(), Dim::Lit(1))),
         Type::Matrix(r, c) => Some((r.clone(), c.clone())),
+        Type::Array(elem, n) if **elem == Type::Scalar => Some((n.clone(), Dim::Lit(1))),
         _ => None,
     }
 }
@@ -42,7 +44,7 @@ fn of_shape(r: Dim, c: Dim) -> Type {
 }
 
 pub(super) fn is_matrix(ty: &Type) -> bool {
-    shape(ty).is_some()
+    matches!(ty, Type::Vector(_) | Type::Matrix(..))
 }
 
 impl Front<'_> {
@@ -50,7 +52,7 @@ impl Front<'_> {
     fn component(&mut self, v: Value, i: At, j: At, span: Span) -> Value {
         let mut path = Vec::new();
         let mut args = vec![v];
-        let axes: &[At] = if matches!(self.f.ty(v), Type::Vector(_)) { &[i] } else { &[i, j] };
+        let axes: &[At] = if matches!(self.f.ty(v), Type::Matrix(..)) { &[i, j] } else { &[i] };
         for at in axes {
             match at {
                 At::Const(k) => path.push(Position::Const(*k)),
@@ -111,7 +113,7 @@ impl Front<'_> {
         }
         let zero = self.push1(Op::Literal(0.0), vec![], Type::Scalar, span);
         let init = self.push1(Op::Splat, vec![zero], ty.clone(), span);
-        let vector = matches!(ty, Type::Vector(_));
+        let vector = !matches!(ty, Type::Matrix(..));
         let out = self.count(&r, vec![init], span, |front: &mut Self, i: Value, acc: &[Value]| {
             if vector {
                 let value = f(front, At::Dynamic(i), At::Const(0))?;
@@ -284,7 +286,7 @@ impl Front<'_> {
                 };
                 self.tabulate(ty.clone(), span, &mut |front, i, j| {
                     let x = front.component(receiver, i, j, span);
-                    front.apply(f, x)
+                    front.apply_one(f, x)
                 })?
             }
             _ => return unsupported(&call.method, "this method on vectors or matrices"),
@@ -305,7 +307,7 @@ impl Front<'_> {
     }
 
     /// `f(x)` for the argument of `map`: a path (`f64::tanh`) or a closure of one parameter.
-    fn apply(&mut self, f: &Expr, x: Value) -> Result<Value> {
+    fn apply_one(&mut self, f: &Expr, x: Value) -> Result<Value> {
         match f {
             Expr::Path(path)
                 if path.path.segments.len() == 2 && self.is_scalar_type(&path.path.segments[0].ident) =>
@@ -479,7 +481,7 @@ fn span_of(span: Span) -> TokenStream {
 }
 
 /// Whether an expression assigns anywhere inside it (`a = …`, `a += …`).
-fn assigns(e: &Expr) -> bool {
+pub(super) fn assigns(e: &Expr) -> bool {
     struct Finder(bool);
     impl<'ast> syn::visit::Visit<'ast> for Finder {
         fn visit_expr_assign(&mut self, _: &'ast syn::ExprAssign) {

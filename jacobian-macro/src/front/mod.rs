@@ -21,6 +21,7 @@
 
 mod expr;
 mod flatten;
+mod iter;
 mod matrix;
 mod stmt;
 
@@ -80,6 +81,10 @@ enum Var {
     /// pattern bindings; `array` the type its initializer shows it would have as an array
     /// of scalars (`[K; 3]`), should it be promoted by an element assignment.
     Rust { site: Option<usize>, array: Option<Type> },
+    /// A closure bound by a `let`, applied where it is called.
+    Closure(Box<iter::Closure>),
+    /// A pair an iterator yields (`zip`, `enumerate`), bound to one name.
+    Pair(Box<iter::Item>),
 }
 
 /// What an expression lowered to: an SSA value, or non-differentiated code not yet bound
@@ -314,7 +319,7 @@ impl<'a> Front<'a> {
             .iter()
             .filter_map(|&(s, p)| match &self.scopes[s][p].1 {
                 Var::Ssa { value, .. } => Some(*value),
-                Var::Rust { .. } => None,
+                Var::Rust { .. } | Var::Closure(_) | Var::Pair(_) => None,
             })
             .collect()
     }

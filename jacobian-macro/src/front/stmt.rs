@@ -151,6 +151,17 @@ impl Front<'_> {
         }
         let name = ident.ident.to_string();
         let mutable = ident.mutability.is_some();
+        // A closure: applied where it is called. One that reads no differentiated value is
+        // also kept as the user wrote it, for calls that are never differentiated.
+        if let (Expr::Closure(closure), None) = (&*init.expr, annotation) {
+            let captured = self.captures(closure);
+            if captured.iter().all(|(_, v)| v.is_none()) {
+                self.effect(local.to_token_stream(), local)?;
+            }
+            let closure = super::iter::Closure { expr: closure.clone(), captured };
+            self.bind(name, Var::Closure(Box::new(closure)));
+            return Ok(());
+        }
         let declared = match annotation {
             Some(ty) => match crate::signature::shape_of(ty, &self.generics) {
                 Some((shape, _)) => Some(super::type_of_shape(&shape)),
@@ -283,6 +294,30 @@ impl Front<'_> {
                     }
                 }
             }
+            // `let (a, b) = pair;` of a pair an iterator yielded.
+            (syn::Pat::Tuple(_), Expr::Path(path))
+                if matches!(
+                    path.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+                    Some(Var::Pair(_))
+                ) =>
+            {
+                let Some(Var::Pair(item)) =
+                    path.path.get_ident().and_then(|i| self.lookup(&i.to_string())).cloned()
+                else {
+                    return unsupported(init, "this pair");
+                };
+                return self.bind_item(pat, *item);
+            }
+            // `let (s, c) = x.sin_cos();`
+            (syn::Pat::Tuple(tuple), Expr::MethodCall(call))
+                if call.method == "sin_cos" && call.args.is_empty() && tuple.elems.len() == 2 =>
+            {
+                let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
+                let receiver = self.expr(&call.receiver)?;
+                let x = self.operand_as(receiver, &Type::Scalar, &call.receiver)?;
+                let both = self.push(Op::SinCos, vec![x], &[Type::Scalar, Type::Scalar], init.span());
+                names.into_iter().zip(both).map(|(name, v)| (name, Operand::Value(v))).collect()
+            }
             (syn::Pat::Tuple(tuple), Expr::Tuple(values)) if tuple.elems.len() == values.elems.len() => {
                 let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
                 let mut components = Vec::new();
@@ -407,6 +442,7 @@ impl Front<'_> {
                     ),
                 }
             }
+            Some(Var::Closure(_) | Var::Pair(_)) => unsupported(place, "assignment to this variable"),
             None => unsupported(place, "assignment to a variable the function does not bind"),
         }
     }
@@ -569,32 +605,47 @@ impl Front<'_> {
         }
         // `for v in x`, `for v in &x`, `for v in x.iter()` over a differentiated array: a
         // loop over its indices that reads the element.
-        let elements = self.iterated_array(&for_loop.expr)?;
-        if elements.is_none() && !matches!(&*for_loop.expr, Expr::Range(_)) {
-            return unsupported(&for_loop.expr, "loops over anything but a range or an array");
+        // `for (i, v) in x.iter().enumerate()`, `for (a, b) in x.iter().zip(&y)`…: a loop
+        // over the chain's positions, its items bound in the body.
+        let chain = if self.reads_ssa(&for_loop.expr) { self.loop_chain(&for_loop.expr)? } else { None };
+        let elements = match chain {
+            Some(_) => None,
+            None => self.iterated_array(&for_loop.expr)?,
+        };
+        if chain.is_none() && elements.is_none() && !matches!(&*for_loop.expr, Expr::Range(_)) {
+            return unsupported(
+                &for_loop.expr,
+                "loops over anything but a range, an array or an iterator chain",
+            );
         }
         let pattern = match &*for_loop.pat {
+            _ if chain.is_some() => None,
             syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(p.ident.to_string()),
             syn::Pat::Wild(_) => None,
             pat => return unsupported(pat, "this loop pattern"),
         };
-        let (range, holes, loop_pattern) = match &elements {
-            Some((array, _)) => {
-                let Some(len) = self.f.ty(*array).components() else {
-                    return unsupported(&for_loop.expr, "this array");
-                };
-                let index =
-                    proc_macro2::Ident::new(&format!("k{}", self.loops), proc_macro2::Span::mixed_site());
-                self.loops += 1;
-                let len = len.value();
-                (quote!(0..#len), Vec::new(), index.to_token_stream())
+        let (range, holes, loop_pattern) = match (&elements, &chain) {
+            (_, Some((range, holes, loop_pattern, _))) => {
+                (range.clone(), holes.clone(), loop_pattern.clone())
             }
-            None => {
-                let Operand::Code { tokens: range, holes } = self.code(&for_loop.expr)? else {
-                    return unsupported(&for_loop.expr, "this range");
-                };
-                (range, holes, for_loop.pat.to_token_stream())
-            }
+            (elements, None) => match elements {
+                Some((array, _)) => {
+                    let Some(len) = self.f.ty(*array).components() else {
+                        return unsupported(&for_loop.expr, "this array");
+                    };
+                    let index =
+                        proc_macro2::Ident::new(&format!("k{}", self.loops), proc_macro2::Span::mixed_site());
+                    self.loops += 1;
+                    let len = len.value();
+                    (quote!(0..#len), Vec::new(), index.to_token_stream())
+                }
+                None => {
+                    let Operand::Code { tokens: range, holes } = self.code(&for_loop.expr)? else {
+                        return unsupported(&for_loop.expr, "this range");
+                    };
+                    (range, holes, for_loop.pat.to_token_stream())
+                }
+            },
         };
         let carried = self.mutable_ssa();
         let slots: Vec<(usize, usize)> = carried.iter().map(|(slot, _)| *slot).collect();
@@ -625,7 +676,11 @@ impl Front<'_> {
                 self.bind(name, Var::Ssa { value: element, mutable: false });
             }
             (None, Some(name)) => self.bind(name, Var::Rust { site: None, array: None }),
-            (_, None) => {}
+            (_, None) => {
+                if let Some((_, _, _, chain)) = &chain {
+                    self.bind_chain(chain, &for_loop.pat, for_loop.span())?;
+                }
+            }
         }
         self.statements(&for_loop.body.stmts, false)?;
         self.pop_scope();

@@ -1,0 +1,470 @@
+//! Iterator chains and closures: `x.iter().zip(&y).map(|(a, b)| a * b).sum()`, `for (i, v)
+//! in x.iter().enumerate()`, `.fold(f64::NEG_INFINITY, f64::max)`, array `.map(…)`, and
+//! closures bound in the body (`let sq = |t: f64| t * t;`), applied where they are called.
+//!
+//! A chain becomes one loop, never unrolled: the positions it visits are the user's own
+//! iterator adapters applied to a range of indices (`(0..n).rev().enumerate()`, Rust code
+//! that never touches a differentiated value), and the items are read from the arrays
+//! inside the loop body, with the closures applied there.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::Expr;
+
+use super::{unsupported, Front, Operand, Result, Var};
+use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
+
+/// The loop variables an index iterator yields: one name, or a pair (`zip`, `enumerate`).
+#[derive(Clone)]
+enum Shape {
+    Var(Ident),
+    Pair(Box<Shape>, Box<Shape>),
+}
+
+impl ToTokens for Shape {
+    fn to_tokens(&self, out: &mut TokenStream) {
+        match self {
+            Shape::Var(v) => v.to_tokens(out),
+            Shape::Pair(a, b) => out.extend(quote!((#a, #b))),
+        }
+    }
+}
+
+/// How an item is computed from the loop variables, in the loop body.
+#[derive(Clone)]
+enum Builder {
+    /// `array[k]`.
+    Element(Value, Ident),
+    /// The loop variable itself (a range, `enumerate`'s count).
+    Index(Ident),
+    /// `f(item)`.
+    Map(Box<Builder>, Box<Expr>),
+    Pair(Box<Builder>, Box<Builder>),
+}
+
+/// An item, once computed: a value, or a pair of items.
+#[derive(Clone, Debug)]
+pub(super) enum Item {
+    Value(Value),
+    Pair(Box<Item>, Box<Item>),
+}
+
+/// A chain of iterator adapters, not yet consumed.
+#[derive(Clone)]
+struct Stream {
+    /// Rust code iterating over the loop variables, with holes for the SSA values it reads.
+    indices: TokenStream,
+    holes: Vec<Value>,
+    shape: Shape,
+    item: Builder,
+}
+
+/// A closure bound in the body, with the SSA values of the names it reads at its `let`.
+#[derive(Clone, Debug)]
+pub(super) struct Closure {
+    pub expr: syn::ExprClosure,
+    pub captured: Vec<(String, Option<Value>)>,
+}
+
+impl Front<'_> {
+    fn fresh_index(&mut self) -> Ident {
+        let ident = Ident::new(&format!("k{}", self.loops), Span::mixed_site());
+        self.loops += 1;
+        ident
+    }
+
+    /// The stream `e` denotes, if it is an iterator chain this module knows (`None` for
+    /// anything else).
+    fn stream(&mut self, e: &Expr) -> Result<Option<Stream>> {
+        match e {
+            Expr::Paren(p) => self.stream(&p.expr),
+            Expr::Reference(r) if r.mutability.is_none() => self.source(&r.expr),
+            Expr::Range(range) => {
+                if self.reads_scalar_expr(e) {
+                    return unsupported(e, "a range whose bounds depend on a differentiated value");
+                }
+                let Operand::Code { tokens, holes } = self.code(&Expr::Range(range.clone()))? else {
+                    return Ok(None);
+                };
+                let k = self.fresh_index();
+                Ok(Some(Stream {
+                    indices: quote!((#tokens)),
+                    holes,
+                    shape: Shape::Var(k.clone()),
+                    item: Builder::Index(k),
+                }))
+            }
+            Expr::MethodCall(call) => {
+                let name = call.method.to_string();
+                let args: Vec<&Expr> = call.args.iter().collect();
+                match (name.as_str(), args.as_slice()) {
+                    ("iter" | "into_iter", []) => self.source(&call.receiver),
+                    ("copied" | "cloned", []) => self.stream(&call.receiver),
+                    ("rev", []) | ("skip" | "take" | "step_by", [_]) => {
+                        let Some(mut s) = self.stream(&call.receiver)? else { return Ok(None) };
+                        let method = &call.method;
+                        let mut extra = Vec::new();
+                        for arg in &args {
+                            if self.reads_scalar_expr(arg) {
+                                return unsupported(
+                                    arg,
+                                    "an iterator argument that depends on a differentiated value",
+                                );
+                            }
+                            let Operand::Code { tokens, holes } = self.code(arg)? else {
+                                return unsupported(arg, "this iterator argument");
+                            };
+                            let tokens = shift_holes(tokens, s.holes.len());
+                            s.holes.extend(holes);
+                            extra.push(tokens);
+                        }
+                        let indices = &s.indices;
+                        s.indices = quote!(#indices.#method(#(#extra),*));
+                        Ok(Some(s))
+                    }
+                    ("enumerate", []) => {
+                        let Some(s) = self.stream(&call.receiver)? else { return Ok(None) };
+                        let count = self.fresh_index();
+                        let indices = &s.indices;
+                        Ok(Some(Stream {
+                            indices: quote!(#indices.enumerate()),
+                            holes: s.holes,
+                            shape: Shape::Pair(Box::new(Shape::Var(count.clone())), Box::new(s.shape)),
+                            item: Builder::Pair(Box::new(Builder::Index(count)), Box::new(s.item)),
+                        }))
+                    }
+                    ("zip", [other]) => {
+                        let Some(a) = self.stream(&call.receiver)? else { return Ok(None) };
+                        let Some(b) = self.stream(other)?.or(self.source(other)?) else {
+                            return unsupported(other, "zipping with this value");
+                        };
+                        let (ia, ib) = (&a.indices, shift_holes(b.indices.clone(), a.holes.len()));
+                        let mut holes = a.holes;
+                        holes.extend(b.holes);
+                        Ok(Some(Stream {
+                            indices: quote!(#ia.zip(#ib)),
+                            holes,
+                            shape: Shape::Pair(Box::new(a.shape), Box::new(b.shape)),
+                            item: Builder::Pair(Box::new(a.item), Box::new(b.item)),
+                        }))
+                    }
+                    ("map", [f]) => {
+                        let Some(mut s) = self.stream(&call.receiver)? else { return Ok(None) };
+                        if let Expr::Closure(c) = f {
+                            if super::matrix::assigns(&c.body) {
+                                return unsupported(f, "a closure that assigns to a variable");
+                            }
+                        }
+                        s.item = Builder::Map(Box::new(s.item), Box::new((*f).clone()));
+                        Ok(Some(s))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The items of an array or vector value: `x`, `&x`, `x.iter()`.
+    fn source(&mut self, e: &Expr) -> Result<Option<Stream>> {
+        let e = match e {
+            Expr::Paren(p) => &*p.expr,
+            Expr::Reference(r) => &*r.expr,
+            e => e,
+        };
+        if let Expr::MethodCall(call) = e {
+            if (call.method == "iter" || call.method == "into_iter") && call.args.is_empty() {
+                return self.source(&call.receiver);
+            }
+            return self.stream(e);
+        }
+        if !self.reads_ssa(e) {
+            return Ok(None);
+        }
+        let Operand::Value(array) = self.expr(e)? else { return Ok(None) };
+        let len = match self.f.ty(array) {
+            Type::Array(elem, n) if **elem == Type::Scalar => n.clone(),
+            Type::Vector(n) => n.clone(),
+            _ => return unsupported(e, "iterating over this value"),
+        };
+        let k = self.fresh_index();
+        let len = len.value();
+        Ok(Some(Stream {
+            indices: quote!((0..#len)),
+            holes: Vec::new(),
+            shape: Shape::Var(k.clone()),
+            item: Builder::Element(array, k),
+        }))
+    }
+
+    fn reads_scalar_expr(&self, e: &Expr) -> bool {
+        struct Finder<'f, 'a>(&'f Front<'a>, bool);
+        impl<'ast> syn::visit::Visit<'ast> for Finder<'_, '_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(v) = p.path.get_ident().and_then(|i| self.0.ssa(&i.to_string())) {
+                    self.1 |= *self.0.f.ty(v) != Type::Opaque;
+                }
+            }
+        }
+        let mut finder = Finder(self, false);
+        syn::visit::Visit::visit_expr(&mut finder, e);
+        finder.1
+    }
+
+    /// A consumer of an iterator chain (`sum`, `product`, `fold`), lowered to a loop; `None`
+    /// when `call` is not one.
+    pub(super) fn consume(&mut self, call: &syn::ExprMethodCall) -> Result<Option<Operand>> {
+        let name = call.method.to_string();
+        if !matches!(name.as_str(), "sum" | "product" | "fold") {
+            return Ok(None);
+        }
+        if !matches!(&*call.receiver, Expr::MethodCall(_)) {
+            return Ok(None);
+        }
+        let Some(stream) = self.stream(&call.receiver)? else { return Ok(None) };
+        let span = call.span();
+        let e = Expr::MethodCall(call.clone());
+        let (init, f) = match (name.as_str(), call.args.iter().collect::<Vec<_>>().as_slice()) {
+            ("sum", []) => (self.push1(Op::Literal(0.0), vec![], Type::Scalar, span), None),
+            ("product", []) => (self.push1(Op::Literal(1.0), vec![], Type::Scalar, span), None),
+            ("fold", [init, f]) => {
+                let init_operand = self.expr(init)?;
+                (self.operand_as(init_operand, &Type::Scalar, init)?, Some(*f))
+            }
+            _ => return unsupported(&e, "this consumer of an iterator"),
+        };
+        let out = self.each(&stream, vec![init], span, |front: &mut Self, item: Item, acc: &[Value]| {
+            let next = match (name.as_str(), f) {
+                ("sum", _) => {
+                    let x = front.scalar_item(item, &e)?;
+                    front.push1(Op::Add, vec![acc[0], x], Type::Scalar, span)
+                }
+                ("product", _) => {
+                    let x = front.scalar_item(item, &e)?;
+                    front.push1(Op::Mul, vec![acc[0], x], Type::Scalar, span)
+                }
+                (_, Some(f)) => {
+                    let result = front.apply(f, vec![Item::Value(acc[0]), item])?;
+                    front.scalar_item(result, f)?
+                }
+                _ => return unsupported(&e, "this consumer of an iterator"),
+            };
+            Ok(vec![next])
+        })?;
+        Ok(Some(Operand::Value(out[0])))
+    }
+
+    fn scalar_item(&mut self, item: Item, at: &dyn Spanned) -> Result<Value> {
+        match item {
+            Item::Value(v) if *self.f.ty(v) == Type::Scalar => Ok(v),
+            Item::Value(v) => self.coerce(v, &Type::Scalar, at),
+            Item::Pair(..) => unsupported(at, "a pair where a number is needed"),
+        }
+    }
+
+    /// A loop over `stream`, carrying `carried` through `body` (given each item).
+    fn each(
+        &mut self,
+        stream: &Stream,
+        carried: Vec<Value>,
+        span: Span,
+        mut body: impl FnMut(&mut Self, Item, &[Value]) -> Result<Vec<Value>>,
+    ) -> Result<Vec<Value>> {
+        let types: Vec<Type> = carried.iter().map(|v| self.f.ty(*v).clone()).collect();
+        let params: Vec<Value> = types.iter().map(|t| self.f.value(t.clone(), None)).collect();
+        self.open.push(Vec::new());
+        let item = self.item(&stream.item, span)?;
+        let yields = body(self, item, &params)?;
+        let insts = self.open.pop().unwrap_or_default();
+        let shape = &stream.shape;
+        let op = Op::For {
+            pattern: quote!(#shape),
+            range: Code { tokens: stream.indices.clone() },
+            holes: stream.holes.len(),
+            body: Block { params, insts, yields },
+        };
+        let mut args = stream.holes.clone();
+        args.extend(carried);
+        Ok(self.push(op, args, &types, span))
+    }
+
+    fn item(&mut self, builder: &Builder, span: Span) -> Result<Item> {
+        Ok(match builder {
+            Builder::Element(array, k) => {
+                let index =
+                    self.push1(Op::Code(Code { tokens: k.to_token_stream() }), vec![], Type::Opaque, span);
+                let ty = self.f.ty(*array).element().unwrap_or(Type::Scalar);
+                Item::Value(self.push1(Op::Get(Path(vec![Position::Dynamic])), vec![*array, index], ty, span))
+            }
+            Builder::Index(k) => Item::Value(self.push1(
+                Op::Code(Code { tokens: k.to_token_stream() }),
+                vec![],
+                Type::Opaque,
+                span,
+            )),
+            Builder::Pair(a, b) => Item::Pair(Box::new(self.item(a, span)?), Box::new(self.item(b, span)?)),
+            Builder::Map(inner, f) => {
+                let x = self.item(inner, span)?;
+                self.apply(f, vec![x])?
+            }
+        })
+    }
+
+    /// `f(args…)` for a closure or a path to a float method of that many operands.
+    pub(super) fn apply(&mut self, f: &Expr, args: Vec<Item>) -> Result<Item> {
+        match f {
+            Expr::Path(path)
+                if path.path.segments.len() == 2 && self.is_scalar_type(&path.path.segments[0].ident) =>
+            {
+                let method = &path.path.segments[1].ident;
+                let Some(&(name, arity)) = crate::rules::METHODS.iter().find(|(m, _)| method == m) else {
+                    return unsupported(f, "this function as an iterator's argument");
+                };
+                if arity != args.len() {
+                    return unsupported(f, "a function of another number of arguments here");
+                }
+                let mut values = Vec::new();
+                for arg in args {
+                    values.push(self.scalar_item(arg, f)?);
+                }
+                Ok(Item::Value(self.push1(Op::Call(name), values, Type::Scalar, f.span())))
+            }
+            Expr::Closure(closure) => {
+                if closure.inputs.len() != args.len() {
+                    return unsupported(f, "a closure of another number of parameters here");
+                }
+                if super::matrix::assigns(&closure.body) {
+                    return unsupported(f, "a closure that assigns to a variable");
+                }
+                self.push_scope();
+                let result = (|| {
+                    for (pat, arg) in closure.inputs.iter().zip(args) {
+                        self.bind_item(pat, arg)?;
+                    }
+                    let body = self.expr(&closure.body)?;
+                    Ok(match body {
+                        Operand::Value(v) => Item::Value(v),
+                        code => Item::Value(self.operand_as(code, &Type::Scalar, &closure.body)?),
+                    })
+                })();
+                self.pop_scope();
+                result
+            }
+            _ => unsupported(f, "this argument; write a closure `|t| …` or a path such as `f64::max`"),
+        }
+    }
+
+    /// Binds a closure parameter's (or a `for` loop's) pattern to an item.
+    pub(super) fn bind_item(&mut self, pat: &syn::Pat, item: Item) -> Result<()> {
+        match (pat, item) {
+            (syn::Pat::Ident(p), Item::Value(v)) if p.subpat.is_none() && p.by_ref.is_none() => {
+                self.bind(p.ident.to_string(), Var::Ssa { value: v, mutable: false });
+                Ok(())
+            }
+            (syn::Pat::Ident(p), pair @ Item::Pair(..)) if p.subpat.is_none() && p.by_ref.is_none() => {
+                self.bind(p.ident.to_string(), Var::Pair(Box::new(pair)));
+                Ok(())
+            }
+            (syn::Pat::Wild(_), _) => Ok(()),
+            (syn::Pat::Type(t), item) => self.bind_item(&t.pat, item),
+            (syn::Pat::Reference(r), item) => self.bind_item(&r.pat, item),
+            (syn::Pat::Paren(p), item) => self.bind_item(&p.pat, item),
+            (syn::Pat::Tuple(t), Item::Pair(a, b)) if t.elems.len() == 2 => {
+                self.bind_item(&t.elems[0], *a)?;
+                self.bind_item(&t.elems[1], *b)
+            }
+            (pat, _) => unsupported(pat, "this pattern for an iterator's item"),
+        }
+    }
+
+    /// `for pattern in chain { … }` over an iterator chain: the loop's range and pattern,
+    /// and how to bind the user's pattern in the body; `None` when `e` is no such chain.
+    pub(super) fn loop_chain(&mut self, e: &Expr) -> Result<Option<LoopChain>> {
+        let is_chain = matches!(e, Expr::MethodCall(c) if !(c.method == "iter" && c.args.is_empty()));
+        if !is_chain {
+            return Ok(None);
+        }
+        let Some(stream) = self.stream(e)? else { return Ok(None) };
+        let shape = &stream.shape;
+        Ok(Some((stream.indices.clone(), stream.holes.clone(), quote!(#shape), Chain(stream.item))))
+    }
+
+    /// The items of a chain in the loop body, bound to the user's pattern.
+    pub(super) fn bind_chain(&mut self, chain: &Chain, pat: &syn::Pat, span: Span) -> Result<()> {
+        let item = self.item(&chain.0, span)?;
+        self.bind_item(pat, item)
+    }
+
+    /// `f(args…)` for a closure bound in the body.
+    pub(super) fn call_closure(&mut self, closure: &Closure, call: &syn::ExprCall) -> Result<Operand> {
+        for (name, value) in &closure.captured {
+            if self.ssa(name) != *value {
+                return unsupported(call, format!("a call of a closure that reads `{name}`, which has changed since the closure was made"));
+            }
+        }
+        let mut items = Vec::new();
+        for arg in &call.args {
+            let operand = self.expr(arg)?;
+            items.push(Item::Value(self.materialize(operand, arg.span())));
+        }
+        match self.apply(&Expr::Closure(closure.expr.clone()), items)? {
+            Item::Value(v) => Ok(Operand::Value(v)),
+            Item::Pair(..) => unsupported(call, "a closure returning a pair"),
+        }
+    }
+
+    /// The names a closure's body reads and their SSA values now.
+    pub(super) fn captures(&self, closure: &syn::ExprClosure) -> Vec<(String, Option<Value>)> {
+        struct Names(Vec<String>);
+        impl<'ast> syn::visit::Visit<'ast> for Names {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(i) = p.path.get_ident() {
+                    self.0.push(i.to_string());
+                }
+            }
+        }
+        let mut names = Names(Vec::new());
+        syn::visit::Visit::visit_expr(&mut names, &closure.body);
+        // (Its own parameters are not captured.)
+        struct Bound(Vec<String>);
+        impl<'ast> syn::visit::Visit<'ast> for Bound {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.0.push(p.ident.to_string());
+            }
+        }
+        let mut bound = Bound(Vec::new());
+        for input in &closure.inputs {
+            syn::visit::Visit::visit_pat(&mut bound, input);
+        }
+        names.0.into_iter().filter(|n| !bound.0.contains(n)).map(|n| (n.clone(), self.ssa(&n))).collect()
+    }
+}
+
+/// An iterator chain's items, for a `for` loop's body.
+pub(super) struct Chain(Builder);
+
+/// A `for` loop over a chain: its range (code, with holes), its pattern, and its items.
+pub(super) type LoopChain = (TokenStream, Vec<Value>, TokenStream, Chain);
+
+/// Renumbers the holes of code that will follow `offset` other holes.
+fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
+    if offset == 0 {
+        return tokens;
+    }
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => match Code::hole_number(&ident) {
+                Some(k) => proc_macro2::TokenTree::Ident(Code::hole(k + offset)),
+                None => proc_macro2::TokenTree::Ident(ident),
+            },
+            proc_macro2::TokenTree::Group(g) => {
+                let mut group = proc_macro2::Group::new(g.delimiter(), shift_holes(g.stream(), offset));
+                group.set_span(g.span());
+                proc_macro2::TokenTree::Group(group)
+            }
+            other => other,
+        })
+        .collect()
+}

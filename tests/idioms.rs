@@ -1,0 +1,188 @@
+//! The iterator idioms of numeric Rust, closures bound in the body, `sin_cos` and `clamp`
+//! (API.md, "What a body may contain"), each against a dual-number twin written with plain
+//! loops, on random points; and their gradients by reverse mode and Hessians.
+
+#![allow(dead_code)]
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::{assert_jacobian_close_scaled, dual_jacobian};
+use jacobian::{jacobian, Vector};
+use num_dual::{DualNum, DualSVec64};
+use proptest::prelude::*;
+
+const TOL: f64 = 1e-12;
+
+#[jacobian]
+fn chains(x: [f64; 4], y: [f64; 4]) -> [f64; 5] {
+    let dot: f64 = x.iter().zip(y.iter()).map(|(a, b)| a * b).sum();
+    let weighted: f64 = x.iter().enumerate().map(|(i, v)| (i as f64 + 1.0) * v.sin()).sum();
+    let largest = x.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let tail = y.iter().rev().skip(1).take(2).map(|v| v * v).product::<f64>();
+    let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+    [dot, weighted, largest, tail, norm]
+}
+
+fn chains_twin<D: DualNum<Primitive = f64> + Copy>(v: [D; 8]) -> [D; 5] {
+    let (x, y) = (&v[..4], &v[4..]);
+    let mut dot = D::from(0.0);
+    let mut weighted = D::from(0.0);
+    let mut largest = x[0];
+    let mut norm = D::from(0.0);
+    for i in 0..4 {
+        dot += x[i] * y[i];
+        weighted += x[i].sin() * (i as f64 + 1.0);
+        if x[i].re() > largest.re() {
+            largest = x[i];
+        }
+        norm += x[i] * x[i];
+    }
+    // y reversed, skip 1, take 2: y[2], y[1]
+    let tail = y[2] * y[2] * y[1] * y[1];
+    [dot, weighted, largest, tail, norm.sqrt()]
+}
+
+#[jacobian(vjp, hessian, mode = reverse)]
+fn energy(x: [f64; 6], k: f64) -> f64 {
+    let spring = |a: f64, b: f64| 0.5 * k * (b - a - 1.0).powi(2);
+    let mut e = 0.0;
+    for (i, pair) in x.iter().zip(x.iter().skip(1)).enumerate() {
+        let (a, b) = pair;
+        e += spring(*a, *b) * (1.0 + 0.1 * i as f64);
+    }
+    let scaled = x.map(|v| (v * k).tanh());
+    let (s, c) = scaled[2].sin_cos();
+    e + s * c + scaled.iter().fold(0.0, |acc, v| acc + v.clamp(-0.5, 0.5))
+}
+
+fn energy_twin<D: DualNum<Primitive = f64> + Copy>(v: [D; 7]) -> [D; 1] {
+    let (x, k) = (&v[..6], v[6]);
+    let mut e = D::from(0.0);
+    for i in 0..5 {
+        let d = x[i + 1] - x[i] - 1.0;
+        e += k * d * d * 0.5 * (1.0 + 0.1 * i as f64);
+    }
+    let scaled: Vec<D> = x.iter().map(|v| (*v * k).tanh()).collect();
+    let mut clamped = D::from(0.0);
+    for s in &scaled {
+        clamped += if s.re() < -0.5 {
+            D::from(-0.5)
+        } else if s.re() > 0.5 {
+            D::from(0.5)
+        } else {
+            *s
+        };
+    }
+    [e + scaled[2].sin() * scaled[2].cos() + clamped]
+}
+
+#[jacobian]
+fn over_a_vector(v: Vector<3>) -> f64 {
+    v.iter().map(|t| t.exp()).sum::<f64>() / 3.0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn iterator_chains(x in prop::array::uniform8(-2.0..2.0f64)) {
+        let mut sorted = [x[0], x[1], x[2], x[3]];
+        sorted.sort_by(f64::total_cmp);
+        prop_assume!(sorted.windows(2).all(|w| w[1] - w[0] > 1e-6));
+        let (a, b) = ([x[0], x[1], x[2], x[3]], [x[4], x[5], x[6], x[7]]);
+        let (values, expected) = dual_jacobian(chains_twin, x);
+        let value = chains(a, b);
+        for i in 0..5 {
+            prop_assert!((value[i] - values[i]).abs() <= 1e-12 * (1.0 + values[i].abs()));
+        }
+        assert_jacobian_close_scaled(&x, &chains_jacobian(a, b), &expected, TOL);
+    }
+
+    #[test]
+    fn closures_sin_cos_and_clamp(x in prop::array::uniform7(-1.5..1.5f64)) {
+        let k = x[6].abs() + 0.2;
+        let point = [x[0], x[1], x[2], x[3], x[4], x[5], k];
+        let scaled: Vec<f64> = x[..6].iter().map(|v| (v * k).tanh()).collect();
+        prop_assume!(scaled.iter().all(|s| (s.abs() - 0.5).abs() > 1e-6));
+        let xs = [x[0], x[1], x[2], x[3], x[4], x[5]];
+        let (values, expected) = dual_jacobian(energy_twin, point);
+        prop_assert!((energy(xs, k) - values[0]).abs() <= 1e-12 * (1.0 + values[0].abs()));
+        let gradient = energy_jacobian(xs, k);
+        assert_jacobian_close_scaled(&point, &gradient, &expected, TOL);
+        let (_, vj) = energy_vjp(xs, k, Vector::from([1.0]));
+        prop_assert_eq!(vj, gradient.transpose());
+        let h = energy_hessian(xs, k);
+        prop_assert_eq!(h, h.transpose());
+        // The Hessian's rows against central differences of the gradient.
+        for j in 0..7 {
+            let step = 1e-6;
+            let (mut up, mut down) = (point, point);
+            up[j] += step;
+            down[j] -= step;
+            let g = |p: [f64; 7]| energy_jacobian([p[0], p[1], p[2], p[3], p[4], p[5]], p[6]);
+            let (gu, gd) = (g(up), g(down));
+            for i in 0..7 {
+                let fd = (gu[(0, i)] - gd[(0, i)]) / (2.0 * step);
+                prop_assert!((h[(i, j)] - fd).abs() <= 1e-5 * (1.0 + fd.abs()), "H[{}][{}] = {} against {}", i, j, h[(i, j)], fd);
+            }
+        }
+    }
+}
+
+#[test]
+fn iterating_over_a_vector() {
+    let v = Vector::from([0.1, -0.4, 0.7]);
+    let j = over_a_vector_jacobian(v);
+    for k in 0..3 {
+        assert!((j[(0, k)] - v[k].exp() / 3.0).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn a_dual_twin_sanity_check() {
+    let y = chains_twin([DualSVec64::<8>::from_re(1.0); 8]);
+    assert_eq!(y[0].re, 4.0);
+}
+
+// Once refused (their UI tests are gone): each is now what API.md says.
+
+#[jacobian]
+fn summed(x: [f64; 3]) -> f64 {
+    x.iter().sum()
+}
+
+#[jacobian]
+fn doubled(x: f64) -> f64 {
+    let double = |t: f64| t * 2.0;
+    double(x)
+}
+
+#[jacobian]
+fn scaled_by_a_capture(x: f64) -> f64 {
+    let scale = |t: f64| t * x;
+    scale(2.0) + scale(x)
+}
+
+#[jacobian]
+fn clamped(x: f64) -> f64 {
+    x.clamp(0.0, 1.0)
+}
+
+#[jacobian]
+fn sine_times_cosine(x: f64) -> f64 {
+    let (s, c) = x.sin_cos();
+    s * c
+}
+
+#[test]
+fn once_refused_idioms() {
+    assert_eq!(summed_jacobian([1.0, 2.0, 3.0]), jacobian::Matrix::from_rows([[1.0, 1.0, 1.0]]));
+    assert_eq!(doubled_jacobian(0.3)[(0, 0)], 2.0);
+    assert_eq!(scaled_by_a_capture_jacobian(0.5)[(0, 0)], 2.0 + 2.0 * 0.5);
+    assert_eq!(clamped_jacobian(0.5)[(0, 0)], 1.0);
+    assert_eq!(clamped_jacobian(1.5)[(0, 0)], 0.0);
+    assert_eq!(clamped_jacobian(-0.5)[(0, 0)], 0.0);
+    let x = 0.7f64;
+    assert!((sine_times_cosine_jacobian(x)[(0, 0)] - (2.0 * x).cos()).abs() < 1e-15);
+}

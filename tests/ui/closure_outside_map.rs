@@ -1,9 +1,0 @@
-use jacobian::jacobian;
-
-#[jacobian]
-fn f(x: f64) -> f64 {
-    let scale = |t: f64| t * x;
-    scale(2.0)
-}
-
-fn main() {}
