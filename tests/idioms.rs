@@ -186,3 +186,32 @@ fn once_refused_idioms() {
     let x = 0.7f64;
     assert!((sine_times_cosine_jacobian(x)[(0, 0)] - (2.0 * x).cos()).abs() < 1e-15);
 }
+
+/// A tuple chosen by a branch, destructured.
+#[jacobian(mode = forward, value)]
+fn tuple_from_branches(x: f64, y: f64) -> f64 {
+    let (a, b) = if x > y {
+        let t = x * y;
+        (t, y * 2.0)
+    } else if x < 0.0 {
+        (y, x)
+    } else {
+        (x, x.sin())
+    };
+    a * b
+}
+
+#[test]
+fn tuples_from_branches() {
+    // x > y: a = xy, b = 2y: f = 2xy², ∂x = 2y², ∂y = 4xy.
+    let j = tuple_from_branches_jacobian(2.0, 1.5);
+    assert_eq!(j, jacobian::Matrix::from_rows([[2.0 * 1.5 * 1.5, 4.0 * 2.0 * 1.5]]));
+    // x < 0, x ≤ y: f = yx.
+    assert_eq!(tuple_from_branches_jacobian(-1.0, 0.5), jacobian::Matrix::from_rows([[0.5, -1.0]]));
+    // 0 ≤ x ≤ y: f = x sin x.
+    let x = 0.25f64;
+    let (value, j) = tuple_from_branches_value_and_jacobian(x, 0.5);
+    assert_eq!(value, x * x.sin());
+    assert!((j[(0, 0)] - (x.sin() + x * x.cos())).abs() < 1e-15);
+    assert_eq!(j[(0, 1)], 0.0);
+}

@@ -294,6 +294,20 @@ impl Front<'_> {
                     }
                 }
             }
+            // `let (a, b) = if c { …; (p, q) } else { …; (r, s) };`: one `if` per component,
+            // each arm's statements written again (they are `let`s of pure values; value
+            // numbering merges the copies).
+            (syn::Pat::Tuple(tuple), Expr::If(branch)) => {
+                let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
+                let mut components = Vec::new();
+                for (k, name) in names.into_iter().enumerate() {
+                    let Some(component) = project(&Expr::If(branch.clone()), k, tuple.elems.len()) else {
+                        return unsupported(init, "an `if` whose arms do not each end in a tuple of this length after `let` statements only");
+                    };
+                    components.push((name, self.expr(&component)?));
+                }
+                components
+            }
             // `let (a, b) = pair;` of a pair an iterator yielded.
             (syn::Pat::Tuple(_), Expr::Path(path))
                 if matches!(
@@ -911,4 +925,40 @@ fn array_hint(init: &Expr) -> Option<Type> {
         }
         init => super::matrix::constructor_type(init),
     }
+}
+
+/// Component `k` of a branch whose arms end in tuples of `n` values (`if c { (p, q) } else
+/// { (r, s) }` → `if c { q } else { s }` for `k = 1`), when the arms hold nothing but
+/// `let` statements before their tuples.
+fn project(e: &Expr, k: usize, n: usize) -> Option<Expr> {
+    match e {
+        Expr::Tuple(t) if t.elems.len() == n => Some(t.elems[k].clone()),
+        Expr::Paren(p) => project(&p.expr, k, n),
+        Expr::If(branch) => {
+            let mut branch = branch.clone();
+            let then = project_block(&branch.then_branch, k, n)?;
+            branch.then_branch = then;
+            let (token, otherwise) = branch.else_branch.take()?;
+            branch.else_branch = Some((token, Box::new(project(&otherwise, k, n)?)));
+            Some(Expr::If(branch))
+        }
+        Expr::Block(block) if block.label.is_none() => {
+            let mut block = block.clone();
+            block.block = project_block(&block.block, k, n)?;
+            Some(Expr::Block(block))
+        }
+        _ => None,
+    }
+}
+
+fn project_block(block: &syn::Block, k: usize, n: usize) -> Option<syn::Block> {
+    let (tail, lets) = block.stmts.split_last()?;
+    if !lets.iter().all(|s| matches!(s, Stmt::Local(_))) {
+        return None;
+    }
+    let Stmt::Expr(tail, None) = tail else { return None };
+    let mut out = block.clone();
+    out.stmts = lets.to_vec();
+    out.stmts.push(Stmt::Expr(project(tail, k, n)?, None));
+    Some(out)
 }
