@@ -215,3 +215,33 @@ fn tuples_from_branches() {
     assert!((j[(0, 0)] - (x.sin() + x * x.cos())).abs() < 1e-15);
     assert_eq!(j[(0, 1)], 0.0);
 }
+
+/// A tuple result: its components are the Jacobian's rows, in order.
+#[jacobian(value, jvp, vjp)]
+fn tupled(x: f64, v: [f64; 2]) -> (f64, [f64; 2], Vector<2>) {
+    (x * v[0], [v[1].sin(), x], Vector::from([x + v[0], 2.0 * v[1]]))
+}
+
+#[test]
+fn tuple_results() {
+    let (x, v) = (0.5, [1.5, -0.25]);
+    let j = tupled_jacobian(x, v);
+    let expected = jacobian::Matrix::from_rows([
+        [v[0], x, 0.0],
+        [0.0, 0.0, v[1].cos()],
+        [1.0, 0.0, 0.0],
+        [1.0, 1.0, 0.0],
+        [0.0, 0.0, 2.0],
+    ]);
+    assert_eq!(j, expected);
+    let (value, j2) = tupled_value_and_jacobian(x, v);
+    assert_eq!(value, tupled(x, v));
+    assert_eq!(j2, j);
+    let d = Vector::from([1.0, -1.0, 2.0]);
+    let (value, jv) = tupled_jvp(x, v, d);
+    assert_eq!(value, tupled(x, v));
+    approx::assert_relative_eq!(jv, j * d, max_relative = 1e-15);
+    let u = Vector::from([1.0, 2.0, 3.0, 4.0, 5.0]);
+    let (_, vj) = tupled_vjp(x, v, u);
+    approx::assert_relative_eq!(vj, j.transpose() * u, max_relative = 1e-15);
+}

@@ -632,6 +632,39 @@ impl Emitter<'_> {
                     }
                     (Type::Array(..), Type::Vector(_)) => quote!(#krate::Vector::from(#source)),
                     (Type::Vector(_), Type::Array(..)) => quote!(#source.as_array()),
+                    // A tuple result from its flat components.
+                    (Type::Array(..), Type::Tuple(types)) => {
+                        let flat = Ident::new("flat", Span::mixed_site());
+                        let mut at = 0usize;
+                        let mut parts = Vec::new();
+                        for ty in types {
+                            let n = ty.components().and_then(|n| n.lit()).unwrap_or(1);
+                            let items: Vec<TokenStream> = (at..at + n)
+                                .map(|k| {
+                                    let k = Literal::usize_unsuffixed(k);
+                                    quote!(#flat[#k])
+                                })
+                                .collect();
+                            at += n;
+                            parts.push(match ty {
+                                Type::Scalar => items[0].clone(),
+                                Type::Array(..) => quote!([#(#items),*]),
+                                Type::Vector(_) => quote!(#krate::Vector::from([#(#items),*])),
+                                Type::Matrix(r, c) => {
+                                    let (r, c) = (r.lit().unwrap_or(1), c.lit().unwrap_or(1));
+                                    let rows: Vec<TokenStream> = (0..r)
+                                        .map(|i| {
+                                            let row = &items[i * c..(i + 1) * c];
+                                            quote!([#(#row),*])
+                                        })
+                                        .collect();
+                                    quote!(#krate::Matrix::from_rows([#(#rows),*]))
+                                }
+                                _ => items[0].clone(),
+                            });
+                        }
+                        quote!({ let #flat = #source; (#(#parts),*) })
+                    }
                     (Type::Matrix(r, c), Type::Array(_, n)) => {
                         let (r, c, n) = (r.type_arg(), c.type_arg(), n.type_arg());
                         quote!(#krate::__private::flat::<#scalar, #r, #c, #n>(&#source))

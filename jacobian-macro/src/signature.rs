@@ -39,6 +39,8 @@ pub struct Signature {
     /// The function's const-generic parameters (sizes that cannot appear in a type-level
     /// expression on stable Rust).
     pub const_generics: BTreeSet<String>,
+    /// For a tuple result, the shape of each component (the rows follow them in order).
+    pub tuple_output: Option<Vec<Shape>>,
 }
 
 struct Context {
@@ -178,6 +180,7 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
         }
     }
 
+    let mut tuple_output = None;
     let output = match &sig.output {
         ReturnType::Default => {
             diagnostics.error_at(
@@ -188,6 +191,20 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
                 ),
             );
             None
+        }
+        // A tuple of differentiable values: its components are the Jacobian's rows, in order.
+        ReturnType::Type(_, ty)
+            if matches!(&**ty, Type::Tuple(t) if t.elems.len() >= 2)
+                && classify_tuple(ty, &context).is_some() =>
+        {
+            let parts = classify_tuple(ty, &context).unwrap_or_default();
+            let mut total = Dim::Lit(0);
+            for (shape, found) in &parts {
+                check_scalar(found.clone(), ty);
+                total = total.add(&shape.len());
+            }
+            tuple_output = Some(parts.into_iter().map(|(shape, _)| shape).collect());
+            Some(Shape::Array(total))
         }
         ReturnType::Type(_, ty) => match classify(ty, &context) {
             Some((shape, found)) => {
@@ -235,7 +252,15 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
             return None;
         }
     }
-    Some(Signature { scalar, inputs, positions, rows, columns, const_generics: context.const_generics })
+    Some(Signature {
+        scalar,
+        inputs,
+        positions,
+        rows,
+        columns,
+        const_generics: context.const_generics,
+        tuple_output,
+    })
 }
 
 /// Generic type parameters that stand for the scalar: bounded by a trait named `Real`,
@@ -334,6 +359,12 @@ fn mentions(tokens: &TokenStream, names: &BTreeSet<String>) -> bool {
 /// generics, if it is differentiable.
 pub fn shape_of(ty: &Type, generics: &syn::Generics) -> Option<(Shape, ScalarType)> {
     classify(ty, &Context::new(generics))
+}
+
+/// Each component of a tuple type, when all are differentiable.
+fn classify_tuple(ty: &Type, context: &Context) -> Option<Vec<(Shape, ScalarType)>> {
+    let Type::Tuple(tuple) = ty else { return None };
+    tuple.elems.iter().map(|t| classify(t, context)).collect()
 }
 
 fn classify(ty: &Type, context: &Context) -> Option<(Shape, ScalarType)> {

@@ -161,6 +161,21 @@ impl Front<'_> {
                     }
                 }
             }
+            // A tuple of values: the result of a function that returns one.
+            Expr::Tuple(tuple) if !tuple.elems.is_empty() => {
+                let mut values = Vec::new();
+                for item in &tuple.elems {
+                    let operand = self.expr(item)?;
+                    let value = self.materialize(operand, item.span());
+                    let value = match self.f.ty(value).clone() {
+                        Type::Opaque => self.coerce(value, &Type::Scalar, item)?,
+                        _ => value,
+                    };
+                    values.push(value);
+                }
+                let ty = Type::Tuple(values.iter().map(|v| self.f.ty(*v).clone()).collect());
+                Ok(Operand::Value(self.push1(Op::Tuple, values, ty, e.span())))
+            }
             // `pair.0` of a pair an iterator yielded.
             Expr::Field(field) => {
                 let item = match &*field.base {

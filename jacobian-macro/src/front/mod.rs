@@ -31,7 +31,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
 
-use crate::ir::{Block, Code, Function, Inst, Op, Param, Type, Value};
+use crate::ir::{Block, Code, Function, Inst, Op, Param, Path, Position, Type, Value};
 use crate::shape::{Dim, Shape};
 use crate::signature::Signature;
 
@@ -137,14 +137,18 @@ impl<'a> Front<'a> {
         let Some(result) = result else {
             return unsupported(&item.block, "a body that does not end in its result");
         };
-        let output = match &item.sig.output {
-            syn::ReturnType::Type(_, ty) => {
+        let output = match (&item.sig.output, &self.signature.tuple_output) {
+            (_, Some(parts)) => Some(Type::Tuple(parts.iter().map(type_of_shape).collect())),
+            (syn::ReturnType::Type(_, ty), None) => {
                 crate::signature::shape_of(ty, &item.sig.generics).map(|(shape, _)| type_of_shape(&shape))
             }
-            syn::ReturnType::Default => None,
+            (syn::ReturnType::Default, None) => None,
         };
         let Some(output) = output else { return unsupported(&item.sig.output, "this result type") };
-        let result = self.operand_as(result, &output, &item.block)?;
+        let result = match &output {
+            Type::Tuple(_) => self.tuple_result(result, &output, &item.block)?,
+            _ => self.operand_as(result, &output, &item.block)?,
+        };
         if *self.f.ty(result) != output {
             return unsupported(&item.block, "a result whose type differs from the signature's");
         }
@@ -153,6 +157,46 @@ impl<'a> Front<'a> {
         let mut function = std::mem::replace(&mut self.f, Function::new());
         function.flattened = flatten::flatten(&mut function);
         Ok(function)
+    }
+
+    /// A tuple result as one flat array of its components (what the derivative sees),
+    /// converted back to the tuple (what the function returns).
+    fn tuple_result(&mut self, result: Operand, output: &Type, at: &dyn Spanned) -> Result<Value> {
+        let Operand::Value(tuple) = result else {
+            return unsupported(at, "a tuple result that is not a tuple");
+        };
+        let Type::Tuple(types) = output else { return unsupported(at, "this result type") };
+        let defined = self.open.last().and_then(|insts| {
+            insts.iter().find(|i| i.results.first() == Some(&tuple) && matches!(i.op, Op::Tuple)).cloned()
+        });
+        let Some(defined) = defined else {
+            return unsupported(at, "a tuple result that is not a tuple expression at the end of the body");
+        };
+        let mut components = Vec::new();
+        for (value, ty) in defined.args.iter().zip(types) {
+            let value = self.coerce(*value, ty, at)?;
+            match ty {
+                Type::Scalar => components.push(value),
+                _ => {
+                    let Some(n) = ty.components().and_then(|n| n.lit()) else {
+                        return unsupported(at, "a tuple result with a component of symbolic size");
+                    };
+                    for k in 0..n {
+                        let path = match ty {
+                            Type::Matrix(_, c) => {
+                                let c = c.lit().unwrap_or(1);
+                                Path(vec![Position::Const(k / c), Position::Const(k % c)])
+                            }
+                            _ => Path(vec![Position::Const(k)]),
+                        };
+                        components.push(self.push1(Op::Get(path), vec![value], Type::Scalar, at.span()));
+                    }
+                }
+            }
+        }
+        let flat = Type::array(Dim::Lit(components.len()));
+        let flat = self.push1(Op::Build, components, flat, at.span());
+        Ok(self.push1(Op::Convert, vec![flat], output.clone(), at.span()))
     }
 
     fn parameters(&mut self, item: &syn::ItemFn) -> Result<()> {

@@ -109,7 +109,7 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         (Seed::Vector(u), ty @ Type::Array(..)) if ty.element() == Some(Type::Scalar) => {
             r.b.constant(quote!(#u.as_array()), Vec::new(), ty)
         }
-        (Seed::Vector(u), ty @ (Type::Vector(_) | Type::Matrix(..))) => {
+        (Seed::Vector(u), ty @ (Type::Vector(_) | Type::Matrix(..) | Type::Tuple(_))) => {
             let flat = adjoint_type(&ty);
             r.b.constant(quote!(#u.as_array()), Vec::new(), flat)
         }
@@ -991,6 +991,7 @@ fn adjoint_type(ty: &Type) -> Type {
     match ty {
         Type::Vector(n) => Type::array(n.clone()),
         Type::Matrix(r, c) => Type::array(r.mul(c)),
+        Type::Tuple(_) => Type::array(ty.components().unwrap_or(Dim::Lit(0))),
         ty => ty.clone(),
     }
 }

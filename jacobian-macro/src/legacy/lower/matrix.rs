@@ -478,6 +478,7 @@ impl Lowerer<'_> {
             rows: Dim::Lit(1),
             columns: Dim::Lit(inner_params.len()),
             const_generics: std::collections::BTreeSet::new(),
+            tuple_output: None,
         };
         let child = self.b.child();
         let inner = Lowerer::new(&signature, &item, child, self.diagnostics, super::Output::Jacobian);
