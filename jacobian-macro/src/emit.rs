@@ -632,6 +632,21 @@ impl Emitter<'_> {
                     }
                     (Type::Array(..), Type::Vector(_)) => quote!(#krate::Vector::from(#source)),
                     (Type::Vector(_), Type::Array(..)) => quote!(#source.as_array()),
+                    // A nested array and its flat components.
+                    (Type::Array(row, r), Type::Array(elem, n))
+                        if **elem == Type::Scalar && matches!(&**row, Type::Array(..)) =>
+                    {
+                        let Type::Array(_, c) = &**row else { unreachable!() };
+                        let (c, r, n) = (c.type_arg(), r.type_arg(), n.type_arg());
+                        quote!(#krate::__private::flat_rows::<#scalar, #c, #r, #n>(&#source))
+                    }
+                    (Type::Array(elem, n), Type::Array(row, r))
+                        if **elem == Type::Scalar && matches!(&**row, Type::Array(..)) =>
+                    {
+                        let Type::Array(_, c) = &**row else { unreachable!() };
+                        let (c, r, n) = (c.type_arg(), r.type_arg(), n.type_arg());
+                        quote!(#krate::__private::unflat_rows::<#scalar, #c, #r, #n>(&#source))
+                    }
                     // A tuple result from its flat components.
                     (Type::Array(..), Type::Tuple(types)) => {
                         let flat = Ident::new("flat", Span::mixed_site());

@@ -293,12 +293,38 @@ impl Context<'_> {
 
     /// The legacy lowering's body.
     fn legacy(&self, output: Output) -> TokenStream {
+        // The legacy lowering predates nested arrays: the reason the new pipeline gave.
+        if self.has_nested_arrays() {
+            let why = match self.primal {
+                Err(why) => why.split(" at ").next().unwrap_or(why).to_owned(),
+                Ok(_) => "a construct it does not take yet".to_owned(),
+            };
+            self.diagnostics.error_at(
+                &self.function.sig.ident,
+                format!(
+                    "`#[jacobian]` does not yet take this function with nested arrays (`[[T; C]; R]`): {why}"
+                ),
+            );
+            return quote!(loop {});
+        }
         let mut builder = Builder::new(self.signature.scalar.clone(), self.krate.clone());
         builder.reserve(self.function.to_token_stream());
         let lowerer = Lowerer::new(self.signature, self.function, builder, self.diagnostics, output);
         let mut body = lowerer.lower_body(&self.function.block);
         simplify::remove_dead_temporaries(&mut body);
         emit::block(&body)
+    }
+
+    /// Whether a parameter or the result is a nested array.
+    fn has_nested_arrays(&self) -> bool {
+        let nested =
+            |ty: &syn::Type| matches!(ty, syn::Type::Array(a) if matches!(&*a.elem, syn::Type::Array(_)));
+        let reference = |ty: &syn::Type| match ty {
+            syn::Type::Reference(r) => nested(&r.elem),
+            ty => nested(ty),
+        };
+        self.signature.inputs.iter().any(|input| matches!(input.shape, crate::shape::Shape::Nested(..)))
+            || matches!(&self.function.sig.output, syn::ReturnType::Type(_, ty) if reference(ty))
     }
 
     /// The legacy lowering's body where it takes the function; where it refuses one that

@@ -116,6 +116,8 @@ pub enum Shape {
     Vector(Dim),
     /// `Matrix<R, C, T>`, components numbered row-major.
     Matrix(Dim, Dim),
+    /// `[[T; C]; R]` (rows, columns), components numbered row-major like a matrix's.
+    Nested(Dim, Dim),
 }
 
 impl Shape {
@@ -124,7 +126,7 @@ impl Shape {
         match self {
             Shape::Scalar => Dim::Lit(1),
             Shape::Array(n) | Shape::Vector(n) => n.clone(),
-            Shape::Matrix(r, c) => r.mul(c),
+            Shape::Matrix(r, c) | Shape::Nested(r, c) => r.mul(c),
         }
     }
 }

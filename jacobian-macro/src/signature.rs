@@ -373,6 +373,10 @@ fn classify(ty: &Type, context: &Context) -> Option<(Shape, ScalarType)> {
         Type::Paren(inner) => classify(&inner.elem, context),
         Type::Group(inner) => classify(&inner.elem, context),
         Type::Array(array) => {
+            if let Type::Array(inner) = &*array.elem {
+                let scalar = scalar_type(&inner.elem, context)?;
+                return Some((Shape::Nested(dim(&array.len, context), dim(&inner.len, context)), scalar));
+            }
             let scalar = scalar_type(&array.elem, context)?;
             Some((Shape::Array(dim(&array.len, context)), scalar))
         }

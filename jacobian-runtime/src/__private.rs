@@ -206,6 +206,28 @@ pub fn unflat<T: Scalar, const R: usize, const C: usize, const L: usize>(a: &[T;
     m
 }
 
+/// The components of a nested array, row-major.
+#[inline(always)]
+pub fn flat_rows<T: Scalar, const C: usize, const R: usize, const L: usize>(a: &[[T; C]; R]) -> [T; L] {
+    debug_assert_eq!(L, R * C);
+    let mut out = [T::ZERO; L];
+    for (l, o) in out.iter_mut().enumerate() {
+        *o = a[l / C][l % C];
+    }
+    out
+}
+
+/// The nested array whose components, row-major, are `a`.
+#[inline(always)]
+pub fn unflat_rows<T: Scalar, const C: usize, const R: usize, const L: usize>(a: &[T; L]) -> [[T; C]; R] {
+    debug_assert_eq!(L, R * C);
+    let mut out = [[T::ZERO; C]; R];
+    for (l, x) in a.iter().enumerate() {
+        out[l / C][l % C] = *x;
+    }
+    out
+}
+
 /// `[v; N]`.
 #[inline(always)]
 pub fn filled<T: Scalar, const N: usize>(v: T) -> [T; N] {

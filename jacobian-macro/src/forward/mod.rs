@@ -99,7 +99,7 @@ pub fn with(
             Type::Scalar => Tangent::Scalar(Lin::of(Basis::Unit { block, at: 0, index: None })),
             // (Vectors and matrices only where the front end flattened them: their
             // components are read through a conversion to a flat array.)
-            Type::Vector(_) | Type::Matrix(..) if primal.flattened => {
+            Type::Vector(_) | Type::Matrix(..) | Type::Array(..) if primal.flattened => {
                 let mut blocks = vec![None; inputs.len()];
                 blocks[block] = Some(Block::Identity);
                 Tangent::Blocks(blocks)
@@ -483,6 +483,9 @@ impl Forward<'_> {
             let ty = match self.b.f.ty(*input).clone() {
                 Type::Vector(n) if self.b.f.flattened => Type::array(n),
                 Type::Matrix(r, c) if self.b.f.flattened => Type::array(r.mul(&c)),
+                Type::Array(row, r) if self.b.f.flattened && matches!(&*row, Type::Array(..)) => {
+                    Type::array(self.b.f.ty(*input).components().unwrap_or(r))
+                }
                 ty => ty,
             };
             let tangent = match ty {

@@ -123,43 +123,56 @@ impl Front<'_> {
             }
             Expr::Array(array) => {
                 let items = array.elems.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
-                let ty = Type::array(crate::shape::Dim::Lit(items.len()));
+                // Rows of a nested array `[[a, b], [c, d]]`: arrays of one length.
+                let row = match items.first() {
+                    Some(Operand::Value(v)) => match self.f.ty(*v) {
+                        Type::Array(elem, n) if **elem == Type::Scalar => Some(Type::array(n.clone())),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let element = row.clone().unwrap_or(Type::Scalar);
+                let ty = Type::Array(Box::new(element.clone()), crate::shape::Dim::Lit(items.len()));
                 let mut values = Vec::new();
                 for (item, at) in items.into_iter().zip(&array.elems) {
-                    values.push(self.operand_as(item, &Type::Scalar, at)?);
+                    values.push(self.operand_as(item, &element, at)?);
                 }
                 Ok(Operand::Value(self.push1(Op::Build, values, ty, e.span())))
             }
             Expr::Repeat(repeat) => {
                 let item = self.expr(&repeat.expr)?;
-                let item = self.operand_as(item, &Type::Scalar, &repeat.expr)?;
-                let ty = Type::array(dim_of(&repeat.len));
+                // `[[0.0; C]; R]`: a nested array.
+                let item = match item {
+                    Operand::Value(v) if is_array_of_scalars(self.f.ty(v)) => v,
+                    item => self.operand_as(item, &Type::Scalar, &repeat.expr)?,
+                };
+                let ty = Type::Array(Box::new(self.f.ty(item).clone()), dim_of(&repeat.len));
                 Ok(Operand::Value(self.push1(Op::Splat, vec![item], ty, e.span())))
             }
             Expr::Index(index) => {
-                let base = self.expr(&index.expr)?;
-                match base {
-                    Operand::Value(array)
-                        if matches!(self.f.ty(array), Type::Array(..)) || is_matrix(self.f.ty(array)) =>
-                    {
-                        let element = self.f.ty(array).element().unwrap_or(Type::Opaque);
-                        let ty = self.f.ty(array).clone();
-                        let (path, mut args) = self.index_path(&ty, &index.index)?;
-                        args.insert(0, array);
-                        Ok(Operand::Value(self.push1(Op::Get(path), args, element, e.span())))
-                    }
-                    Operand::Value(_) => unsupported(e, "indexing a value that is not an array"),
-                    Operand::Code { .. } => {
-                        let position = self.expr(&index.index)?;
-                        if self.reads_scalar(&position) {
-                            return unsupported(
-                                &index.index,
-                                "an index that depends on a differentiated value",
-                            );
+                // `x[i][j]` of a nested array: one element, at two positions.
+                if let Expr::Index(inner) = &*index.expr {
+                    let base = self.expr(&inner.expr)?;
+                    if let Operand::Value(v) = &base {
+                        if is_nested(self.f.ty(*v)) {
+                            let (mut path, mut args) = self.index(&inner.index)?;
+                            let (second, more) = self.index(&index.index)?;
+                            path.0.extend(second.0);
+                            args.extend(more);
+                            args.insert(0, *v);
+                            return Ok(Operand::Value(self.push1(
+                                Op::Get(path),
+                                args,
+                                Type::Scalar,
+                                e.span(),
+                            )));
                         }
-                        self.code(e)
                     }
+                    let middle = self.index_operand(base, &inner.index, &index.expr)?;
+                    return self.index_operand(middle, &index.index, e);
                 }
+                let base = self.expr(&index.expr)?;
+                self.index_operand(base, &index.index, e)
             }
             // A tuple of values: the result of a function that returns one.
             Expr::Tuple(tuple) if !tuple.elems.is_empty() => {
@@ -232,6 +245,34 @@ impl Front<'_> {
             return unsupported(index, "an index that depends on a differentiated value");
         }
         Ok((Path(vec![Position::Dynamic]), vec![self.materialize(operand, index.span())]))
+    }
+
+    /// `base[index]` for a lowered base.
+    fn index_operand(&mut self, base: Operand, index: &Expr, e: &Expr) -> Result<Operand> {
+        if let Operand::Value(v) = &base {
+            if is_nested(self.f.ty(*v)) {
+                return unsupported(e, "a whole row of a nested array; read its elements `x[i][j]`");
+            }
+        }
+        match base {
+            Operand::Value(array)
+                if matches!(self.f.ty(array), Type::Array(..)) || is_matrix(self.f.ty(array)) =>
+            {
+                let element = self.f.ty(array).element().unwrap_or(Type::Opaque);
+                let ty = self.f.ty(array).clone();
+                let (path, mut args) = self.index_path(&ty, index)?;
+                args.insert(0, array);
+                Ok(Operand::Value(self.push1(Op::Get(path), args, element, e.span())))
+            }
+            Operand::Value(_) => unsupported(e, "indexing a value that is not an array"),
+            Operand::Code { .. } => {
+                let position = self.expr(index)?;
+                if self.reads_scalar(&position) {
+                    return unsupported(index, "an index that depends on a differentiated value");
+                }
+                self.code(e)
+            }
+        }
     }
 
     /// The position of an element: `(i, j)` of a matrix, one index otherwise.
@@ -624,4 +665,13 @@ impl VisitMut for Filler<'_, '_> {
             self.problem = Some("a macro that reads a differentiated value".into());
         }
     }
+}
+
+/// `[[T; C]; R]`.
+pub(super) fn is_nested(ty: &Type) -> bool {
+    matches!(ty, Type::Array(elem, _) if matches!(&**elem, Type::Array(inner, _) if **inner == Type::Scalar))
+}
+
+fn is_array_of_scalars(ty: &Type) -> bool {
+    matches!(ty, Type::Array(elem, _) if **elem == Type::Scalar)
 }

@@ -16,16 +16,45 @@ fn flat_type(ty: &Type) -> Option<Type> {
     match ty {
         Type::Vector(n) => Some(Type::array(n.clone())),
         Type::Matrix(r, c) => Some(Type::array(r.mul(c))),
+        Type::Array(elem, _) => match &**elem {
+            Type::Array(inner, _) if **inner == Type::Scalar => Some(Type::array(ty.components()?)),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// Flattens `function` in place; whether it had vectors or matrices.
-pub fn flatten(function: &mut Function) -> bool {
+/// `[[T; C]; R]`.
+fn is_nested(ty: &Type) -> bool {
+    matches!(ty, Type::Array(elem, _) if matches!(&**elem, Type::Array(..)))
+}
+
+/// The columns of a matrix or nested array (its inner length).
+fn columns(ty: &Type) -> Option<Dim> {
+    match ty {
+        Type::Matrix(_, c) => Some(c.clone()),
+        Type::Array(elem, _) => match &**elem {
+            Type::Array(_, c) => Some(c.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Flattens `function` in place; whether it had vectors or matrices. Nested arrays that
+/// are parameters not in `differentiated` stay as they are (read element by element).
+pub fn flatten(function: &mut Function, differentiated: &std::collections::BTreeSet<Value>) -> bool {
     if !function.values.iter().any(|v| flat_type(&v.ty).is_some()) {
         return false;
     }
-    let mut f = Flatten { original: BTreeMap::new(), replaced: BTreeMap::new() };
+    let nested = |ty: &Type| matches!(ty, Type::Array(..));
+    let constant_nested: std::collections::BTreeSet<Value> = function
+        .params
+        .iter()
+        .filter(|p| nested(function.ty(p.value)) && !differentiated.contains(&p.value))
+        .map(|p| p.value)
+        .collect();
+    let mut f = Flatten { original: BTreeMap::new(), replaced: BTreeMap::new(), splats: BTreeMap::new() };
     // Every value but the parameters and what user code produces is retyped.
     let mut keep: std::collections::BTreeSet<Value> = function.params.iter().map(|p| p.value).collect();
     collect_constants(&function.body, &mut keep);
@@ -41,6 +70,9 @@ pub fn flatten(function: &mut Function) -> bool {
     let mut prologue = Vec::new();
     for param in function.params.clone() {
         let ty = function.ty(param.value).clone();
+        if constant_nested.contains(&param.value) {
+            continue;
+        }
         if let Some(flat) = flat_type(&ty) {
             let name = function.name(param.value).map(str::to_owned);
             let value = function.value(flat, name);
@@ -89,6 +121,8 @@ struct Flatten {
     original: BTreeMap<Value, Type>,
     /// Values read through their flat copies (parameters, user code's results).
     replaced: BTreeMap<Value, Value>,
+    /// Arrays made by repeating a scalar, and the scalar.
+    splats: BTreeMap<Value, Value>,
 }
 
 impl Flatten {
@@ -111,7 +145,7 @@ impl Flatten {
             };
             match &inst.op {
                 Op::Get(path) | Op::Set(path) | Op::Accumulate(path) | Op::Axpy(path) => {
-                    if let Some(Type::Matrix(_, c)) = self.original.get(&inst.args[0]).cloned() {
+                    if let Some(c) = self.original.get(&inst.args[0]).and_then(columns) {
                         let path = path.clone();
                         let (new_path, index) = flat_position(
                             function,
@@ -140,7 +174,43 @@ impl Flatten {
                         self.unflatten_arg(function, &mut block.insts, &mut inst, k);
                     }
                 }
+                // The rows of a nested array, as their components.
+                Op::Build
+                    if inst.results.first().and_then(|r| self.original.get(r)).is_some_and(is_nested) =>
+                {
+                    let c = inst.results.first().and_then(|r| self.original.get(r)).and_then(columns);
+                    if let Some(c) = c.and_then(|c| c.lit()) {
+                        let mut components = Vec::new();
+                        for row in inst.args.clone() {
+                            for k in 0..c {
+                                let value = function.value(Type::Scalar, None);
+                                block.insts.push(Inst {
+                                    op: Op::Get(Path(vec![Position::Const(k)])),
+                                    args: vec![row],
+                                    results: vec![value],
+                                    span,
+                                });
+                                components.push(value);
+                            }
+                        }
+                        inst.args = components;
+                    }
+                }
+                // `[[x; C]; R]` is `[x; R · C]`.
+                Op::Splat
+                    if inst.results.first().and_then(|r| self.original.get(r)).is_some_and(is_nested) =>
+                {
+                    if let Some(scalar) = self.splats.get(&inst.args[0]) {
+                        inst.args = vec![*scalar];
+                    }
+                }
                 _ => {}
+            }
+            if let (Op::Splat, [result], [scalar]) = (&inst.op, inst.results.as_slice(), inst.args.as_slice())
+            {
+                if *function.ty(*scalar) == Type::Scalar {
+                    self.splats.insert(*result, *scalar);
+                }
             }
             let produced = match inst.op {
                 Op::Constant(_) => {

@@ -155,7 +155,24 @@ impl<'a> Front<'a> {
         self.f.body =
             Block { params: Vec::new(), insts: self.open.pop().unwrap_or_default(), yields: vec![result] };
         let mut function = std::mem::replace(&mut self.f, Function::new());
-        function.flattened = flatten::flatten(&mut function);
+        let differentiated: BTreeSet<Value> = function
+            .params
+            .iter()
+            .filter(|p| self.signature.inputs.iter().any(|i| i.ident == p.ident))
+            .map(|p| p.value)
+            .collect();
+        for param in &function.params {
+            let ty = function.ty(param.value);
+            let generic = |d: &Dim| d.is_generic();
+            if let (true, Type::Array(elem, r)) = (differentiated.contains(&param.value), ty) {
+                if let Type::Array(_, c) = &**elem {
+                    if generic(r) || generic(c) {
+                        return unsupported(&item.sig, "a differentiated nested array of generic size");
+                    }
+                }
+            }
+        }
+        function.flattened = flatten::flatten(&mut function, &differentiated);
         Ok(function)
     }
 
@@ -376,6 +393,7 @@ pub fn type_of_shape(shape: &Shape) -> Type {
         Shape::Array(n) => Type::array(n.clone()),
         Shape::Vector(n) => Type::Vector(n.clone()),
         Shape::Matrix(r, c) => Type::Matrix(r.clone(), c.clone()),
+        Shape::Nested(r, c) => Type::Array(Box::new(Type::array(c.clone())), r.clone()),
     }
 }
 

@@ -374,10 +374,19 @@ impl Front<'_> {
 
     /// `place = value` and `place op= value`, for a variable or an element of one.
     fn assign(&mut self, place: &Expr, op: Option<&syn::BinOp>, value: &Expr, e: &Expr) -> Result<()> {
+        // `q[i][j] = …` of a nested array: the element at two positions.
+        let mut outer_index = None;
         let (root, index) = match place {
             Expr::Path(path) => (path.path.get_ident(), None),
             Expr::Index(index) => match &*index.expr {
                 Expr::Path(path) => (path.path.get_ident(), Some(&*index.index)),
+                Expr::Index(inner) => match &*inner.expr {
+                    Expr::Path(path) => {
+                        outer_index = Some(&*index.index);
+                        (path.path.get_ident(), Some(&*inner.index))
+                    }
+                    _ => (None, None),
+                },
                 _ => (None, None),
             },
             Expr::Paren(p) => return self.assign(&p.expr, op, value, e),
@@ -402,7 +411,20 @@ impl Front<'_> {
                             return unsupported(place, "indexing this value");
                         };
                         let ty = self.f.ty(current).clone();
-                        let (path, at) = self.index_path(&ty, index)?;
+                        let (mut path, mut at) = self.index_path(&ty, index)?;
+                        let element = match outer_index {
+                            Some(second) if super::expr::is_nested(&ty) => {
+                                let (more, more_at) = self.index(second)?;
+                                path.0.extend(more.0);
+                                at.extend(more_at);
+                                Type::Scalar
+                            }
+                            Some(_) => return unsupported(place, "assignment to this place"),
+                            None if super::expr::is_nested(&ty) => {
+                                return unsupported(place, "assignment of a whole row of a nested array; assign its elements `q[i][j] = …`")
+                            }
+                            None => element,
+                        };
                         let old = match op {
                             Some(_) => {
                                 let mut args = vec![current];

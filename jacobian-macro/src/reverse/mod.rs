@@ -74,7 +74,7 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         match primal.ty(*input) {
             Type::Scalar => {}
             Type::Array(elem, _) if **elem == Type::Scalar => {}
-            Type::Vector(_) | Type::Matrix(..) if primal.flattened => {}
+            Type::Vector(_) | Type::Matrix(..) | Type::Array(..) if primal.flattened => {}
             _ => return unsupported("a differentiated parameter of this type"),
         }
     }
@@ -109,7 +109,7 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         (Seed::Vector(u), ty @ Type::Array(..)) if ty.element() == Some(Type::Scalar) => {
             r.b.constant(quote!(#u.as_array()), Vec::new(), ty)
         }
-        (Seed::Vector(u), ty @ (Type::Vector(_) | Type::Matrix(..) | Type::Tuple(_))) => {
+        (Seed::Vector(u), ty @ (Type::Vector(_) | Type::Matrix(..) | Type::Tuple(_) | Type::Array(..))) => {
             let flat = adjoint_type(&ty);
             r.b.constant(quote!(#u.as_array()), Vec::new(), flat)
         }
@@ -992,6 +992,9 @@ fn adjoint_type(ty: &Type) -> Type {
         Type::Vector(n) => Type::array(n.clone()),
         Type::Matrix(r, c) => Type::array(r.mul(c)),
         Type::Tuple(_) => Type::array(ty.components().unwrap_or(Dim::Lit(0))),
+        Type::Array(elem, _) if matches!(&**elem, Type::Array(..)) => {
+            Type::array(ty.components().unwrap_or(Dim::Lit(0)))
+        }
         ty => ty.clone(),
     }
 }

@@ -163,7 +163,8 @@ impl<'a> Lowerer<'a> {
                         Shape::Array(n) => (Container::Array, n.clone()),
                         Shape::Vector(n) => (Container::Vector, n.clone()),
                         Shape::Matrix(r, c) => (Container::Matrix(r.clone(), c.clone()), r.mul(c)),
-                        Shape::Scalar => unreachable_shape(),
+                        // (`expand` never gives the legacy lowering nested arrays.)
+                        Shape::Scalar | Shape::Nested(..) => unreachable_shape(),
                     };
                     let mut rows = vec![Rows::Zero; blocks];
                     rows[block] = Rows::Identity { len: len.clone() };
