@@ -340,3 +340,33 @@ fn nested_literal(x: f64, y: f64) -> f64 {
 fn nested_array_literals() {
     assert_eq!(nested_literal_jacobian(1.5, 0.5), jacobian::Matrix::from_rows([[3.0, -1.0]]));
 }
+
+/// Functions defined in the body, applied where they are called, to second order.
+#[jacobian(hessian)]
+fn with_helpers(x: f64, y: [f64; 2]) -> f64 {
+    fn sq(t: f64) -> f64 {
+        t * t
+    }
+    fn dot(a: [f64; 2], b: [f64; 2]) -> f64 {
+        a[0] * b[0] + a[1] * b[1]
+    }
+    sq(x) + dot(y, y) * x
+}
+
+#[test]
+fn functions_defined_in_the_body() {
+    let (x, y) = (0.5, [1.5, -2.0]);
+    assert_eq!(
+        with_helpers_jacobian(x, y),
+        jacobian::Matrix::from_rows([[2.0 * x + 6.25, 2.0 * y[0] * x, 2.0 * y[1] * x]])
+    );
+    let h = with_helpers_hessian(x, y);
+    assert_eq!(
+        h,
+        jacobian::Matrix::from_rows([
+            [2.0, 2.0 * y[0], 2.0 * y[1]],
+            [2.0 * y[0], 2.0 * x, 0.0],
+            [2.0 * y[1], 0.0, 2.0 * x]
+        ])
+    );
+}

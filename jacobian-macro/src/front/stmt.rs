@@ -73,7 +73,29 @@ impl Front<'_> {
                 Stmt::Expr(e, _) => self.statement(e)?,
                 Stmt::Macro(mac) => self.effect(mac.to_token_stream(), mac)?,
                 Stmt::Item(item) => match item {
-                    syn::Item::Fn(_) => return unsupported(item, "functions defined in the body"),
+                    // A function defined in the body: kept as written (for calls that are not
+                    // differentiated), and applied like a closure where it is called.
+                    syn::Item::Fn(function) => {
+                        if !function.sig.generics.params.is_empty() || function.sig.asyncness.is_some() {
+                            return unsupported(item, "a generic or async function defined in the body");
+                        }
+                        let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
+                            syn::punctuated::Punctuated::new();
+                        for arg in &function.sig.inputs {
+                            let syn::FnArg::Typed(typed) = arg else {
+                                return unsupported(arg, "a method defined in the body");
+                            };
+                            inputs.push(syn::Pat::Type(typed.clone()));
+                        }
+                        let block = &function.block;
+                        let closure: syn::ExprClosure = match syn::parse2(quote!(|#inputs| #block)) {
+                            Ok(closure) => closure,
+                            Err(_) => return unsupported(item, "this function defined in the body"),
+                        };
+                        self.effect(item.to_token_stream(), item)?;
+                        let closure = super::iter::Closure { expr: closure, captured: Vec::new() };
+                        self.bind(function.sig.ident.to_string(), Var::Closure(Box::new(closure)));
+                    }
                     _ => self.effect(item.to_token_stream(), item)?,
                 },
             }
