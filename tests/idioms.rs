@@ -370,3 +370,17 @@ fn functions_defined_in_the_body() {
         ])
     );
 }
+
+/// Sub-arrays of constant ranges.
+#[jacobian(mode = reverse)]
+fn sub_arrays(cam: [f64; 6]) -> f64 {
+    let t = &cam[3..6];
+    let r = cam[..3].iter().map(|v| v * v).sum::<f64>();
+    t[0] * t[2] + r
+}
+
+#[test]
+fn sub_arrays_of_constant_ranges() {
+    let cam = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    assert_eq!(sub_arrays_jacobian(cam), jacobian::Matrix::from_rows([[2.0, 4.0, 6.0, 6.0, 0.0, 4.0]]));
+}

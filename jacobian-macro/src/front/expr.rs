@@ -226,6 +226,12 @@ impl Front<'_> {
             Expr::Reference(reference) if reference.mutability.is_none() => {
                 match self.expr(&reference.expr)? {
                     Operand::Code { .. } => self.code(e),
+                    // `&x[3..6]`, `&v`: read, a reference is its value.
+                    Operand::Value(v)
+                        if matches!(&*reference.expr, Expr::Index(_) | Expr::Path(_) | Expr::Paren(_)) =>
+                    {
+                        Ok(Operand::Value(v))
+                    }
                     Operand::Value(_) => unsupported(e, "references to differentiated values"),
                 }
             }
@@ -254,6 +260,10 @@ impl Front<'_> {
                 return unsupported(e, "a whole row of a nested array; read its elements `x[i][j]`");
             }
         }
+        // `x[3..6]`: the sub-array of a constant range, as its own array.
+        if let (Operand::Value(array), Expr::Range(range)) = (&base, index) {
+            return self.sub_array(*array, range, e);
+        }
         match base {
             Operand::Value(array)
                 if matches!(self.f.ty(array), Type::Array(..)) || is_matrix(self.f.ty(array)) =>
@@ -272,6 +282,37 @@ impl Front<'_> {
                 }
                 self.code(e)
             }
+        }
+    }
+
+    fn sub_array(&mut self, array: Value, range: &syn::ExprRange, e: &Expr) -> Result<Operand> {
+        let literal = |e: &Option<Box<Expr>>| match e.as_deref() {
+            Some(Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => i.base10_parse::<usize>().ok(),
+            _ => None,
+        };
+        let ty = self.f.ty(array).clone();
+        let Type::Array(elem, n) = &ty else {
+            return unsupported(e, "a sub-array of something that is not an array");
+        };
+        let start = if range.start.is_none() { Some(0) } else { literal(&range.start) };
+        let closed = usize::from(matches!(range.limits, syn::RangeLimits::Closed(_)));
+        let end = if range.end.is_none() { n.lit() } else { literal(&range.end).map(|b| b + closed) };
+        match (start, end) {
+            (Some(a), Some(b)) if **elem == Type::Scalar && a <= b && n.lit().is_none_or(|n| b <= n) => {
+                let items: Vec<Value> = (a..b)
+                    .map(|k| {
+                        self.push1(
+                            Op::Get(Path(vec![Position::Const(k)])),
+                            vec![array],
+                            Type::Scalar,
+                            e.span(),
+                        )
+                    })
+                    .collect();
+                let ty = Type::array(crate::shape::Dim::Lit(b - a));
+                Ok(Operand::Value(self.push1(Op::Build, items, ty, e.span())))
+            }
+            _ => unsupported(e, "a sub-array other than of a constant range of an array (`x[3..6]`)"),
         }
     }
 
