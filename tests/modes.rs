@@ -476,3 +476,33 @@ fn generic_sizes_and_f32() {
     let h = sum_of_cubes_hessian([1.0f32, 2.0, -1.0]);
     assert_eq!(h, Matrix::from_rows([[6.0f32, 0.0, 0.0], [0.0, 12.0, 0.0], [0.0, 0.0, -6.0]]));
 }
+
+/// A vector output in reverse mode: one sweep per output component.
+#[jacobian(mode = reverse, value)]
+fn two_outputs(x: [f64; 3], w: f64) -> [f64; 2] {
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += (x[i] * w).sin();
+    }
+    [s * x[0], (s * w).exp()]
+}
+
+#[jacobian(mode = forward)]
+fn two_outputs_forward(x: [f64; 3], w: f64) -> [f64; 2] {
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += (x[i] * w).sin();
+    }
+    [s * x[0], (s * w).exp()]
+}
+
+#[test]
+fn vector_outputs_in_reverse_mode() {
+    let (x, w) = ([0.3, -1.2, 0.8], 0.7);
+    let reverse = two_outputs_jacobian(x, w);
+    let forward = two_outputs_forward_jacobian(x, w);
+    approx::assert_relative_eq!(reverse, forward, max_relative = 1e-14);
+    let (value, j) = two_outputs_value_and_jacobian(x, w);
+    assert_eq!(value, two_outputs(x, w));
+    assert_eq!(j, reverse);
+}

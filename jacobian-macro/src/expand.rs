@@ -230,14 +230,27 @@ impl Context<'_> {
             )
         };
         let forward = || if primal.flattened { Err(legacy.to_owned()) } else { estimated_forward() };
-        let reverse =
-            || Self::finish(reverse::function(&primal, self.signature, reverse_returns).map_err(Self::why));
+        let scalar_output = self.signature.rows.lit() == Some(1);
+        let with_value = kind != Kind::Jacobian;
+        let reverse = || {
+            let function = if scalar_output {
+                reverse::function(&primal, self.signature, reverse_returns)
+            } else {
+                reverse::rows(&primal, self.signature, with_value)
+            };
+            Self::finish(function.map_err(Self::why))
+        };
         let chosen = match self.options.mode {
             Some(options::Mode::Forward) => forward()?,
             Some(options::Mode::Reverse) => reverse().or_else(|_| forward())?,
-            None if self.signature.rows.lit() == Some(1) => match (estimated_forward(), reverse()) {
+            None => match (estimated_forward(), reverse()) {
                 (Ok(f), Ok(r)) => {
-                    let reverse = crate::analysis::cost::prefer_reverse(&f, &r);
+                    // (For several outputs, one sweep per output: only where clearly cheaper.)
+                    let reverse = if scalar_output {
+                        crate::analysis::cost::prefer_reverse(&f, &r)
+                    } else {
+                        crate::analysis::cost::estimate(&r) < 0.8 * crate::analysis::cost::estimate(&f)
+                    };
                     log_line(&format!(
                         "{}\tcost forward {:.0} (rows in loops: {}) reverse {:.0}: {}\n",
                         self.function.sig.ident,
@@ -257,7 +270,6 @@ impl Context<'_> {
                 (Err(_), Ok(r)) => r,
                 (Err(why), Err(_)) => return Err(why),
             },
-            None => forward()?,
         };
         Ok(self.print(&chosen))
     }

@@ -63,42 +63,8 @@ pub struct Swept {
 
 /// Runs `primal` forwards and its adjoint backwards from `seed`.
 pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swept> {
-    let mut inputs = Vec::new();
-    for input in &signature.inputs {
-        match primal.params.iter().find(|p| p.ident == input.ident) {
-            Some(param) => inputs.push(param.value),
-            None => return unsupported("a differentiated parameter the IR does not have"),
-        }
-    }
-    for input in &inputs {
-        match primal.ty(*input) {
-            Type::Scalar => {}
-            Type::Array(elem, _) if **elem == Type::Scalar => {}
-            Type::Vector(_) | Type::Matrix(..) | Type::Array(..) if primal.flattened => {}
-            _ => return unsupported("a differentiated parameter of this type"),
-        }
-    }
-    let activity = Activity::analyse(primal, &inputs);
-    let out = Function::like(primal);
-    let mut r = Reverse {
-        primal,
-        const_generics: &signature.const_generics,
-        activity: &activity,
-        b: Builder::new(out),
-        adj: BTreeMap::new(),
-        rename: BTreeMap::new(),
-        unknown: BTreeSet::new(),
-    };
-    if !Effects::ok(&activity, &primal.body) {
-        return unsupported("user code that changes a variable a recomputed loop or branch reads");
-    }
-    // The forward sweep: the primal as it is.
-    for inst in &primal.body.insts {
-        r.b.span = inst.span;
-        r.b.push_with(inst.op.clone(), inst.args.clone(), inst.results.clone());
-    }
+    let (mut r, inputs) = forward_sweep(primal, signature)?;
     let value = primal.body.yields[0];
-    r.b.span = Span::call_site();
     let seed = match (seed, primal.ty(value).clone()) {
         (Seed::One, Type::Scalar) => r.b.lit(1.0),
         (Seed::One, _) => return unsupported("a gradient of a non-scalar output"),
@@ -115,18 +81,98 @@ pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swe
         }
         (Seed::Vector(_), _) => return unsupported("a product with this output type"),
     };
-    if activity.is_active(value) {
-        r.adj.insert(value, seed);
-    }
-    r.block(&primal.body)?;
-    let adjoints = inputs
-        .iter()
-        .map(|input| match r.adj.get(input) {
-            Some(adjoint) => *adjoint,
-            None => r.b.zeros(&adjoint_type(primal.ty(*input))),
-        })
-        .collect();
+    let adjoints = r.reverse_sweep(&inputs, value, seed)?;
     Ok(Swept { b: r.b, value, adjoints })
+}
+
+/// The checks, and the forward sweep: the primal as it is, its values keeping their ids.
+fn forward_sweep<'a>(primal: &'a Function, signature: &'a Signature) -> Result<(Reverse<'a>, Vec<Value>)> {
+    let mut inputs = Vec::new();
+    for input in &signature.inputs {
+        match primal.params.iter().find(|p| p.ident == input.ident) {
+            Some(param) => inputs.push(param.value),
+            None => return unsupported("a differentiated parameter the IR does not have"),
+        }
+    }
+    for input in &inputs {
+        match primal.ty(*input) {
+            Type::Scalar => {}
+            Type::Array(elem, _) if **elem == Type::Scalar => {}
+            Type::Vector(_) | Type::Matrix(..) | Type::Array(..) if primal.flattened => {}
+            _ => return unsupported("a differentiated parameter of this type"),
+        }
+    }
+    let activity = Activity::analyse(primal, &inputs);
+    if !Effects::ok(&activity, &primal.body) {
+        return unsupported("user code that changes a variable a recomputed loop or branch reads");
+    }
+    let mut r = Reverse {
+        primal,
+        const_generics: &signature.const_generics,
+        activity,
+        b: Builder::new(Function::like(primal)),
+        adj: BTreeMap::new(),
+        rename: BTreeMap::new(),
+        unknown: BTreeSet::new(),
+    };
+    for inst in &primal.body.insts {
+        r.b.span = inst.span;
+        r.b.push_with(inst.op.clone(), inst.args.clone(), inst.results.clone());
+    }
+    r.b.span = Span::call_site();
+    Ok((r, inputs))
+}
+
+/// The Jacobian of a vector output by one reverse sweep per output component, in a loop
+/// over the rows after one forward sweep: `(value, Matrix<M, N>)` or the matrix alone.
+pub fn rows(primal: &Function, signature: &Signature, with_value: bool) -> Result<Function> {
+    let (mut r, inputs) = forward_sweep(primal, signature)?;
+    let value = primal.body.yields[0];
+    let output = adjoint_type(primal.ty(value));
+    if !matches!(output, Type::Array(..)) {
+        return unsupported("rows of this output type");
+    }
+    let matrix = Type::Matrix(signature.rows.clone(), signature.columns.clone());
+    let zero = r.b.zeros(&matrix);
+    let row = proc_macro2::Ident::new("row", Span::mixed_site());
+    let jacobian_type = matrix.clone();
+    r.b.open();
+    let carried = r.b.f.value(jacobian_type.clone(), None);
+    let index = r.b.code(row.to_token_stream(), Vec::new());
+    let one = r.b.lit(1.0);
+    let zeros = r.b.zeros(&output);
+    let seed = r.b.update(Op::Set(Path(vec![Position::Dynamic])), zeros, one, vec![index]);
+    let adjoints = r.reverse_sweep(&inputs, value, seed)?;
+    let mut j = carried;
+    for (adjoint, input) in adjoints.iter().zip(&signature.inputs) {
+        let adjoint_row = match r.b.f.ty(*adjoint).clone() {
+            Type::Scalar => r.b.push1(Op::Build, vec![*adjoint], Type::array(Dim::Lit(1))),
+            _ => *adjoint,
+        };
+        let offset = input.offset.clone();
+        j = r.b.push1(
+            Op::AddRow { offset, row: Position::Dynamic },
+            vec![j, one, adjoint_row, index],
+            jacobian_type.clone(),
+        );
+    }
+    let body = r.b.close(vec![carried], vec![j]);
+    let m = signature.rows.value();
+    let filled = r.b.push(
+        Op::For { pattern: row.to_token_stream(), range: Code { tokens: quote!(0..#m) }, holes: 0, body },
+        vec![zero],
+        &[jacobian_type],
+    )[0];
+    let result = if with_value {
+        let ty = Type::Tuple(vec![r.b.f.ty(value).clone(), matrix]);
+        r.b.push1(Op::Tuple, vec![value, filled], ty)
+    } else {
+        filled
+    };
+    let body = r.b.close(Vec::new(), vec![result]);
+    let mut function = r.b.f;
+    function.body = body;
+    Ok(function)
 }
 
 /// What a reverse-mode function returns.
@@ -239,7 +285,7 @@ struct Reverse<'a> {
     primal: &'a Function,
     /// The function's const-generic parameters.
     const_generics: &'a BTreeSet<String>,
-    activity: &'a Activity,
+    activity: Activity,
     b: Builder,
     /// The adjoint accumulated so far for each primal value (by its primal id).
     adj: BTreeMap<Value, Value>,
@@ -251,6 +297,23 @@ struct Reverse<'a> {
 }
 
 impl Reverse<'_> {
+    /// The reverse sweep from `seed`, the adjoint of the output `value`: the adjoint of each
+    /// input.
+    fn reverse_sweep(&mut self, inputs: &[Value], value: Value, seed: Value) -> Result<Vec<Value>> {
+        self.adj.clear();
+        if self.activity.is_active(value) {
+            self.adj.insert(value, seed);
+        }
+        self.block(&self.primal.body)?;
+        Ok(inputs
+            .iter()
+            .map(|input| match self.adj.get(input) {
+                Some(adjoint) => *adjoint,
+                None => self.b.zeros(&adjoint_type(self.primal.ty(*input))),
+            })
+            .collect())
+    }
+
     /// The output function's value for a primal value.
     fn val(&self, v: Value) -> Value {
         *self.rename.get(&v).unwrap_or(&v)
@@ -768,7 +831,7 @@ impl Reverse<'_> {
                 unknown.insert(body.params[k]);
             }
         }
-        let transparent = Check { activity: self.activity }.block(body, &mut unknown)?
+        let transparent = Check { activity: &self.activity }.block(body, &mut unknown)?
             && (0..slots).all(|k| !unknown.contains(&body.params[k]) || single_use(body, body.params[k]));
         if transparent {
             return Ok((unknown, true, range.clone()));
