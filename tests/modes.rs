@@ -506,3 +506,27 @@ fn vector_outputs_in_reverse_mode() {
     assert_eq!(value, two_outputs(x, w));
     assert_eq!(j, reverse);
 }
+
+/// A `while` loop carrying differentiated state with a run-time trip count: reverse mode
+/// would need its iterations stored or checkpointed, so `mode = reverse` computes this one
+/// by forward mode (documented), and `vjp` forms Jᵀ·u from the forward Jacobian.
+#[jacobian(mode = reverse, vjp)]
+fn newton_sqrt(a: f64, b: f64) -> f64 {
+    let mut r = 1.0 + a;
+    let mut k = 0;
+    while (r * r - a).abs() > 1e-15 * a && k < 100 {
+        r = 0.5 * (r + a / r);
+        k += 1;
+    }
+    r * b
+}
+
+#[test]
+fn while_loops_in_reverse_mode() {
+    let (a, b) = (2.5f64, 3.0);
+    let j = newton_sqrt_jacobian(a, b);
+    assert!((j[(0, 0)] - b * 0.5 / a.sqrt()).abs() < 1e-12);
+    assert!((j[(0, 1)] - a.sqrt()).abs() < 1e-12);
+    let (_, vj) = newton_sqrt_vjp(a, b, Vector::from([2.0]));
+    approx::assert_relative_eq!(vj, j.transpose() * 2.0, max_relative = 1e-15);
+}
