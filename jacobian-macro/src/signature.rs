@@ -225,13 +225,27 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
     };
 
     if inputs.is_empty() && options.wrt.is_none() && !diagnostics.has_errors() {
-        diagnostics.error_at(
-            &sig.ident,
-            format!(
-                "`{}` has no parameter to differentiate; differentiable types are {DIFFERENTIABLE_TYPES}",
-                sig.ident
+        // A slice or `Vec` of the scalar is what was meant, most likely: say why it is not.
+        let unsized_parameter = sig.inputs.iter().find_map(|arg| match arg {
+            FnArg::Typed(typed) if is_slice_or_vec(&typed.ty) => Some(typed),
+            _ => None,
+        });
+        match unsized_parameter {
+            Some(typed) => diagnostics.error_at(
+                &typed.ty,
+                format!(
+                    "`{}` cannot be differentiated: its length is not known at compile time, and the Jacobian's size must be; take an array `[f64; N]` (with `const N: usize` for any length) or a `Vector<N>` instead",
+                    typed.pat.to_token_stream()
+                ),
             ),
-        );
+            None => diagnostics.error_at(
+                &sig.ident,
+                format!(
+                    "`{}` has no parameter to differentiate; differentiable types are {DIFFERENTIABLE_TYPES}",
+                    sig.ident
+                ),
+            ),
+        }
     }
 
     let output = output?;
@@ -405,5 +419,15 @@ fn classify(ty: &Type, context: &Context) -> Option<(Shape, ScalarType)> {
             }
         }
         _ => None,
+    }
+}
+
+/// `&[T]`, `&mut [T]`, `Vec<T>`, `&Vec<T>`: sizes known only at run time.
+fn is_slice_or_vec(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => is_slice_or_vec(&r.elem),
+        Type::Slice(_) => true,
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Vec"),
+        _ => false,
     }
 }
