@@ -530,3 +530,31 @@ fn while_loops_in_reverse_mode() {
     let (_, vj) = newton_sqrt_vjp(a, b, Vector::from([2.0]));
     approx::assert_relative_eq!(vj, j.transpose() * 2.0, max_relative = 1e-15);
 }
+
+struct Spring {
+    k: f64,
+}
+
+impl Spring {
+    /// A method: `&self` is a constant.
+    #[jacobian(hessian, vjp, value)]
+    fn energy(&self, x: [f64; 3]) -> f64 {
+        let mut e = 0.0;
+        for i in 0..3 {
+            e += self.k * x[i] * x[i] * x[(i + 1) % 3];
+        }
+        e
+    }
+}
+
+#[test]
+fn methods_take_second_order() {
+    let spring = Spring { k: 2.0 };
+    let x = [1.0, 2.0, 3.0];
+    let h = spring.energy_hessian(x);
+    // e = k Σ x_i² x_{i+1}: ∂²e/∂x_i² = 2k x_{i+1}, ∂²e/∂x_i∂x_{i+1} = 2k x_i.
+    assert_eq!(h, Matrix::from_rows([[8.0, 4.0, 12.0], [4.0, 12.0, 8.0], [12.0, 8.0, 4.0]]));
+    let (_, g) = spring.energy_value_and_jacobian(x);
+    let (_, vj) = spring.energy_vjp(x, Vector::from([1.0]));
+    assert_eq!(vj, g.transpose());
+}

@@ -38,6 +38,21 @@ pub fn gradient<const N: usize>(x: &[f64; N], f: impl Fn(&[f64; N]) -> f64) -> M
     g
 }
 
+/// The Hessian of a function whose gradient `g` is known, by central differences of the
+/// gradient: column `k` from `g` at `x ± h e_k` (2N gradients). Not symmetrised: entries
+/// (i, k) and (k, i) come from different columns and differ by the truncation error.
+pub fn hessian<const N: usize>(x: &[f64; N], g: impl Fn(&[f64; N]) -> Matrix<1, N>) -> Matrix<N, N> {
+    let mut x = *x;
+    let mut h = Matrix::<N, N>::zeros();
+    for k in 0..N {
+        let (plus, minus, width) = around(&mut x, k, |x| g(x));
+        for i in 0..N {
+            h[(i, k)] = (plus[(0, i)] - minus[(0, i)]) / width;
+        }
+    }
+    h
+}
+
 /// The gradient of a function of a flat parameter slice (for cases whose parameters are
 /// several arrays, packed and unpacked by the case).
 pub fn gradient_of_slice(x: &[f64], f: impl Fn(&[f64]) -> f64) -> Vec<f64> {

@@ -23,8 +23,14 @@ use jacobian::Matrix;
 pub enum Kind {
     /// The function itself, without derivatives: the unit of "derivative ÷ function".
     Function,
-    /// The sibling `#[jacobian]` generates (`f_jacobian`).
+    /// The sibling `#[jacobian]` generates: `f_jacobian`, or `f_hessian` in a second-order
+    /// case ([`Order::Second`]).
     Generated,
+    /// The gradient of a scalar output by the `f_vjp` sibling seeded with `u = 1` (one
+    /// reverse sweep where reverse mode takes the function, else Jᵀ·u from the forward
+    /// Jacobian), as the same `1 × N` matrix as the other variants. Only first-order cases
+    /// with a scalar output have it.
+    Vjp,
     /// The best derivative an expert writes by hand: shared subexpressions, `sin_cos`,
     /// each row written once, structure exploited. For ADBench cases, ADBench's "Manual".
     HandWritten,
@@ -35,7 +41,17 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] =
+    pub const ALL: [Kind; 6] = [
+        Kind::Function,
+        Kind::Generated,
+        Kind::Vjp,
+        Kind::HandWritten,
+        Kind::NumDual,
+        Kind::CentralDifferences,
+    ];
+
+    /// The variants every case has; [`Kind::Vjp`] is the one some cases lack.
+    pub const EVERY_CASE: [Kind; 5] =
         [Kind::Function, Kind::Generated, Kind::HandWritten, Kind::NumDual, Kind::CentralDifferences];
 
     /// The name used on the command line and in reports.
@@ -43,6 +59,7 @@ impl Kind {
         match self {
             Kind::Function => "function",
             Kind::Generated => "generated",
+            Kind::Vjp => "generated_vjp",
             Kind::HandWritten => "hand_written",
             Kind::NumDual => "num_dual",
             Kind::CentralDifferences => "central_differences",
@@ -127,6 +144,22 @@ pub struct Variant {
     pub eval: Box<dyn Fn() -> Vec<f64>>,
 }
 
+/// Which derivative a case measures, and so which table of `BENCHMARKS.md` it is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// A Jacobian or a gradient.
+    First,
+    /// A dense Hessian (`f_hessian`).
+    Second,
+}
+
+/// A goal the generated variant is held to: at most `factor` times the count of `of`.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    pub of: Kind,
+    pub factor: f64,
+}
+
 /// A function, its inputs, and every variant that computes it or its derivative.
 pub struct Case {
     /// Command-line name: lowercase words joined by `_`, with the size (`dense_layer_16`).
@@ -141,6 +174,10 @@ pub struct Case {
     pub note: String,
     /// Relative tolerance of central differences against the hand-written derivative.
     pub differences_tolerance: f64,
+    /// First derivatives (the main tables) or second (the Hessian table).
+    pub order: Order,
+    /// The goal the report holds the generated variant to, if any.
+    pub target: Option<Target>,
     pub variants: Vec<Variant>,
 }
 
@@ -153,8 +190,23 @@ impl Case {
             derivative: derivative.to_owned(),
             note: String::new(),
             differences_tolerance: 1e-6,
+            order: Order::First,
+            target: None,
             variants: Vec::new(),
         }
+    }
+
+    /// Marks a case whose derivative is a Hessian: it goes in the report's own table.
+    pub fn second_order(mut self) -> Case {
+        self.order = Order::Second;
+        self
+    }
+
+    /// Holds the generated variant to at most `factor` times the count of `of` (shown, met
+    /// or not, in the report).
+    pub fn target(mut self, of: Kind, factor: f64) -> Case {
+        self.target = Some(Target { of, factor });
+        self
     }
 
     pub fn note(mut self, note: &str) -> Case {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use jacobian_benchmarks::{Case, Kind};
+use jacobian_benchmarks::{Case, Kind, Order};
 
 use crate::compile_time::{self, CompileTimes};
 use crate::count::{self, Counts};
@@ -20,7 +20,9 @@ pub fn write(cases: &[&Case]) -> Result<(), String> {
     let markdown = markdown(cases, &counts, &compile);
     std::fs::write(root.join("BENCHMARKS.md"), markdown)
         .map_err(|e| format!("writing BENCHMARKS.md: {e}"))?;
-    std::fs::write(root.join(CHART), chart(cases, &counts)).map_err(|e| format!("writing {CHART}: {e}"))?;
+    let first_order: Vec<&Case> = cases.iter().copied().filter(|c| c.order == Order::First).collect();
+    std::fs::write(root.join(CHART), chart(&first_order, &counts))
+        .map_err(|e| format!("writing {CHART}: {e}"))?;
     eprintln!("wrote BENCHMARKS.md and {CHART}");
     Ok(())
 }
@@ -29,8 +31,10 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the suite lives in the workspace").to_path_buf()
 }
 
-fn markdown(cases: &[&Case], counts: &Counts, compile: &CompileTimes) -> String {
+fn markdown(all: &[&Case], counts: &Counts, compile: &CompileTimes) -> String {
     let get = |case: &Case, kind| counts.get(&(case.id.clone(), kind)).copied();
+    let (cases, second_order): (Vec<&Case>, Vec<&Case>) =
+        all.iter().copied().partition(|c| c.order == Order::First);
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -46,17 +50,97 @@ fn markdown(cases: &[&Case], counts: &Counts, compile: &CompileTimes) -> String 
          to its largest entry; central differences to a looser, per-case tolerance);\n\
          `cargo test -p jacobian-benchmarks` runs the same check.\n\n\
          Variants: **function** is the function itself; **generated** the `#[jacobian]`\n\
-         sibling; **hand** the best derivative we could write by hand (shared subexpressions,\n\
-         `sin_cos`, each row once, structure used), or ADBench's hand-derived \"Manual\" code for\n\
-         the ADBench cases; **num-dual** forward mode with `num-dual`'s vector dual numbers;\n\
-         **central** central differences (2n evaluations).\n\n\
+         sibling; **generated vjp** (scalar outputs) the gradient from the `vjp` sibling seeded\n\
+         with u = 1, which returns the value too: one reverse sweep where reverse mode takes\n\
+         the function, else Jᵀu from the forward-mode Jacobian (see the notes on cases);\n\
+         **hand** the best derivative we could write by hand (shared subexpressions, `sin_cos`,\n\
+         each row once, structure used), or ADBench's hand-derived \"Manual\" code for the\n\
+         ADBench cases; **num-dual** forward mode with `num-dual`'s vector dual numbers;\n\
+         **central** central differences (2n evaluations). Hessians have\n\
+         [a table of their own](#hessians).\n\n\
          Compiled by `{}` in the `release` profile.\n",
         compile.rustc
     );
     md.push_str("## Instructions per call\n\n");
+    md.push_str(
+        "| case | size | derivative | function | generated | generated vjp | hand | num-dual | central |\n",
+    );
+    md.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for &case in &cases {
+        let cell = |kind| get(case, kind).map_or_else(|| "—".to_owned(), thousands);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            title(case),
+            case.size,
+            case.derivative,
+            cell(Kind::Function),
+            cell(Kind::Generated),
+            cell(Kind::Vjp),
+            cell(Kind::HandWritten),
+            cell(Kind::NumDual),
+            cell(Kind::CentralDifferences)
+        );
+    }
+    md.push_str(
+        "\n## Ratios\n\n\
+         generated ÷ hand is what our users pay over an expert's code (below 1: we beat it);\n\
+         num-dual ÷ generated and central ÷ generated what they save over the alternatives;\n\
+         derivative ÷ function is ADBench's headline metric (vjp ÷ function: the gradient by\n\
+         the `vjp` sibling).\n\n",
+    );
+    let _ = writeln!(md, "![generated, num-dual and central differences ÷ hand-written]({CHART})\n");
+    md.push_str("| case | size | generated ÷ hand | num-dual ÷ generated | central ÷ generated | generated ÷ function | vjp ÷ function | hand ÷ function |\n");
+    md.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for &case in &cases {
+        let ratio = |a, b| ratio(get(case, a), get(case, b));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            title(case),
+            case.size,
+            ratio(Kind::Generated, Kind::HandWritten),
+            ratio(Kind::NumDual, Kind::Generated),
+            ratio(Kind::CentralDifferences, Kind::Generated),
+            ratio(Kind::Generated, Kind::Function),
+            ratio(Kind::Vjp, Kind::Function),
+            ratio(Kind::HandWritten, Kind::Function)
+        );
+    }
+    if !second_order.is_empty() {
+        hessians(&mut md, &second_order, counts);
+    }
+    let notes: Vec<String> = all
+        .iter()
+        .filter(|c| !c.note.is_empty())
+        .map(|c| format!("- {} ({}): {}", c.title, c.size, c.note))
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(md, "\n## Notes on cases\n\n{}", notes.join("\n"));
+    }
+    md.push_str(&compile.markdown());
+    md
+}
+
+/// The Hessian table: second derivatives, a different measurement from the Jacobians, so
+/// counts and ratios in one table of their own, with each case's target.
+fn hessians(md: &mut String, cases: &[&Case], counts: &Counts) {
+    let get = |case: &Case, kind| counts.get(&(case.id.clone(), kind)).copied();
+    md.push_str(
+        "\n## Hessians\n\n\
+         Dense Hessians of scalar functions, in instructions per call: **generated** is the\n\
+         `hessian` sibling (`{name}_hessian`: forward mode over the reverse sweep, exactly\n\
+         symmetric); **hand** the closed form; **num-dual** forward mode with `num-dual`'s\n\
+         second-order vector duals (value, gradient and dense Hessian carried through every\n\
+         operation; static or dynamic size, whichever is faster); **central** central\n\
+         differences of the hand-written gradient (2n gradients). The same check as above\n\
+         holds every variant to the closed form. **target** is the goal set for each case (the\n\
+         Rosenbrock Hessian at most 10× the function; the dense Hessians within 1.5× of their\n\
+         closed forms), **met** whether the counts above meet it.\n\n",
+    );
     md.push_str("| case | size | derivative | function | generated | hand | num-dual | central |\n");
     md.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
-    for case in cases {
+    for &case in cases {
         let cell = |kind| get(case, kind).map_or_else(|| "—".to_owned(), thousands);
         let _ = writeln!(
             md,
@@ -71,42 +155,53 @@ fn markdown(cases: &[&Case], counts: &Counts, compile: &CompileTimes) -> String 
             cell(Kind::CentralDifferences)
         );
     }
-    md.push_str(
-        "\n## Ratios\n\n\
-         generated ÷ hand is what our users pay over an expert's code (below 1: we beat it);\n\
-         num-dual ÷ generated and central ÷ generated what they save over the alternatives;\n\
-         derivative ÷ function is ADBench's headline metric.\n\n",
-    );
-    let _ = writeln!(md, "![generated, num-dual and central differences ÷ hand-written]({CHART})\n");
-    md.push_str("| case | size | generated ÷ hand | num-dual ÷ generated | central ÷ generated | generated ÷ function | hand ÷ function |\n");
-    md.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
-    for case in cases {
-        let ratio = |a, b| match (get(case, a), get(case, b)) {
-            (Some(a), Some(b)) if b > 0 => format!("{:.2}", a as f64 / b as f64),
-            _ => "—".to_owned(),
+    md.push('\n');
+    md.push_str("| case | size | generated ÷ function | generated ÷ hand | num-dual ÷ generated | central ÷ generated | target | met |\n");
+    md.push_str("| --- | --- | ---: | ---: | ---: | ---: | --- | --- |\n");
+    for &case in cases {
+        let ratio = |a, b| ratio(get(case, a), get(case, b));
+        let (target, met) = match case.target {
+            Some(t) => {
+                let label = match t.of {
+                    Kind::Function => "function".to_owned(),
+                    Kind::HandWritten => "hand".to_owned(),
+                    other => other.name().to_owned(),
+                };
+                let met = match (get(case, Kind::Generated), get(case, t.of)) {
+                    (Some(g), Some(o)) if o > 0 => {
+                        if g as f64 <= t.factor * o as f64 {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                    }
+                    _ => "—",
+                };
+                (format!("generated ≤ {}× {label}", t.factor), met)
+            }
+            None => ("—".to_owned(), "—"),
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             title(case),
             case.size,
+            ratio(Kind::Generated, Kind::Function),
             ratio(Kind::Generated, Kind::HandWritten),
             ratio(Kind::NumDual, Kind::Generated),
             ratio(Kind::CentralDifferences, Kind::Generated),
-            ratio(Kind::Generated, Kind::Function),
-            ratio(Kind::HandWritten, Kind::Function)
+            target,
+            met
         );
     }
-    let notes: Vec<String> = cases
-        .iter()
-        .filter(|c| !c.note.is_empty())
-        .map(|c| format!("- {} ({}): {}", c.title, c.size, c.note))
-        .collect();
-    if !notes.is_empty() {
-        let _ = writeln!(md, "\n## Notes on cases\n\n{}", notes.join("\n"));
+}
+
+/// `a ÷ b` to two decimals, or a dash where either is missing.
+fn ratio(a: Option<u64>, b: Option<u64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0 => format!("{:.2}", a as f64 / b as f64),
+        _ => "—".to_owned(),
     }
-    md.push_str(&compile.markdown());
-    md
 }
 
 fn title(case: &Case) -> String {
@@ -210,4 +305,71 @@ fn chart(cases: &[&Case], counts: &Counts) -> String {
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report's layout from made-up counts (no valgrind): every table row has its
+    /// header's number of cells, the vjp column is filled exactly where a case has the
+    /// variant, and the Hessians are in their own table, not the Jacobians'.
+    #[test]
+    fn tables_are_well_formed() {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(|| {
+                let all = jacobian_benchmarks::cases::all();
+                let cases: Vec<&Case> = all.iter().collect();
+                let mut counts = Counts::new();
+                for (i, case) in all.iter().enumerate() {
+                    for (j, variant) in case.variants.iter().enumerate() {
+                        counts.insert((case.id.clone(), variant.kind), 1000 + 100 * i as u64 + j as u64);
+                    }
+                }
+                let compile =
+                    CompileTimes { rustc: "rustc".into(), expansion: vec![(100, 1.0)], build: (2.0, 1.0) };
+                let md = markdown(&cases, &counts, &compile);
+                let section = |title: &str| {
+                    let start = md.find(title).unwrap_or_else(|| panic!("no {title} in\n{md}"));
+                    let rest = &md[start + title.len()..];
+                    rest[..rest.find("\n## ").unwrap_or(rest.len())].to_owned()
+                };
+                let rows = |text: &str| -> Vec<Vec<String>> {
+                    text.lines()
+                        .filter(|l| l.starts_with('|'))
+                        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect())
+                        .collect()
+                };
+                let jacobians = section("## Instructions per call");
+                let hessians = section("## Hessians");
+                for table in [&jacobians, &section("## Ratios"), &hessians] {
+                    let rows = rows(table);
+                    assert!(rows.len() > 2, "{table}");
+                    let width = rows[0].len();
+                    assert!(rows.iter().all(|r| r.len() == width), "{table}");
+                }
+                let header = &rows(&jacobians)[0];
+                let vjp = header.iter().position(|c| c == "generated vjp").expect("a vjp column");
+                for case in &all {
+                    let title = title(case);
+                    let in_jacobians = rows(&jacobians).into_iter().find(|r| r[0] == title);
+                    let in_hessians = rows(&hessians).into_iter().any(|r| r[0] == title);
+                    match case.order {
+                        Order::First => {
+                            let row = in_jacobians.unwrap_or_else(|| panic!("{} not in the table", case.id));
+                            assert!(!in_hessians, "{} among the Hessians", case.id);
+                            assert_eq!(row[vjp] != "—", case.variant_of(Kind::Vjp).is_some(), "{}", case.id);
+                        }
+                        Order::Second => {
+                            assert!(in_jacobians.is_none(), "{} among the Jacobians", case.id);
+                            assert!(in_hessians, "{} not among the Hessians", case.id);
+                        }
+                    }
+                }
+            })
+            .expect("spawn")
+            .join()
+            .expect("the layout test panicked");
+    }
 }

@@ -632,6 +632,9 @@ impl Emitter<'_> {
                     }
                     (Type::Array(..), Type::Vector(_)) => quote!(#krate::Vector::from(#source)),
                     (Type::Vector(_), Type::Array(..)) => quote!(#source.as_array()),
+                    (Type::Matrix(r, _), Type::Vector(_)) if *r == crate::shape::Dim::Lit(1) => {
+                        quote!(#source.transpose())
+                    }
                     // A nested array and its flat components.
                     (Type::Array(row, r), Type::Array(elem, n))
                         if **elem == Type::Scalar && matches!(&**row, Type::Array(..)) =>

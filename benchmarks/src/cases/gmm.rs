@@ -16,9 +16,9 @@
 //! (a plain function of non-differentiated values, which the macro copies verbatim) just
 //! where `gmm.h` calls `log_gamma_distrib`.
 
-#[cfg(feature = "annotations")]
-use jacobian::jacobian;
 use jacobian::Matrix;
+#[cfg(feature = "annotations")]
+use jacobian::{jacobian, Vector};
 use num_dual::{DualDVec64, DualNum, DualSVec64};
 
 use crate::random::Random;
@@ -67,7 +67,7 @@ pub fn log_gamma_distrib(a: f64, p: f64) -> f64 {
 macro_rules! objective {
     ($(#[$doc:meta])* $name:ident, d = $d:tt, k = $k:tt, kd = $kd:tt, icf = $icf:tt, n = $n:tt) => {
         $(#[$doc])*
-        #[cfg_attr(feature = "annotations", jacobian(wrt(alphas, means, icf)))]
+        #[cfg_attr(feature = "annotations", jacobian(wrt(alphas, means, icf), vjp))]
         pub fn $name(
             alphas: &[f64; $k],
             means: &[f64; $kd],
@@ -516,7 +516,16 @@ fn case<const D: usize, const K: usize, const KD: usize, const ICF: usize, const
         &format!("d = {D}, k = {K}, n = {N}"),
         &format!("gradient, {P} parameters"),
     )
-    .note("hand-written: ADBench's Manual gradient (gmm_d.cpp), ported")
+    .note(
+        "hand-written: ADBench's Manual gradient (gmm_d.cpp), ported. generated vjp: reverse \
+         mode does not take this function yet (the running index `lparamsidx` is user code \
+         that changes a variable the recomputed loops read; and the loops run over ranges \
+         bounded by locals, `let n = 1000` as `gmm.h` has them, while those whose derivative \
+         reads what they carry, logsumexp's running maxima and the scratch arrays \
+         `xcentered`/`qxcentered`, need a tape, which needs literal or `const` bounds), so \
+         `vjp` forms the Jacobian by forward mode and returns Jᵀu: expected, and its count is \
+         about the generated Jacobian's",
+    )
     // A sum over n = 1,000 points: the objective |F| and the largest gradient entry |g|
     // both grow with n, so the cancellation error of a difference, ε·|F|/h, relative to
     // |g| does not (ε/h ≈ 3.7e-11, |F|/|g| ≈ 10 here: |F| ≈ 4e3 and |g| ≈ 5e2 at d = 2,
@@ -536,9 +545,13 @@ fn gmm_d2_k5_case(input: Input<2, 5, 10, 15, 1000>) -> Case {
         // Static duals: 30 partials on the stack are 3.3× fewer instructions than dynamic ones.
         .variant(Kind::NumDual, input.clone(), num_dual_static::<2, 5, 10, 15, 1000, 30>);
     #[cfg(feature = "annotations")]
-    let case = case.variant(Kind::Generated, input, |i| {
-        gmm_d2_k5_jacobian(&i.alphas, &i.means, &i.icf, &i.x, i.wishart)
-    });
+    let case = case
+        .variant(Kind::Generated, input.clone(), |i| {
+            gmm_d2_k5_jacobian(&i.alphas, &i.means, &i.icf, &i.x, i.wishart)
+        })
+        .variant(Kind::Vjp, input, |i| {
+            gmm_d2_k5_vjp(&i.alphas, &i.means, &i.icf, &i.x, i.wishart, Vector::from([1.0])).1.transpose()
+        });
     case
 }
 
@@ -551,9 +564,13 @@ fn gmm_d10_k5_case(input: Input<10, 5, 50, 275, 1000>) -> Case {
         // instructions) and would not fit the seeding helper's stack array.
         .variant(Kind::NumDual, input.clone(), num_dual_dynamic);
     #[cfg(feature = "annotations")]
-    let case = case.variant(Kind::Generated, input, |i| {
-        gmm_d10_k5_jacobian(&i.alphas, &i.means, &i.icf, &i.x, i.wishart)
-    });
+    let case = case
+        .variant(Kind::Generated, input.clone(), |i| {
+            gmm_d10_k5_jacobian(&i.alphas, &i.means, &i.icf, &i.x, i.wishart)
+        })
+        .variant(Kind::Vjp, input, |i| {
+            gmm_d10_k5_vjp(&i.alphas, &i.means, &i.icf, &i.x, i.wishart, Vector::from([1.0])).1.transpose()
+        });
     case
 }
 
@@ -621,10 +638,17 @@ mod tests {
         let hand = hand_written::<2, 3, 3, 18>(&alphas, &means, &icf, &x, wishart);
         #[cfg(feature = "annotations")]
         let generated = adbench_test_instance_jacobian(&alphas, &means, &icf, &x, wishart);
+        #[cfg(feature = "annotations")]
+        let (vjp_value, vjp) =
+            adbench_test_instance_vjp(&alphas, &means, &icf, &x, wishart, Vector::from([1.0]));
+        #[cfg(feature = "annotations")]
+        assert_eq!(vjp_value, value);
         for (k, e) in expected.iter().enumerate() {
             assert!((hand[(0, k)] - e).abs() < 1e-8, "hand-written entry {k}");
             #[cfg(feature = "annotations")]
             assert!((generated[(0, k)] - e).abs() < 1e-8, "generated entry {k}");
+            #[cfg(feature = "annotations")]
+            assert!((vjp[k] - e).abs() < 1e-8, "generated vjp entry {k}");
         }
     }
 

@@ -5,9 +5,9 @@
 
 use std::rc::Rc;
 
-#[cfg(feature = "annotations")]
-use jacobian::jacobian;
 use jacobian::Matrix;
+#[cfg(feature = "annotations")]
+use jacobian::{jacobian, Vector};
 use num_dual::DualNum;
 
 use crate::random::Random;
@@ -28,7 +28,7 @@ pub const LAMBDA: f64 = 0.01;
 /// `.iter()`, `.zip`, `.map` and `.sum()` over arrays: "the method `iter` is not supported
 /// on a differentiated array; index the components in a loop, or use `Vector`". Hence the
 /// indexed loop for the margin and `for wk in w` for the norm.
-#[cfg_attr(feature = "annotations", jacobian(wrt(w)))]
+#[cfg_attr(feature = "annotations", jacobian(wrt(w), vjp))]
 pub fn logistic_loss(w: [f64; FEATURES], a: &[[f64; FEATURES]; POINTS], y: &[f64; POINTS]) -> f64 {
     let mut loss = 0.0;
     for j in 0..POINTS {
@@ -136,6 +136,10 @@ pub fn cases() -> Vec<Case> {
     .variant(Kind::NumDual, input.clone(), |(w, d)| num_dual(w, &d.a, &d.y))
     .variant(Kind::CentralDifferences, input.clone(), |(w, d)| central_differences(w, &d.a, &d.y));
     #[cfg(feature = "annotations")]
-    let case = case.variant(Kind::Generated, input, |(w, d)| logistic_loss_jacobian(*w, &d.a, &d.y));
+    let case = case
+        .variant(Kind::Generated, input.clone(), |(w, d)| logistic_loss_jacobian(*w, &d.a, &d.y))
+        .variant(Kind::Vjp, input, |(w, d)| {
+            logistic_loss_vjp(*w, &d.a, &d.y, Vector::from([1.0])).1.transpose()
+        });
     vec![case]
 }

@@ -9,6 +9,7 @@ mod banded;
 mod bundle_adjustment;
 mod dense_layer;
 mod gmm;
+mod hessians;
 mod logistic;
 mod osborne;
 mod reaction;
@@ -16,7 +17,8 @@ mod rosenbrock;
 mod seed;
 mod softmax;
 
-/// All cases, in report order: Jacobians, then gradients, then ADBench.
+/// All cases, in report order: Jacobians, then gradients, then ADBench, then Hessians (a
+/// table of their own).
 pub fn all() -> Vec<Case> {
     [
         seed::cases(),
@@ -30,6 +32,7 @@ pub fn all() -> Vec<Case> {
         softmax::cases(),
         gmm::cases(),
         bundle_adjustment::cases(),
+        hessians::cases(),
     ]
     .into_iter()
     .flatten()

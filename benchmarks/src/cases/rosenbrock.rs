@@ -4,9 +4,9 @@
 //! touches two terms, so the whole gradient costs O(n) by hand, while forward-mode dual
 //! numbers carry n partials through every operation (O(n²)).
 
-#[cfg(feature = "annotations")]
-use jacobian::jacobian;
 use jacobian::Matrix;
+#[cfg(feature = "annotations")]
+use jacobian::{jacobian, Vector};
 use num_dual::{DualDVec64, DualNum};
 
 use crate::random::Random;
@@ -15,7 +15,7 @@ use crate::{differences, duals, Case, Flat, Kind};
 /// The function as a user writes it: the textbook sum, a loop with an accumulator. The
 /// point is taken by reference (so that a call does not copy 80 KB at n = 10,000); the
 /// macro accepts `x: [f64; N]` by value just as well.
-#[cfg_attr(feature = "annotations", jacobian)]
+#[cfg_attr(feature = "annotations", jacobian(vjp))]
 pub fn rosenbrock<const N: usize>(x: &[f64; N]) -> f64 {
     let mut f = 0.0;
     for i in 0..N - 1 {
@@ -85,7 +85,9 @@ fn case<const N: usize, O: Flat + 'static>(seed: u64, size: &str, num_dual: fn(&
     .variant(Kind::NumDual, x, num_dual)
     .variant(Kind::CentralDifferences, x, central_differences);
     #[cfg(feature = "annotations")]
-    let case = case.variant(Kind::Generated, x, rosenbrock_jacobian);
+    let case = case
+        .variant(Kind::Generated, x, rosenbrock_jacobian)
+        .variant(Kind::Vjp, x, |x| rosenbrock_vjp(x, Vector::from([1.0])).1.transpose());
     case
 }
 

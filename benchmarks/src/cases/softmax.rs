@@ -17,7 +17,7 @@ pub const PARAMETERS: usize = CLASSES * FEATURES + CLASSES;
 
 /// The loss as users write it: the logits in matrix form, log-sum-exp with the largest
 /// logit subtracted so that no `exp` overflows.
-#[cfg_attr(feature = "annotations", jacobian(wrt(w, b)))]
+#[cfg_attr(feature = "annotations", jacobian(wrt(w, b), vjp))]
 pub fn softmax_cross_entropy(
     w: &Matrix<CLASSES, FEATURES>,
     b: &Vector<CLASSES>,
@@ -152,6 +152,9 @@ pub fn cases() -> Vec<Case> {
     .variant(Kind::CentralDifferences, input, |(w, b, x, label)| central_differences(w, b, x, *label));
     #[cfg(feature = "annotations")]
     let case = case
-        .variant(Kind::Generated, input, |(w, b, x, label)| softmax_cross_entropy_jacobian(w, b, x, *label));
+        .variant(Kind::Generated, input, |(w, b, x, label)| softmax_cross_entropy_jacobian(w, b, x, *label))
+        .variant(Kind::Vjp, input, |(w, b, x, label)| {
+            softmax_cross_entropy_vjp(w, b, x, *label, Vector::from([1.0])).1.transpose()
+        });
     vec![case]
 }

@@ -218,14 +218,20 @@ impl<'a> Front<'a> {
 
     fn parameters(&mut self, item: &syn::ItemFn) -> Result<()> {
         for arg in &item.sig.inputs {
+            // `&self`: a constant, read by the user's code as it is.
             let syn::FnArg::Typed(typed) = arg else {
-                return unsupported(arg, "methods");
+                self.bind("self".to_owned(), Var::Rust { site: None, array: None });
+                continue;
             };
             let syn::Pat::Ident(pat) = &*typed.pat else {
                 return unsupported(&typed.pat, "parameter patterns");
             };
             let name = pat.ident.to_string();
             let shape = crate::signature::shape_of(&typed.ty, &item.sig.generics);
+            // A nested array that is not differentiated stays the user's variable, read by
+            // the user's code as written (as before nested arrays could be differentiated).
+            let differentiated = self.signature.inputs.iter().any(|i| i.ident == pat.ident);
+            let shape = shape.filter(|(s, _)| differentiated || !matches!(s, Shape::Nested(..)));
             match shape {
                 Some((shape, _)) => {
                     let by_reference = matches!(&*typed.ty, syn::Type::Reference(_));

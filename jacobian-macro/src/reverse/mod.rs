@@ -203,25 +203,7 @@ pub fn function(primal: &Function, signature: &Signature, returns: Returns) -> R
                     let n = b.f.ty(flat).components().expect("an array");
                     b.push1(Op::Convert, vec![flat], Type::Matrix(Dim::Lit(1), n))
                 }
-                None => {
-                    let matrix = Type::Matrix(Dim::Lit(1), signature.columns.clone());
-                    let mut j = b.zeros(&matrix);
-                    for ((adjoint, ty), input) in adjoints.iter().zip(&types).zip(&signature.inputs) {
-                        let row = match ty {
-                            Type::Scalar => b.push1(Op::Build, vec![*adjoint], Type::array(Dim::Lit(1))),
-                            _ => *adjoint,
-                        };
-                        let row_type = b.f.ty(row).clone();
-                        let rows =
-                            b.push1(Op::Build, vec![row], Type::Array(Box::new(row_type), Dim::Lit(1)));
-                        j = b.push1(
-                            Op::AddBlock { offset: input.offset.clone() },
-                            vec![j, rows],
-                            matrix.clone(),
-                        );
-                    }
-                    j
-                }
+                None => row_of_blocks(&mut b, &adjoints, &types, signature),
             };
             if matches!(returns, Returns::Jacobian) {
                 vec![row]
@@ -231,11 +213,18 @@ pub fn function(primal: &Function, signature: &Signature, returns: Returns) -> R
             }
         }
         Returns::Vjp(_) => {
-            let Some(flat) = flat(&mut b, &adjoints, &types) else {
-                return unsupported("several differentiated parameters of symbolic or large size");
+            let vector = match flat(&mut b, &adjoints, &types) {
+                Some(flat) => {
+                    let n = b.f.ty(flat).components().expect("an array");
+                    b.push1(Op::Convert, vec![flat], Type::Vector(n))
+                }
+                // Several parameters of symbolic or large size: their blocks added into the
+                // row `Matrix<1, N>`, then transposed.
+                None => {
+                    let row = row_of_blocks(&mut b, &adjoints, &types, signature);
+                    b.push1(Op::Convert, vec![row], Type::Vector(signature.columns.clone()))
+                }
             };
-            let n = b.f.ty(flat).components().expect("an array");
-            let vector = b.push1(Op::Convert, vec![flat], Type::Vector(n));
             let ty = Type::Tuple(vec![b.f.ty(value).clone(), b.f.ty(vector).clone()]);
             vec![b.push1(Op::Tuple, vec![value, vector], ty)]
         }
@@ -250,6 +239,22 @@ pub fn function(primal: &Function, signature: &Signature, returns: Returns) -> R
     let mut function = b.f;
     function.body = body;
     Ok(function)
+}
+
+/// The adjoints as the row `Matrix<1, N>`, each parameter's block added at its offset.
+fn row_of_blocks(b: &mut Builder, adjoints: &[Value], types: &[Type], signature: &Signature) -> Value {
+    let matrix = Type::Matrix(Dim::Lit(1), signature.columns.clone());
+    let mut j = b.zeros(&matrix);
+    for ((adjoint, ty), input) in adjoints.iter().zip(types).zip(&signature.inputs) {
+        let row = match ty {
+            Type::Scalar => b.push1(Op::Build, vec![*adjoint], Type::array(Dim::Lit(1))),
+            _ => *adjoint,
+        };
+        let row_type = b.f.ty(row).clone();
+        let rows = b.push1(Op::Build, vec![row], Type::Array(Box::new(row_type), Dim::Lit(1)));
+        j = b.push1(Op::AddBlock { offset: input.offset.clone() }, vec![j, rows], matrix.clone());
+    }
+    j
 }
 
 /// The adjoints as one flat array `[T; N]`, when that is one parameter's adjoint or a short
