@@ -208,6 +208,15 @@ impl Emitter<'_> {
         }
     }
 
+    /// The initial value of a variable: a float literal typed (a variable that starts as
+    /// `0.625` would be `{float}` where a method is called on it).
+    fn initial(&self, value: Value) -> TokenStream {
+        match self.literals.get(&value) {
+            Some(v) => self.literal(*v, true),
+            None => self.operand(value),
+        }
+    }
+
     /// `operand`, parenthesized unless it binds tighter than any operator already: one
     /// token, or a name or parenthesized expression followed by indexing (`x[i]`,
     /// `(*x)[i]`).
@@ -781,7 +790,7 @@ impl Emitter<'_> {
             let name = match reused.then(|| self.share(*param, init)).flatten() {
                 Some(name) => name,
                 None => {
-                    let value = self.operand(init);
+                    let value = self.initial(init);
                     let name = self.bind(*param);
                     let pat = self.pat(&name);
                     out.extend(quote!(let #pat = #value;));
@@ -844,7 +853,7 @@ impl Emitter<'_> {
             let name = match reused.then(|| self.share(*param, init)).flatten() {
                 Some(name) => name,
                 None => {
-                    let value = self.operand(init);
+                    let value = self.initial(init);
                     let name = self.bind(*param);
                     let pat = self.pat(&name);
                     out.extend(quote!(let #pat = #value;));
