@@ -682,3 +682,25 @@ fn a_value_overwritten_in_a_loop_is_returned() {
     assert_eq!(value, [0.5, -0.375]);
     assert_eq!(jv, j * Vector::from([1.0, 2.0, 3.0, 4.0]));
 }
+
+/// A carried value overwritten every iteration (`m = x[i % 3]`): only the last iteration's
+/// read gets the adjoint, and the value before the loop none (was: every read got it, in
+/// reverse mode; found by the fuzzer's vjp check, default seed).
+#[jacobian(mode = reverse, vjp)]
+fn overwritten_in_reverse(x: &[f64; 3], y: f64) -> f64 {
+    let mut m = y * y;
+    for i in 0..4 {
+        m = x[i % 3];
+    }
+    m * y
+}
+
+#[test]
+fn an_overwritten_carried_value_in_reverse_mode() {
+    let x = [0.5, -1.5, 2.0];
+    // m = x[0] (i = 3): f = x[0] y.
+    let j = overwritten_in_reverse_jacobian(&x, 0.25);
+    assert_eq!(j, Matrix::from_rows([[0.25, 0.0, 0.0, 0.5]]));
+    let (_, vj) = overwritten_in_reverse_vjp(&x, 0.25, Vector::from([2.0]));
+    assert_eq!(vj, Vector::from([0.5, 0.0, 0.0, 1.0]));
+}

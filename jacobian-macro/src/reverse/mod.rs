@@ -836,8 +836,19 @@ impl Reverse<'_> {
                 unknown.insert(body.params[k]);
             }
         }
+        // Each carried value must reach its own next value, once: otherwise an iteration
+        // does not pass its adjoint through unchanged (`m = x[i]` overwrites, and only the
+        // last iteration's read gets the adjoint).
+        let reaches = |k: usize| {
+            let mut from = self.unknown.clone();
+            from.insert(body.params[k]);
+            Check { activity: &self.activity }.block(body, &mut from).is_ok()
+                && from.contains(&body.yields[k])
+        };
         let transparent = Check { activity: &self.activity }.block(body, &mut unknown)?
-            && (0..slots).all(|k| !unknown.contains(&body.params[k]) || single_use(body, body.params[k]));
+            && (0..slots).all(|k| {
+                !unknown.contains(&body.params[k]) || (single_use(body, body.params[k]) && reaches(k))
+            });
         if transparent {
             return Ok((unknown, true, range.clone()));
         }
@@ -1080,8 +1091,8 @@ fn uses(block: &Block, used: &mut BTreeSet<Value>, defined: &mut BTreeSet<Value>
     used.extend(&block.yields);
 }
 
-/// Whether `v` is used once in `block`: by one instruction or yield, counting an `if` whose
-/// arms each use it once as one use, and a use inside a loop as many.
+/// Whether `v` is used exactly once in `block`: by one instruction or yield, counting an `if`
+/// whose arms each use it once as one use, and a use inside a loop as many.
 fn single_use(block: &Block, v: Value) -> bool {
     fn count(block: &Block, v: Value) -> usize {
         let mut n = block.yields.iter().filter(|y| **y == v).count();
@@ -1098,7 +1109,7 @@ fn single_use(block: &Block, v: Value) -> bool {
         }
         n
     }
-    count(block, v) <= 1
+    count(block, v) == 1
 }
 
 /// Which values of a loop body depend on what the loop carries (`unknown`), and whether
