@@ -26,6 +26,9 @@ use std::fmt::Write as _;
 pub const DEFAULT_SEED: u64 = 0x1AC0_B1A4_F00D_2024;
 /// The number of functions generated when `JACOBIAN_FUZZ_COUNT` is not set.
 pub const DEFAULT_COUNT: usize = 200;
+/// Mixed into the seed for the stream that draws each function's `mode` (see
+/// [`gen_options`]).
+const OPTIONS_STREAM: u64 = 0x6D6F_6465_5F6A_7670;
 
 /// Constructs the generator leaves out because the macro fails on them systematically,
 /// each with its minimized reproducer, checked against `main` at fd752be (and the entries
@@ -347,8 +350,46 @@ pub struct Sig {
     pub jac_name: String,
     /// Whether `{name}_value_and_jacobian` exists.
     pub value: bool,
+    /// `mode = …` in the attribute, or `None` for the macro's default.
+    pub mode: Option<Mode>,
+    /// Whether `{name}_jvp` exists.
+    pub jvp: bool,
+    /// Whether `{name}_vjp` exists.
+    pub vjp: bool,
     /// Whether later functions may call this one.
     pub callable: bool,
+}
+
+/// How the attribute asks for the Jacobian to be computed (`mode = …`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Forward,
+    Reverse,
+}
+
+/// The siblings every generated function asks for beside the Jacobian, and its `mode`:
+/// reverse for about half of the functions, forward for a quarter, the macro's choice for
+/// the rest, so that reverse mode runs on functions of every size and output shape (left
+/// to itself, the macro takes it only for some scalar outputs). Where reverse mode cannot
+/// take a function, the macro silently uses forward mode, for the Jacobian and for `vjp`
+/// alike. Drawn from a stream of its own (see [`generate`]), so that the programs of a
+/// seed are the same as without these options.
+pub fn gen_options(rng: &mut Rng, sig: &mut Sig, counts: &mut BTreeMap<&'static str, usize>) {
+    sig.mode = match rng.below(4) {
+        0 | 1 => Some(Mode::Reverse),
+        2 => Some(Mode::Forward),
+        _ => None,
+    };
+    sig.jvp = true;
+    sig.vjp = true;
+    let mut mark = |what: &'static str| *counts.entry(what).or_insert(0) += 1;
+    match sig.mode {
+        Some(Mode::Reverse) => mark("option_mode_reverse"),
+        Some(Mode::Forward) => mark("option_mode_forward"),
+        None => mark("option_mode_default"),
+    }
+    mark("option_jvp");
+    mark("option_vjp");
 }
 
 /// One generated function: both texts, its signature, what it used.
@@ -3453,7 +3494,20 @@ fn gen_sig(rng: &mut Rng, index: usize, counts: &mut BTreeMap<&'static str, usiz
         }
         _ => {}
     }
-    Sig { index, name, params, ret, ret_mag: 1.0, callable: wrt.is_none(), wrt, jac_name, value }
+    Sig {
+        index,
+        name,
+        params,
+        ret,
+        ret_mag: 1.0,
+        callable: wrt.is_none(),
+        wrt,
+        jac_name,
+        value,
+        mode: None,
+        jvp: false,
+        vjp: false,
+    }
 }
 
 fn attribute(sig: &Sig) -> String {
@@ -3467,6 +3521,17 @@ fn attribute(sig: &Sig) -> String {
     if sig.jac_name != format!("{}_jacobian", sig.name) {
         opts.push(format!("name = {}", sig.jac_name));
     }
+    match sig.mode {
+        Some(Mode::Forward) => opts.push("mode = forward".into()),
+        Some(Mode::Reverse) => opts.push("mode = reverse".into()),
+        None => {}
+    }
+    if sig.jvp {
+        opts.push("jvp".into());
+    }
+    if sig.vjp {
+        opts.push("vjp".into());
+    }
     if opts.is_empty() {
         "#[jacobian]".into()
     } else {
@@ -3474,10 +3539,12 @@ fn attribute(sig: &Sig) -> String {
     }
 }
 
-/// Generates function `index`, which may call any callable function in `earlier`.
-pub fn gen_function(rng: &mut Rng, index: usize, earlier: &[Sig]) -> GenFn {
+/// Generates function `index`, which may call any callable function in `earlier`; its
+/// `mode`, `jvp` and `vjp` options are drawn from `options` (see [`gen_options`]).
+pub fn gen_function(rng: &mut Rng, options: &mut Rng, index: usize, earlier: &[Sig]) -> GenFn {
     let mut counts = BTreeMap::new();
     let mut sig = gen_sig(rng, index, &mut counts);
+    gen_options(options, &mut sig, &mut counts);
     let params: Vec<Var> = sig
         .params
         .iter()
@@ -3644,10 +3711,12 @@ fn diff_inputs(sig: &Sig) -> Vec<usize> {
 /// The whole generated file: items, functions, twins, wrappers and the table `ENTRIES`.
 pub fn generate(seed: u64, count: usize) -> String {
     let mut rng = Rng::new(seed);
+    // the options' own stream: adding an option leaves every program of a seed as it was
+    let mut options = Rng::new(seed ^ OPTIONS_STREAM);
     let mut sigs: Vec<Sig> = Vec::new();
     let mut fns = Vec::new();
     for index in 0..count {
-        let f = gen_function(&mut rng, index, &sigs);
+        let f = gen_function(&mut rng, &mut options, index, &sigs);
         sigs.push(f.sig.clone());
         fns.push(f);
     }
@@ -3696,6 +3765,15 @@ pub fn generate(seed: u64, count: usize) -> String {
                 "fn {name}_w_value(x: &[f64], {n}: usize) -> (Vec<f64>, Vec<Vec<f64>>) {{\n    let (v, j) = {name}_value_and_jacobian({oa});\n    (jacobian_fuzz::Flat::flat(&v), jacobian_fuzz::rows(&j))\n}}\n"
             );
         }
+        // the direction `v` (jvp) or the weights `u` (vjp), as a flat slice
+        for (sibling, wanted) in [("jvp", sig.jvp), ("vjp", sig.vjp)] {
+            if wanted {
+                let _ = writeln!(
+                    out,
+                    "fn {name}_w_{sibling}(x: &[f64], {n}: usize, d: &[f64]) -> (Vec<f64>, Vec<f64>) {{\n    jacobian_fuzz::flat_pair({name}_{sibling}({oa}, jacobian_fuzz::vector(d)))\n}}\n"
+                );
+            }
+        }
     }
     out.push_str("pub static ENTRIES: &[jacobian_fuzz::Entry] = &[\n");
     for f in &fns {
@@ -3708,9 +3786,11 @@ pub fn generate(seed: u64, count: usize) -> String {
         let constructs: Vec<String> = f.constructs.iter().map(|(k, v)| format!("(\"{k}\", {v})")).collect();
         let callees: Vec<String> = f.callees.iter().map(|c| c.to_string()).collect();
         let value = if sig.value { format!("Some({name}_w_value)") } else { "None".into() };
+        let jvp = if sig.jvp { format!("Some({name}_w_jvp)") } else { "None".into() };
+        let vjp = if sig.vjp { format!("Some({name}_w_vjp)") } else { "None".into() };
         let _ = writeln!(
             out,
-            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n    }},",
+            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n    }},",
             sig.index,
             raw(&f.orig),
             raw(&f.twin),

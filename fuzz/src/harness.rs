@@ -1,5 +1,7 @@
 //! Runs the generated table: every function at several random points, the macro's
-//! Jacobian against the dual twin's, and the twin's values against the original's.
+//! Jacobian against the dual twin's, and the twin's values against the original's; at each
+//! point also the `jvp` sibling's J·v for a random direction `v` and the `vjp` sibling's
+//! Jᵀ·u for random weights `u` against the products with the twin's Jacobian.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +12,9 @@ use crate::tw;
 type Values = fn(&[f64], usize) -> Vec<f64>;
 type Jacobian = fn(&[f64], usize) -> Vec<Vec<f64>>;
 type ValuesAndJacobian = fn(&[f64], usize) -> (Vec<f64>, Vec<Vec<f64>>);
+/// A `jvp` or `vjp` sibling: inputs, `n`, and the vector it multiplies (`v` or `u`), to the
+/// output and the product, flattened.
+type Product = fn(&[f64], usize, &[f64]) -> (Vec<f64>, Vec<f64>);
 
 /// One generated function, as the generated table lists it.
 pub struct Entry {
@@ -38,6 +43,10 @@ pub struct Entry {
     pub twin: ValuesAndJacobian,
     /// `{name}_value_and_jacobian`, when the function has the `value` option.
     pub value_and_jac: Option<ValuesAndJacobian>,
+    /// `{name}_jvp` (value and J·v, `v` of length `columns.len()`), with the `jvp` option.
+    pub jvp: Option<Product>,
+    /// `{name}_vjp` (value and Jᵀ·u, `u` of length `outputs`), with the `vjp` option.
+    pub vjp: Option<Product>,
 }
 
 /// The outcome of [`check_all`].
@@ -49,6 +58,12 @@ pub struct Report {
     pub near_kink: usize,
     /// Checked points where the twin's Jacobian had a non-finite entry.
     pub non_finite: usize,
+    /// Points at which `jvp` and `vjp` were checked.
+    pub jvp_points: usize,
+    pub vjp_points: usize,
+    /// Components of J·v and Jᵀ·u not compared because a term's entry of the twin's
+    /// Jacobian was not finite.
+    pub product_non_finite: usize,
     pub constructs: BTreeMap<&'static str, (usize, usize)>,
     /// Functions checked at fewer points than asked, with the number of points checked and
     /// the last near-kink decision (distance, scale).
@@ -126,6 +141,57 @@ fn value_mismatch(got: &[f64], want: &[f64]) -> Option<String> {
     }
 }
 
+/// The products of the twin's Jacobian `j` (rows: outputs) with `d`: J·d, or Jᵀ·d with
+/// `transpose`. Each component comes with its scale `Σ |J_ik d_k|` (the magnitudes it is
+/// summed from), or is `None` where a term's entry of `j` is not finite.
+fn product(j: &[Vec<f64>], d: &[f64], transpose: bool) -> Vec<Option<(f64, f64)>> {
+    let (rows, cols) = (j.len(), j.first().map_or(0, Vec::len));
+    let (len, terms) = if transpose { (cols, rows) } else { (rows, cols) };
+    (0..len)
+        .map(|a| {
+            let (mut sum, mut scale) = (0.0, 0.0);
+            for b in 0..terms {
+                let entry = if transpose { j[b][a] } else { j[a][b] };
+                if !entry.is_finite() {
+                    return None;
+                }
+                sum += entry * d[b];
+                scale += (entry * d[b]).abs();
+            }
+            Some((sum, scale))
+        })
+        .collect()
+}
+
+/// Components of `got` that are off from the expected product, each with its own scale.
+fn product_mismatch(got: &[f64], want: &[Option<(f64, f64)>]) -> Option<String> {
+    if got.len() != want.len() {
+        return Some(format!("lengths differ: {} against {}", got.len(), want.len()));
+    }
+    let bad: Vec<String> = got
+        .iter()
+        .zip(want)
+        .enumerate()
+        .filter_map(|(i, (&a, w))| {
+            let &(b, scale) = w.as_ref()?;
+            (!close(a, b, scale)).then(|| {
+                format!("[{i}]: got {a:e}, expected {b:e}, diff {:e}, scale {scale:e}", (a - b).abs())
+            })
+        })
+        .collect();
+    if bad.is_empty() {
+        None
+    } else {
+        Some(bad.join("; "))
+    }
+}
+
+fn fmt_product(want: &[Option<(f64, f64)>]) -> String {
+    let items: Vec<String> =
+        want.iter().map(|w| w.map_or("(not finite)".into(), |(b, _)| format!("{b:e}"))).collect();
+    format!("[{}]", items.join(", "))
+}
+
 fn describe(entries: &[Entry], e: &Entry, x: &[f64], n: usize, what: &str, detail: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "=== function #{} `{}`: {what}", e.index, e.name);
@@ -148,6 +214,8 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
     for e in entries {
         report.functions += 1;
         let mut rng = Rng::new(seed ^ (e.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1FF);
+        // the vectors of jvp and vjp from a stream of their own: the points stay as they were
+        let mut directions = Rng::new(seed ^ (e.index as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ 0x0D1C);
         let mut checked = 0;
         let mut attempts = 0;
         while checked < points && attempts < points * 20 {
@@ -193,7 +261,6 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
                     "Jacobian differs from the dual twin",
                     &detail,
                 ));
-                continue;
             }
             if let Some(vj) = e.value_and_jac {
                 let (v, j2) = vj(&x, n);
@@ -204,6 +271,39 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
                         fmt_rows(&tj)
                     );
                     report.failures.push(describe(entries, e, &x, n, "value_and_jacobian differs", &detail));
+                }
+            }
+            // drawn whether or not the siblings exist, so that each keeps its vectors
+            let v: Vec<f64> = (0..e.columns.len()).map(|_| directions.uniform(-1.0, 1.0)).collect();
+            let u: Vec<f64> = (0..e.outputs).map(|_| directions.uniform(-1.0, 1.0)).collect();
+            for (sibling, f, d, transpose) in [("jvp", e.jvp, &v, false), ("vjp", e.vjp, &u, true)] {
+                let Some(f) = f else { continue };
+                if transpose {
+                    report.vjp_points += 1;
+                } else {
+                    report.jvp_points += 1;
+                }
+                let (value, got) = f(&x, n, d);
+                let want = product(&tj, d, transpose);
+                report.product_non_finite += want.iter().filter(|w| w.is_none()).count();
+                let off = value_mismatch(&value, &ov)
+                    .map(|m| format!("value: {m}"))
+                    .or_else(|| product_mismatch(&got, &want));
+                if let Some(off) = off {
+                    let (arg, what) = if transpose { ("u", "Jᵀ·u") } else { ("v", "J·v") };
+                    let detail = format!(
+                        "{arg} = {d:?}\n{sibling} value {value:?}\noriginal {ov:?}\n{sibling} {what} = {got:?}\ndual twin {what} = {}\ndual twin Jacobian:\n{}off: {off}",
+                        fmt_product(&want),
+                        fmt_rows(&tj)
+                    );
+                    report.failures.push(describe(
+                        entries,
+                        e,
+                        &x,
+                        n,
+                        &format!("{sibling} differs from the dual twin's {what}"),
+                        &detail,
+                    ));
                 }
             }
         }
@@ -227,6 +327,11 @@ impl Report {
             s,
             "checked {} functions at {} points ({} points skipped near a kink, {} with non-finite derivatives)",
             self.functions, self.points, self.near_kink, self.non_finite
+        );
+        let _ = writeln!(
+            s,
+            "jvp checked at {} points, vjp at {} ({} product components skipped: non-finite twin Jacobian)",
+            self.jvp_points, self.vjp_points, self.product_non_finite
         );
         if !self.short.is_empty() {
             let list: Vec<String> = self

@@ -5,7 +5,8 @@
 //! The build script runs it (seed `JACOBIAN_FUZZ_SEED`, count `JACOBIAN_FUZZ_COUNT`)
 //! into `$OUT_DIR/generated.rs`, which `tests/differential.rs` includes and checks with
 //! [`harness::check_all`]: at random points, the macro's Jacobian against the twin's,
-//! and the twin's values against the original's (a check on the generator itself).
+//! and the twin's values against the original's (a check on the generator itself); the
+//! `jvp` and `vjp` siblings' products with random vectors against the twin's Jacobian's.
 //!
 //! [`tw`] holds what the twins call where num-dual has no method of the same meaning
 //! (`abs`, `min`, `floor`, `hypot`, …) and the vector and matrix operations on arrays.
@@ -39,6 +40,17 @@ impl<const R: usize, const C: usize> Flat for jacobian::Matrix<R, C, f64> {
     fn flat(&self) -> Vec<f64> {
         (0..R).flat_map(|i| (0..C).map(move |j| (i, j))).map(|ij| self[ij]).collect()
     }
+}
+
+/// A `jvp`/`vjp` sibling's `(output, product)`, both flattened.
+pub fn flat_pair<A: Flat, B: Flat>((a, b): (A, B)) -> (Vec<f64>, Vec<f64>) {
+    (a.flat(), b.flat())
+}
+
+/// The `Vector<N>` a `jvp`/`vjp` sibling takes, from the first `N` components of `d`.
+pub fn vector<const N: usize>(d: &[f64]) -> jacobian::Vector<N, f64> {
+    let components: [f64; N] = std::array::from_fn(|k| d[k]);
+    jacobian::Vector::from(components)
 }
 
 /// A twin's output as a flat, row-major list of dual numbers.

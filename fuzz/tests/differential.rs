@@ -1,5 +1,6 @@
 //! The macro's Jacobians of randomly generated programs against the Jacobians of their
-//! dual-number twins (num-dual, forward mode), at several random points per function.
+//! dual-number twins (num-dual, forward mode), at several random points per function, and
+//! the `jvp`/`vjp` siblings' products with random vectors against the twin's Jacobian's.
 //! `JACOBIAN_FUZZ_SEED` and `JACOBIAN_FUZZ_COUNT` choose the programs (see build.rs);
 //! `JACOBIAN_FUZZ_POINTS` the points per function (default 8). CI (`.ci/run`) runs it at
 //! the generator's fixed seed and again at one taken from the commit's hash, and prints the
@@ -31,6 +32,10 @@ fn generated_jacobians_match_dual_twins() {
         "{} twin/original mismatches (generator bugs)",
         report.twin_failures.len()
     );
-    assert!(report.failures.is_empty(), "{} Jacobian mismatches", report.failures.len());
+    assert!(
+        report.failures.is_empty(),
+        "{} mismatches of a Jacobian, jvp or vjp with the dual twin",
+        report.failures.len()
+    );
     assert!(report.points >= report.functions * points * 9 / 10, "too many points skipped near kinks");
 }
