@@ -384,3 +384,17 @@ fn sub_arrays_of_constant_ranges() {
     let cam = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     assert_eq!(sub_arrays_jacobian(cam), jacobian::Matrix::from_rows([[2.0, 4.0, 6.0, 6.0, 0.0, 4.0]]));
 }
+
+/// A `map` closure that ignores its parameter (`|_|`), once refused: the shared closure
+/// application takes any pattern.
+#[jacobian]
+fn ignores_its_component(x: Vector<3>) -> Vector<3> {
+    x.map(|_| 1.0) + x
+}
+
+#[test]
+fn map_with_an_ignored_parameter() {
+    let x = Vector::from([0.5, -1.0, 2.0]);
+    assert_eq!(ignores_its_component(x), Vector::from([1.5, 0.0, 3.0]));
+    assert_eq!(ignores_its_component_jacobian(x), jacobian::Matrix::identity());
+}

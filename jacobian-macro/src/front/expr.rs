@@ -578,7 +578,8 @@ fn is_float_data(e: &Expr) -> bool {
     }
 }
 
-pub(super) fn is_compound_assign(op: &BinOp) -> bool {
+/// `+=`, `-=`, … `>>=`: an assignment written as a binary expression.
+pub(crate) fn is_compound_assign(op: &BinOp) -> bool {
     matches!(op, BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_))
         || matches!(
             op,

@@ -9,7 +9,7 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::Expr;
 
-use super::{unsupported, Front, Operand, Result, Var};
+use super::{unsupported, Front, Operand, Result};
 use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
 use crate::shape::Dim;
 
@@ -286,7 +286,10 @@ impl Front<'_> {
                 };
                 self.tabulate(ty.clone(), span, &mut |front, i, j| {
                     let x = front.component(receiver, i, j, span);
-                    front.apply_one(f, x)
+                    match front.apply(f, vec![super::iter::Item::Value(x)])? {
+                        super::iter::Item::Value(y) => front.coerce(y, &Type::Scalar, f),
+                        super::iter::Item::Pair(..) => unsupported(f, "a closure in `map` returning a pair"),
+                    }
                 })?
             }
             _ => return unsupported(&call.method, "this method on vectors or matrices"),
@@ -304,44 +307,6 @@ impl Front<'_> {
                 (front.component(a, k, At::Const(0), span), front.component(b, k, At::Const(0), span));
             Ok(front.push1(Op::Mul, vec![x, y], Type::Scalar, span))
         })
-    }
-
-    /// `f(x)` for the argument of `map`: a path (`f64::tanh`) or a closure of one parameter.
-    fn apply_one(&mut self, f: &Expr, x: Value) -> Result<Value> {
-        match f {
-            Expr::Path(path)
-                if path.path.segments.len() == 2 && self.is_scalar_type(&path.path.segments[0].ident) =>
-            {
-                let method = &path.path.segments[1].ident;
-                let Some(&(name, 1)) = crate::rules::METHODS.iter().find(|(m, _)| method == m) else {
-                    return unsupported(f, "this function in `map`");
-                };
-                Ok(self.push1(Op::Call(name), vec![x], Type::Scalar, f.span()))
-            }
-            Expr::Closure(closure) if assigns(&closure.body) => {
-                unsupported(f, "a closure in `map` that assigns to a variable")
-            }
-            Expr::Closure(closure) if closure.inputs.len() == 1 => {
-                let name = match &closure.inputs[0] {
-                    syn::Pat::Ident(p) if p.subpat.is_none() => p.ident.to_string(),
-                    syn::Pat::Type(t) => match &*t.pat {
-                        syn::Pat::Ident(p) if p.subpat.is_none() => p.ident.to_string(),
-                        pat => return unsupported(pat, "this closure parameter"),
-                    },
-                    pat => return unsupported(pat, "this closure parameter"),
-                };
-                self.push_scope();
-                self.bind(name, Var::Ssa { value: x, mutable: false });
-                let body = self.expr(&closure.body);
-                self.pop_scope();
-                let body = body?;
-                self.operand_as(body, &Type::Scalar, &closure.body)
-            }
-            _ => unsupported(
-                f,
-                "this argument of `map`; write a path such as `f64::tanh` or a closure `|t| …`",
-            ),
-        }
     }
 
     /// `Vector::from(…)`, `Matrix::from_rows(…)`, `Vector::from_diagonal`… on differentiated

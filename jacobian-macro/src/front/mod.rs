@@ -21,6 +21,8 @@
 
 mod expr;
 mod flatten;
+
+pub(crate) use expr::is_compound_assign;
 mod iter;
 mod matrix;
 mod stmt;

@@ -1295,7 +1295,7 @@ fn pattern_names(pat: &syn::Pat, out: &mut BTreeSet<String>) {
 fn assigned(expr: &syn::Expr) -> Option<String> {
     let target = match expr {
         syn::Expr::Assign(a) => &*a.left,
-        syn::Expr::Binary(b) if is_assign(&b.op) => &*b.left,
+        syn::Expr::Binary(b) if crate::front::is_compound_assign(&b.op) => &*b.left,
         _ => return None,
     };
     let mut target = target;
@@ -1308,21 +1308,4 @@ fn assigned(expr: &syn::Expr) -> Option<String> {
             _ => return None,
         };
     }
-}
-
-fn is_assign(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
 }
