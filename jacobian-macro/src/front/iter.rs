@@ -58,6 +58,8 @@ struct Stream {
     holes: Vec<Value>,
     shape: Shape,
     item: Builder,
+    /// `indices` ends in an adapter call (no parentheses needed to call another).
+    chained: bool,
 }
 
 /// A closure bound in the body, with the SSA values of the names it reads at its `let`.
@@ -89,7 +91,8 @@ impl Front<'_> {
                 };
                 let k = self.fresh_index();
                 Ok(Some(Stream {
-                    indices: quote!((#tokens)),
+                    indices: tokens,
+                    chained: false,
                     holes,
                     shape: Shape::Var(k.clone()),
                     item: Builder::Index(k),
@@ -119,16 +122,18 @@ impl Front<'_> {
                             s.holes.extend(holes);
                             extra.push(tokens);
                         }
-                        let indices = &s.indices;
+                        let indices = receiver(&s);
                         s.indices = quote!(#indices.#method(#(#extra),*));
+                        s.chained = true;
                         Ok(Some(s))
                     }
                     ("enumerate", []) => {
                         let Some(s) = self.stream(&call.receiver)? else { return Ok(None) };
                         let count = self.fresh_index();
-                        let indices = &s.indices;
+                        let indices = receiver(&s);
                         Ok(Some(Stream {
                             indices: quote!(#indices.enumerate()),
+                            chained: true,
                             holes: s.holes,
                             shape: Shape::Pair(Box::new(Shape::Var(count.clone())), Box::new(s.shape)),
                             item: Builder::Pair(Box::new(Builder::Index(count)), Box::new(s.item)),
@@ -139,11 +144,12 @@ impl Front<'_> {
                         let Some(b) = self.stream(other)?.or(self.source(other)?) else {
                             return unsupported(other, "zipping with this value");
                         };
-                        let (ia, ib) = (&a.indices, shift_holes(b.indices.clone(), a.holes.len()));
+                        let (ia, ib) = (receiver(&a), shift_holes(b.indices.clone(), a.holes.len()));
                         let mut holes = a.holes;
                         holes.extend(b.holes);
                         Ok(Some(Stream {
                             indices: quote!(#ia.zip(#ib)),
+                            chained: true,
                             holes,
                             shape: Shape::Pair(Box::new(a.shape), Box::new(b.shape)),
                             item: Builder::Pair(Box::new(a.item), Box::new(b.item)),
@@ -191,7 +197,8 @@ impl Front<'_> {
         let k = self.fresh_index();
         let len = len.value();
         Ok(Some(Stream {
-            indices: quote!((0..#len)),
+            indices: quote!(0..#len),
+            chained: false,
             holes: Vec::new(),
             shape: Shape::Var(k.clone()),
             item: Builder::Element(array, k),
@@ -446,6 +453,17 @@ pub(super) struct Chain(Builder);
 
 /// A `for` loop over a chain: its range (code, with holes), its pattern, and its items.
 pub(super) type LoopChain = (TokenStream, Vec<Value>, TokenStream, Chain);
+
+/// A stream's index iterator as the receiver of one more adapter: a range in parentheses
+/// (`(0..n).rev()`), a chain of adapters as it is (`(0..n).rev().enumerate()`).
+fn receiver(s: &Stream) -> TokenStream {
+    let indices = &s.indices;
+    if s.chained {
+        indices.clone()
+    } else {
+        quote!((#indices))
+    }
+}
 
 /// Renumbers the holes of code that will follow `offset` other holes.
 fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
