@@ -385,6 +385,27 @@ fn sub_arrays_of_constant_ranges() {
     assert_eq!(sub_arrays_jacobian(cam), jacobian::Matrix::from_rows([[2.0, 4.0, 6.0, 6.0, 0.0, 4.0]]));
 }
 
+/// `clamp` with differentiated bounds: the derivative of what it returns, in forward and
+/// reverse mode.
+#[jacobian]
+fn clamp_bounds(x: f64, lo: f64, hi: f64) -> f64 {
+    x.clamp(lo, hi) * 2.0
+}
+
+#[jacobian(mode = reverse)]
+fn clamp_bounds_reverse(x: f64, lo: f64, hi: f64) -> f64 {
+    x.clamp(lo, hi) * 2.0
+}
+
+#[test]
+fn clamp_with_differentiated_bounds() {
+    for (x, expected) in [(0.5, [2.0, 0.0, 0.0]), (-1.0, [0.0, 2.0, 0.0]), (3.0, [0.0, 0.0, 2.0])] {
+        let expected = jacobian::Matrix::from_rows([expected]);
+        assert_eq!(clamp_bounds_jacobian(x, 0.0, 1.0), expected, "x = {x}");
+        assert_eq!(clamp_bounds_reverse_jacobian(x, 0.0, 1.0), expected, "x = {x}");
+    }
+}
+
 /// A `map` closure that ignores its parameter (`|_|`), once refused: the shared closure
 /// application takes any pattern.
 #[jacobian]
