@@ -28,6 +28,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let krate = options.krate.as_ref().map(ToTokens::to_token_stream).unwrap_or_else(|| quote!(::jacobian));
+    // A nalgebra-typed function is differentiated as its translation to `Vector`/`Matrix`;
+    // the user's function is emitted as written.
+    let (function, nalgebra) = match crate::nalgebra::translate(&function, &krate) {
+        Some((translated, nalgebra)) => (translated, Some(nalgebra)),
+        None => (function, None),
+    };
     let signature = signature::analyse(&function, &options, &diagnostics);
     let mut siblings = Vec::new();
     if let Some(signature) = &signature {
@@ -39,6 +45,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             diagnostics: &diagnostics,
             primal: &primal,
             options: &options,
+            nalgebra: nalgebra.as_ref(),
         };
         let stem = function.sig.ident.to_string();
         let stem = stem.trim_start_matches("r#");
@@ -71,6 +78,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             siblings.push(context.sibling(Kind::Parts, parts_name(&function.sig.ident)));
         }
     }
+    let function = nalgebra.as_ref().map_or(&function, |nalgebra| &nalgebra.original);
     if diagnostics.has_errors() {
         let errors = diagnostics.to_compile_errors();
         return quote!(#errors #function);
@@ -167,6 +175,8 @@ struct Context<'a> {
     diagnostics: &'a Diagnostics,
     primal: &'a Result<Function, String>,
     options: &'a options::Options,
+    /// For a nalgebra-typed function: how its siblings convert at the boundary.
+    nalgebra: Option<&'a crate::nalgebra::Nalgebra>,
 }
 
 /// The name of the extra parameter of `jvp`/`hvp` (`v`) and `vjp` (`u`): the macro's, with
@@ -460,6 +470,82 @@ impl Context<'_> {
         quote!(loop {})
     }
 
+    /// A nalgebra-typed function's sibling keeps the user's signature and returns nalgebra
+    /// matrices: its arguments (and direction) are converted on entry, the translated body
+    /// runs in a closure (its `return`s stay its own), and its result is converted back.
+    /// Returns the parameters, the extra parameter, the result type and the body.
+    fn nalgebra_boundary(
+        &self,
+        nalgebra: &crate::nalgebra::Nalgebra,
+        kind: Kind,
+        body: TokenStream,
+        translated: TokenStream,
+    ) -> (
+        syn::punctuated::Punctuated<syn::FnArg, syn::Token![,]>,
+        Option<TokenStream>,
+        TokenStream,
+        TokenStream,
+    ) {
+        let (krate, ty) = (self.krate, &self.signature.scalar.tokens);
+        let (rows, cols) = (self.signature.rows.type_arg(), self.signature.columns.type_arg());
+        let one = quote!(1);
+        let value = match &nalgebra.original.sig.output {
+            syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+            syn::ReturnType::Default => quote!(()),
+        };
+        let result = format_ident!("result", span = Span::mixed_site());
+        let part = |k: usize| {
+            let k = syn::Index::from(k);
+            quote!(#result.#k)
+        };
+        let na_type = |r: &TokenStream, c: &TokenStream| nalgebra.matrix_type(ty, r, c);
+        let na = |value: TokenStream, r: &TokenStream, c: &TokenStream| nalgebra.matrix(value, ty, r, c);
+        let (direction, ret, converted) = match kind {
+            Kind::Jacobian | Kind::Parts => (None, na_type(&rows, &cols), na(quote!(#result), &rows, &cols)),
+            Kind::ValueAndJacobian => (
+                None,
+                {
+                    let m = na_type(&rows, &cols);
+                    quote!((#value, #m))
+                },
+                {
+                    let (v, m) = (nalgebra.value(part(0)), na(part(1), &rows, &cols));
+                    quote!((#v, #m))
+                },
+            ),
+            Kind::Jvp | Kind::Vjp => {
+                let (name, n, m) = if kind == Kind::Jvp { ("v", &cols, &rows) } else { ("u", &rows, &cols) };
+                let m_type = na_type(m, &one);
+                let (v, j) = (nalgebra.value(part(0)), na(part(1), m, &one));
+                (Some((extra_parameter(name), n.clone())), quote!((#value, #m_type)), quote!((#v, #j)))
+            }
+            Kind::Hessian => (None, na_type(&cols, &cols), na(quote!(#result), &cols, &cols)),
+            Kind::ValueGradientHessian => {
+                let (g, h) = (na_type(&one, &cols), na_type(&cols, &cols));
+                let (v, gv, hv) =
+                    (nalgebra.value(part(0)), na(part(1), &one, &cols), na(part(2), &cols, &cols));
+                (None, quote!((#value, #g, #h)), quote!((#v, #gv, #hv)))
+            }
+            Kind::Hvp => (
+                Some((extra_parameter("v"), cols.clone())),
+                na_type(&cols, &one),
+                na(quote!(#result), &cols, &one),
+            ),
+        };
+        let extra = direction.as_ref().map(|(name, n)| {
+            let ty = na_type(n, &one);
+            quote!(#name: #ty)
+        });
+        let entry = nalgebra
+            .entry(krate, direction.as_ref().map(|(name, n)| (name, quote!(#krate::Vector<#n, #ty>))));
+        let body = quote! {
+            #entry
+            let #result: #translated = (|| { #body })();
+            #converted
+        };
+        (nalgebra.original.sig.inputs.clone(), extra, ret, body)
+    }
+
     fn sibling(&self, kind: Kind, name: syn::Ident) -> TokenStream {
         let (function, signature, krate) = (self.function, self.signature, self.krate);
         let body = self.body(kind);
@@ -535,7 +621,10 @@ impl Context<'_> {
         let sig = &function.sig;
         let generics = &sig.generics;
         let where_clause = &sig.generics.where_clause;
-        let inputs = &sig.inputs;
+        let (inputs, extra, ret, body) = match self.nalgebra {
+            Some(nalgebra) if kind != Kind::Parts => self.nalgebra_boundary(nalgebra, kind, body, ret),
+            _ => (sig.inputs.clone(), extra, ret, body),
+        };
         let comma = (!inputs.empty_or_trailing() && extra.is_some()).then(|| quote!(,));
         quote! {
             #doc

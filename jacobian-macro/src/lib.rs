@@ -15,6 +15,7 @@ mod front;
 mod fuzz_tests;
 mod ir;
 mod legacy;
+mod nalgebra;
 mod opt;
 mod options;
 mod reverse;

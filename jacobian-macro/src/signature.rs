@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, Pat, PathArguments, ReturnType, Type};
 
 const DIFFERENTIABLE_TYPES: &str =
-    "`f64`, `f32`, `[T; N]`, `Vector<N, T>` or `Matrix<R, C, T>` (by value or `&`)";
+    "`f64`, `f32`, `[T; N]`, `Vector<N, T>`, `Matrix<R, C, T>` or nalgebra's `SVector<T, N>`/`SMatrix<T, R, C>` (by value or `&`)";
 
 /// The scalar type of the function: `f64`, `f32`, or a generic parameter bounded by
 /// `Real`/`Scalar`/`Float`.

@@ -55,6 +55,20 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
         Self { rows }
     }
 
+    /// The matrix whose entry `(i, j)` is `f(i, j)`, as nalgebra's `from_fn`: also how a
+    /// matrix of any other library (that indexes by `(i, j)`) becomes a `Matrix`.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let m: Matrix<2, 3> = Matrix::from_fn(|i, j| (10 * i + j) as f64);
+    /// assert_eq!(m, Matrix::from_rows([[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]));
+    /// ```
+    #[inline]
+    pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
+        Self { rows: core::array::from_fn(|i| core::array::from_fn(|j| f(i, j))) }
+    }
+
     /// The rows, borrowed.
     #[inline]
     pub const fn as_rows(&self) -> &[[T; C]; R] {

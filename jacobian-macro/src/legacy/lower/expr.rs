@@ -550,6 +550,9 @@ impl Lowerer<'_> {
                 let rest: Vec<&Expr> = call.args.iter().skip(1).collect();
                 return self.float_method(method, receiver, &rest, &path.path.segments[1].ident, call);
             }
+        }
+        // `Vector::from`, also spelled with its crate (`::jacobian::Vector::from`).
+        if let [.., ty, method] = segments.as_slice() {
             if (ty == "Vector" || ty == "Matrix") && (method == "from" || method == "from_rows") {
                 return self.construct(ty == "Vector", call);
             }
