@@ -87,6 +87,35 @@ fn split(x: Vector2<f32>) -> (Vector2<f32>, f32) {
     (x * 2.0, x.x * x.y)
 }
 
+/// `cross`, `normalize`, `len`, element and coordinate assignment, `repeat`, `zeros`.
+#[jacobian(value)]
+fn frame(a: Vector3<f64>, b: Vector3<f64>) -> Vector3<f64> {
+    let n = a.cross(&b);
+    let mut out = n.normalize() * a.dot(&b);
+    let mut extra = Vector3::zeros();
+    extra.x = b.y * Vector3::repeat(2.0).x;
+    for i in 0..a.len() {
+        out[i] += b[i] * b[i];
+    }
+    out + extra
+}
+
+fn frame_twin<D: DualNum<Primitive = f64> + Copy>(p: [D; 6]) -> [D; 3] {
+    let (a, b) = ([p[0], p[1], p[2]], [p[3], p[4], p[5]]);
+    let n = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+    let norm = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+    let dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    let mut out: [D; 3] = std::array::from_fn(|i| n[i] / norm * dot + b[i] * b[i]);
+    out[0] += b[1] * 2.0;
+    out
+}
+
+/// `Matrix2::from_diagonal`, a matrix result.
+#[jacobian]
+fn scaled_diagonal(x: Vector2<f64>) -> Matrix2<f64> {
+    Matrix2::from_diagonal(&x) * x.sum()
+}
+
 struct Arm {
     lengths: Vector2<f64>,
 }
@@ -172,6 +201,25 @@ proptest! {
         prop_assert_eq!(value, rotate(m, v));
         assert_jacobian_close_scaled(&p, &rows(&j), &expected, TOL);
     }
+}
+
+proptest! {
+    #[test]
+    fn cross_normalize_and_assignments(p in proptest::array::uniform6(-2.0..2.0f64)) {
+        let (a, b) = (Vector3::new(p[0], p[1], p[2]), Vector3::new(p[3], p[4], p[5]));
+        prop_assume!(a.cross(&b).norm() > 0.1);
+        let (value, j) = frame_value_and_jacobian(a, b);
+        let (expected_value, expected) = dual_jacobian(frame_twin, p);
+        prop_assert!((value - Vector3::from(expected_value)).norm() < 1e-12);
+        assert_jacobian_close_scaled(&p, &rows(&j), &expected, TOL);
+    }
+}
+
+#[test]
+fn diagonal_matrix_result() {
+    let j: SMatrix<f64, 4, 2> = scaled_diagonal_jacobian(Vector2::new(2.0, 3.0));
+    // Rows are the result's entries row-major: (0,0) = x₀(x₀+x₁), (0,1) = 0, (1,0) = 0, (1,1) = x₁(x₀+x₁).
+    assert_eq!(j, SMatrix::<f64, 4, 2>::new(7.0, 2.0, 0.0, 0.0, 0.0, 0.0, 3.0, 8.0));
 }
 
 #[test]

@@ -10,7 +10,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, GenericArgument, ItemFn, Pat, PathArguments, ReturnType, Type};
@@ -140,12 +140,12 @@ pub fn translate(function: &ItemFn, krate: &TokenStream) -> Option<(ItemFn, Nalg
         return None;
     }
     let mut conversions = Vec::new();
-    let mut vectors = BTreeSet::new();
+    let mut vectors = BTreeMap::new();
     for arg in &function.sig.inputs {
         let FnArg::Typed(typed) = arg else { continue };
         let (Pat::Ident(pat), Some((_, found))) = (&*typed.pat, static_type(&typed.ty)) else { continue };
         if found.vector {
-            vectors.insert(pat.ident.to_string());
+            vectors.insert(pat.ident.to_string(), found.rows.clone());
         }
         let by_ref = matches!(&*typed.ty, Type::Reference(_));
         conversions.push((pat.ident.clone(), by_ref, translated_type(&found, krate, typed.ty.span())));
@@ -242,15 +242,15 @@ fn convert_back(value: TokenStream, ty: &Type) -> TokenStream {
 struct Rewrite<'a> {
     krate: &'a TokenStream,
     /// Names bound to nalgebra vectors (parameters, and `let`s of vector values), whose
-    /// `.x`, `.y`, … are components.
-    vectors: BTreeSet<String>,
+    /// `.x`, `.y`, … are components; with their lengths where the type shows them.
+    vectors: BTreeMap<String, Option<TokenStream>>,
 }
 
 impl Rewrite<'_> {
     /// Whether `e` is a vector, as far as its syntax shows.
     fn is_vector(&self, e: &Expr) -> bool {
         match e {
-            Expr::Path(p) => p.path.get_ident().is_some_and(|i| self.vectors.contains(&i.to_string())),
+            Expr::Path(p) => p.path.get_ident().is_some_and(|i| self.vectors.contains_key(&i.to_string())),
             Expr::Paren(p) => self.is_vector(&p.expr),
             Expr::Group(g) => self.is_vector(&g.expr),
             Expr::Reference(r) => self.is_vector(&r.expr),
@@ -341,7 +341,18 @@ impl Rewrite<'_> {
             ("zeros" | "identity", []) => {
                 let (r, c) = (found.rows.as_ref()?, found.columns.as_ref()?);
                 let function = &function.ident;
-                quote_spanned!(span=> #krate::Matrix::<#r, #c, #scalar>::#function())
+                if found.vector {
+                    quote_spanned!(span=> #krate::Vector::<#r, #scalar>::#function())
+                } else {
+                    quote_spanned!(span=> #krate::Matrix::<#r, #c, #scalar>::#function())
+                }
+            }
+            ("from_diagonal", [diagonal]) if !found.vector => {
+                quote_spanned!(span=> #krate::Matrix::from_diagonal(#diagonal))
+            }
+            ("repeat" | "from_element", [value]) if found.vector => {
+                let r = found.rows.as_ref()?;
+                quote_spanned!(span=> #krate::Vector::from([#value; #r]))
             }
             ("repeat" | "from_element", [value]) => {
                 let (r, c) = (found.rows.as_ref()?, found.columns.as_ref()?);
@@ -379,6 +390,19 @@ impl VisitMut for Rewrite<'_> {
                 return;
             }
         }
+        // `v.len()` of a vector whose type shows its length: that length, an integer the
+        // macro need not differentiate.
+        if let Expr::MethodCall(call) = e {
+            if let (Expr::Path(path), true) = (&*call.receiver, call.method == "len" && call.args.is_empty())
+            {
+                let known =
+                    path.path.get_ident().and_then(|i| self.vectors.get(&i.to_string()).cloned().flatten());
+                if let Some(len) = known {
+                    *e = syn::parse2(quote_spanned!(call.span()=> (#len))).expect("a length");
+                    return;
+                }
+            }
+        }
         syn::visit_mut::visit_expr_mut(self, e);
         if let Expr::Call(call) = e {
             if let Some(translated) = self.constructor(call) {
@@ -388,25 +412,27 @@ impl VisitMut for Rewrite<'_> {
     }
 
     fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        // The name, and its annotation's vector length if it is a vector type.
         let (name, annotated) = match &local.pat {
             Pat::Ident(p) => (Some(p.ident.to_string()), None),
             Pat::Type(t) => match &*t.pat {
-                Pat::Ident(p) => {
-                    (Some(p.ident.to_string()), Some(static_type(&t.ty).is_some_and(|(_, s)| s.vector)))
-                }
+                Pat::Ident(p) => (
+                    Some(p.ident.to_string()),
+                    Some(static_type(&t.ty).filter(|(_, s)| s.vector).map(|(_, s)| s.rows)),
+                ),
                 _ => (None, None),
             },
             _ => (None, None),
         };
-        let vector =
-            annotated.unwrap_or_else(|| local.init.as_ref().is_some_and(|init| self.is_vector(&init.expr)));
+        let vector = annotated.unwrap_or_else(|| {
+            local.init.as_ref().is_some_and(|init| self.is_vector(&init.expr)).then_some(None)
+        });
         syn::visit_mut::visit_local_mut(self, local);
         if let Some(name) = name {
-            if vector {
-                self.vectors.insert(name);
-            } else {
-                self.vectors.remove(&name);
-            }
+            match vector {
+                Some(len) => self.vectors.insert(name, len),
+                None => self.vectors.remove(&name),
+            };
         }
     }
 }

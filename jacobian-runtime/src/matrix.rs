@@ -175,6 +175,55 @@ impl<const N: usize, T: Copy> Matrix<N, 1, T> {
     }
 }
 
+impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
+    /// The number of components, `R·C` (a vector's length), as nalgebra's `len`.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    /// assert_eq!(Vector::from([1.0, 2.0, 3.0]).len(), 3);
+    /// ```
+    #[inline]
+    #[allow(clippy::len_without_is_empty)]
+    pub const fn len(&self) -> usize {
+        R * C
+    }
+}
+
+impl<T: Scalar> Matrix<3, 1, T> {
+    /// The cross product `self × rhs` of 3-vectors.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    /// let (x, y) = (Vector::from([1.0, 0.0, 0.0]), Vector::from([0.0, 1.0, 0.0]));
+    /// assert_eq!(x.cross(&y), Vector::from([0.0, 0.0, 1.0]));
+    /// ```
+    #[inline]
+    pub fn cross(&self, rhs: &Self) -> Self {
+        let ([[a0], [a1], [a2]], [[b0], [b1], [b2]]) = (self.rows, rhs.rows);
+        Self::from_rows([[a1 * b2 - a2 * b1], [a2 * b0 - a0 * b2], [a0 * b1 - a1 * b0]])
+    }
+}
+
+#[cfg(feature = "std")]
+impl<const R: usize, const C: usize, T: crate::Real> Matrix<R, C, T> {
+    /// `self / self.norm()`, as nalgebra's `normalize` (not finite at the zero matrix).
+    /// Needs the `std` feature.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    /// assert_eq!(Vector::from([3.0, 4.0]).normalize(), Vector::from([0.6, 0.8]));
+    /// ```
+    #[inline]
+    pub fn normalize(&self) -> Self {
+        let norm = self.norm();
+        let mut out = *self;
+        for x in out.rows.iter_mut().flatten() {
+            *x = *x / norm;
+        }
+        out
+    }
+}
+
 impl<const R: usize, const C: usize, T: Scalar> Default for Matrix<R, C, T> {
     /// The matrix of all zeros.
     #[inline]

@@ -280,6 +280,36 @@ impl Front<'_> {
                     Ok(front.push1(op.clone(), vec![x, y], Type::Scalar, span))
                 })?
             }
+            // a × b of 3-vectors, as nalgebra's `cross`.
+            "cross" if r == Dim::Lit(3) && c == Dim::Lit(1) => {
+                let b = other(self)?;
+                let mut items = Vec::new();
+                for (i, j) in [(1, 2), (2, 0), (0, 1)] {
+                    let (ai, aj) = (
+                        self.component(receiver, At::Const(i), At::Const(0), span),
+                        self.component(receiver, At::Const(j), At::Const(0), span),
+                    );
+                    let (bi, bj) = (
+                        self.component(b, At::Const(i), At::Const(0), span),
+                        self.component(b, At::Const(j), At::Const(0), span),
+                    );
+                    let (p, q) = (
+                        self.push1(Op::Mul, vec![ai, bj], Type::Scalar, span),
+                        self.push1(Op::Mul, vec![aj, bi], Type::Scalar, span),
+                    );
+                    items.push(self.push1(Op::Sub, vec![p, q], Type::Scalar, span));
+                }
+                self.push1(Op::Build, items, ty.clone(), span)
+            }
+            // a / ‖a‖, as nalgebra's `normalize` (no guard at zero, as there).
+            "normalize" if call.args.is_empty() => {
+                let squared = self.dot(receiver, receiver, span)?;
+                let norm = self.push1(Op::Call("sqrt"), vec![squared], Type::Scalar, span);
+                self.tabulate(ty.clone(), span, &mut |front, i, j| {
+                    let x = front.component(receiver, i, j, span);
+                    Ok(front.push1(Op::Div, vec![x, norm], Type::Scalar, span))
+                })?
+            }
             "map" => {
                 let [f] = call.args.iter().collect::<Vec<_>>()[..] else {
                     return unsupported(e, "`map` with this many arguments");

@@ -556,6 +556,9 @@ impl Lowerer<'_> {
             if (ty == "Vector" || ty == "Matrix") && (method == "from" || method == "from_rows") {
                 return self.construct(ty == "Vector", call);
             }
+            if ty == "Vector" || ty == "Matrix" {
+                return self.unsupported(call, &format!("`{ty}::{method}` of differentiated values is not supported; build it with `Vector::from([…])` or `Matrix::from_rows([[…], …])`"));
+            }
         }
         // A call of another `#[jacobian]` function: chain through its hidden parts sibling.
         let mut callee = path.clone();

@@ -265,7 +265,7 @@ impl Lowerer<'_> {
             "dot" | "component_mul" | "component_div" | "map" => 1,
             _ => {
                 return self.unsupported(at, &format!(
-                    "the method `{name}` is not supported on a differentiated vector or matrix; supported are `transpose`, `dot`, `norm_squared`, `norm`, `sum`, `map`, `component_mul`, `component_div`, indexing, and `+ - *`"
+                    "the method `{name}` is not supported on a differentiated vector or matrix; supported are `transpose`, `dot`, `cross`, `norm_squared`, `norm`, `normalize`, `sum`, `map`, `component_mul`, `component_div`, indexing, and `+ - *`"
                 ));
             }
         };
