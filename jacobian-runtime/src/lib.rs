@@ -42,6 +42,7 @@ mod matrix;
 mod nalgebra_impls;
 mod ops;
 mod scalar;
+mod solve;
 
 #[doc(hidden)]
 pub mod __private;

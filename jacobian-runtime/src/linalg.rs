@@ -1,7 +1,8 @@
 //! Linear algebra on [`Matrix`]: `transpose`, `determinant`, `trace`, `dot`, norms,
 //! `sum`, `map` and the component-wise products. Names and receivers follow
-//! nalgebra.
+//! nalgebra. Linear systems and the LU factorisation are in `solve`.
 
+use crate::solve::Lu;
 #[cfg(feature = "std")]
 use crate::Real;
 use crate::{Matrix, Scalar};
@@ -104,8 +105,9 @@ impl<const N: usize, T: Scalar> Matrix<N, N, T> {
     /// The determinant.
     ///
     /// Sizes 1 to 3 use the closed forms, so integer-valued entries give exact
-    /// results; larger sizes use an LU decomposition with partial pivoting on a copy
-    /// of the matrix (on the stack), exact up to rounding. A singular matrix gives
+    /// results; larger sizes use the LU decomposition with partial pivoting that
+    /// [`solve`](Matrix::solve) uses, on a copy of the matrix (on the stack), exact up
+    /// to rounding. A singular matrix gives
     /// zero (or a value within rounding of it), the empty matrix gives one.
     ///
     /// ```
@@ -126,49 +128,9 @@ impl<const N: usize, T: Scalar> Matrix<N, N, T> {
                     - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
                     + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
             }
-            _ => lu_determinant(*m),
+            // No nonzero pivot left in some column: exactly singular.
+            _ => Lu::new(*m).map_or(T::ZERO, |lu| lu.determinant()),
         }
-    }
-}
-
-/// The determinant by Gaussian elimination with partial pivoting: the product of
-/// the pivots, negated once per row swap.
-fn lu_determinant<const N: usize, T: Scalar>(mut a: [[T; N]; N]) -> T {
-    let mut determinant = T::ONE;
-    for k in 0..N {
-        // Pivot on the largest magnitude in the column to keep the multipliers <= 1.
-        let mut pivot = k;
-        for i in k + 1..N {
-            if abs(a[i][k]) > abs(a[pivot][k]) {
-                pivot = i;
-            }
-        }
-        if a[pivot][k] == T::ZERO {
-            return T::ZERO;
-        }
-        if pivot != k {
-            a.swap(pivot, k);
-            determinant = -determinant;
-        }
-        let pivot_row = a[k];
-        determinant *= pivot_row[k];
-        for row in &mut a[k + 1..] {
-            let factor = row[k] / pivot_row[k];
-            for j in k + 1..N {
-                row[j] -= factor * pivot_row[j];
-            }
-        }
-    }
-    determinant
-}
-
-/// `|x|` without `std`'s float math.
-#[inline]
-fn abs<T: Scalar>(x: T) -> T {
-    if x < T::ZERO {
-        -x
-    } else {
-        x
     }
 }
 
