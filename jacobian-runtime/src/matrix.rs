@@ -218,7 +218,7 @@ impl<const R: usize, const C: usize, T: crate::Real> Matrix<R, C, T> {
         let norm = self.norm();
         let mut out = *self;
         for x in out.rows.iter_mut().flatten() {
-            *x = *x / norm;
+            *x /= norm;
         }
         out
     }
