@@ -116,6 +116,12 @@ fn scaled_diagonal(x: Vector2<f64>) -> Matrix2<f64> {
     Matrix2::from_diagonal(&x) * x.sum()
 }
 
+/// A call between annotated nalgebra functions: chain rule through `energy`'s siblings.
+#[jacobian]
+fn twice_energy(q: Vector3<f64>, s: f64) -> f64 {
+    energy(q * s) * 2.0
+}
+
 struct Arm {
     lengths: Vector2<f64>,
 }
@@ -213,6 +219,18 @@ proptest! {
         prop_assert!((value - Vector3::from(expected_value)).norm() < 1e-12);
         assert_jacobian_close_scaled(&p, &rows(&j), &expected, TOL);
     }
+}
+
+#[test]
+fn calls_between_nalgebra_functions() {
+    let q = Vector3::new(0.3, -1.2, 0.8);
+    let s = 1.5;
+    let j = twice_energy_jacobian(q, s);
+    let g = energy_jacobian(q * s);
+    for k in 0..3 {
+        assert!((j[(0, k)] - 2.0 * s * g[(0, k)]).abs() < 1e-12);
+    }
+    assert!((j[(0, 3)] - 2.0 * (g * q)[(0, 0)]).abs() < 1e-12);
 }
 
 #[test]
