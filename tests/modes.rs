@@ -66,6 +66,27 @@ fn rosenbrock_twin(x: &[HyperDual64]) -> HyperDual64 {
     s
 }
 
+// A chain read backwards (`x[i - 1]`) and a coupling of literal positions: the Hessian's
+// updates below the diagonal are dropped and those above mirrored (symmetric by
+// construction, no pass over the whole matrix).
+both!(backward_chain, backward_chain_forward, (x: [f64; 6]) -> f64 {
+    let mut s = x[0] * x[5] + x[3].sin() * x[1];
+    for i in 1..6 {
+        let d = x[i] - x[i - 1];
+        s += d * d * x[i].cos() + x[i - 1] * x[i].exp();
+    }
+    s
+});
+
+fn backward_chain_twin(x: &[HyperDual64]) -> HyperDual64 {
+    let mut s = x[0] * x[5] + x[3].sin() * x[1];
+    for i in 1..6 {
+        let d = x[i] - x[i - 1];
+        s += d * d * x[i].cos() + x[i - 1] * x[i].exp();
+    }
+    s
+}
+
 // Branches on differentiated values, and float methods with two operands.
 both!(branchy, branchy_forward, (x: [f64; 3]) -> f64 {
     let r = (x[0] * x[0] + x[1] * x[1] + 1.0).sqrt();
@@ -322,6 +343,13 @@ proptest! {
         check_all!(16, x, v, rosenbrock_twin, |p| (p), rosenbrock, rosenbrock_forward_jacobian, rosenbrock_jacobian,
             rosenbrock_value_and_jacobian, rosenbrock_jvp, rosenbrock_vjp, rosenbrock_hessian,
             rosenbrock_value_gradient_hessian, rosenbrock_hvp);
+    }
+
+    #[test]
+    fn chain_read_backwards(x in prop::array::uniform6(-2.0..2.0f64), v in prop::array::uniform6(-1.0..1.0f64)) {
+        check_all!(6, x, v, backward_chain_twin, |p| (p), backward_chain, backward_chain_forward_jacobian,
+            backward_chain_jacobian, backward_chain_value_and_jacobian, backward_chain_jvp, backward_chain_vjp,
+            backward_chain_hessian, backward_chain_value_gradient_hessian, backward_chain_hvp);
     }
 
     #[test]

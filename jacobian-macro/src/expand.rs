@@ -300,17 +300,25 @@ impl Context<'_> {
         self.emit(reverse::function(&primal, self.signature, returns).map_err(Self::why))
     }
 
-    /// The body by forward mode over reverse mode: Hessians.
+    /// The body by forward mode over reverse mode: Hessians. For a Hessian matrix, also
+    /// whether it is symmetric by construction (`symmetric::symmetrise`); if not, the
+    /// caller mirrors it.
     fn second_order(
         &self,
         returns: forward::Returns,
         direction: Option<syn::Ident>,
-    ) -> Result<TokenStream, String> {
+    ) -> Result<(TokenStream, bool), String> {
         let primal = self.primal.clone()?;
         let gradient =
             reverse::function(&primal, self.signature, reverse::Returns::Gradient).map_err(Self::why)?;
+        let matrix = direction.is_none();
         let seeding = forward::Seeding { direction, rows: Some(self.signature.columns.clone()) };
-        self.emit(forward::with(&gradient, self.signature, self.krate, returns, &seeding).map_err(Self::why))
+        let mut hessian = Self::finish(
+            forward::with(&gradient, self.signature, self.krate, returns, &seeding).map_err(Self::why),
+        )?;
+        let symmetric = matrix && crate::symmetric::symmetrise(&mut hessian);
+        // (Optimised again: the dropped updates below the diagonal leave dead code.)
+        Ok((self.emit(Ok(hessian))?, symmetric))
     }
 
     /// The legacy lowering's body.
@@ -428,7 +436,10 @@ impl Context<'_> {
             // Exactly symmetric, as solvers expect (`mirror_upper`).
             Kind::Hessian => self
                 .second_order(forward::Returns::Jacobian, None)
-                .map(|body| {
+                .map(|(body, symmetric)| {
+                    if symmetric {
+                        return body;
+                    }
                     let hessian = format_ident!("hessian", span = Span::mixed_site());
                     quote! {
                         let mut #hessian = { #body };
@@ -439,7 +450,10 @@ impl Context<'_> {
                 .map_err(|why| self.refuse("hessian", &why)),
             Kind::ValueGradientHessian => self
                 .second_order(forward::Returns::ValueGradientHessian, None)
-                .map(|body| {
+                .map(|(body, symmetric)| {
+                    if symmetric {
+                        return body;
+                    }
                     let (gradient, hessian) = (
                         format_ident!("gradient", span = Span::mixed_site()),
                         format_ident!("hessian", span = Span::mixed_site()),
@@ -453,6 +467,7 @@ impl Context<'_> {
                 .map_err(|why| self.refuse("hessian", &why)),
             Kind::Hvp => self
                 .second_order(forward::Returns::Jacobian, Some(extra_parameter("v")))
+                .map(|(body, _)| body)
                 .map_err(|why| self.refuse("hvp", &why)),
         };
         chosen.unwrap_or_else(|fallback| fallback)

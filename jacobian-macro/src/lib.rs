@@ -24,6 +24,7 @@ mod shape;
 mod signature;
 #[cfg(test)]
 mod snapshots;
+mod symmetric;
 #[cfg(test)]
 mod tests;
 

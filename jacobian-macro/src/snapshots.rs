@@ -90,9 +90,13 @@ fn reverse_stages(out: &mut String, item: &syn::ItemFn, signature: &signature::S
             ir::verify::assert_valid(&hessian, "forward over reverse");
             crate::opt::optimise(&mut hessian);
             ir::verify::assert_valid(&hessian, "optimisation of the Hessian");
+            let symmetric = crate::symmetric::symmetrise(&mut hessian);
+            ir::verify::assert_valid(&hessian, "symmetrisation of the Hessian");
+            crate::opt::optimise(&mut hessian);
             let _ = write!(
                 out,
-                "\n== Hessian (forward over reverse), emitted\n{}",
+                "\n== Hessian (forward over reverse), emitted{}\n{}",
+                if symmetric { ", symmetric by construction" } else { ", then mirrored" },
                 pretty(&hessian, item, signature)
             );
         }
