@@ -122,6 +122,35 @@ fn twice_energy(q: Vector3<f64>, s: f64) -> f64 {
     energy(q * s) * 2.0
 }
 
+/// Loops over a vector's components, and an accumulator from `zeros()` (the scalar type
+/// taken from the signature).
+#[jacobian]
+fn looped(q: Vector3<f64>) -> Vector2<f64> {
+    let mut p = Vector2::zeros();
+    for (a, b) in q.iter().zip(q.iter().skip(1)) {
+        p += Vector2::new(a.cos() * b, a * b.sin());
+    }
+    let mut s = 0.0;
+    for qi in q.iter() {
+        s += qi.exp();
+    }
+    for qi in &q {
+        s += qi * qi;
+    }
+    p * s
+}
+
+fn looped_twin<D: DualNum<Primitive = f64> + Copy>(q: [D; 3]) -> [D; 2] {
+    let mut p = [D::from(0.0); 2];
+    for k in 0..2 {
+        let (a, b) = (q[k], q[k + 1]);
+        p[0] += a.cos() * b;
+        p[1] += a * b.sin();
+    }
+    let s = q.iter().fold(D::from(0.0), |s, &v| s + v.exp() + v * v);
+    [p[0] * s, p[1] * s]
+}
+
 struct Arm {
     lengths: Vector2<f64>,
 }
@@ -231,6 +260,15 @@ fn calls_between_nalgebra_functions() {
         assert!((j[(0, k)] - 2.0 * s * g[(0, k)]).abs() < 1e-12);
     }
     assert!((j[(0, 3)] - 2.0 * (g * q)[(0, 0)]).abs() < 1e-12);
+}
+
+proptest! {
+    #[test]
+    fn loops_over_components(p in proptest::array::uniform3(-2.0..2.0f64)) {
+        let j = looped_jacobian(Vector3::from(p));
+        let (_, expected) = dual_jacobian(looped_twin, p);
+        assert_jacobian_close_scaled(&p, &rows(&j), &expected, TOL);
+    }
 }
 
 #[test]

@@ -124,10 +124,12 @@ pub fn translate(function: &ItemFn, krate: &TokenStream) -> Option<(ItemFn, Nalg
             ReturnType::Default => vec![],
         });
     let mut prefix = None;
+    let mut scalar = None;
     let mut any = false;
     for ty in types {
-        if let Some((path, _)) = static_type(ty) {
+        if let Some((path, found)) = static_type(ty) {
             any = true;
+            scalar = scalar.or(found.scalar);
             if prefix.is_none() && path.path.segments.len() > 1 {
                 let mut path = path.path.clone();
                 path.segments.pop();
@@ -151,7 +153,8 @@ pub fn translate(function: &ItemFn, krate: &TokenStream) -> Option<(ItemFn, Nalg
         conversions.push((pat.ident.clone(), by_ref, translated_type(&found, krate, typed.ty.span())));
     }
     let mut rewritten = function.clone();
-    let mut rewrite = Rewrite { krate, vectors };
+    let scalar = scalar.map_or_else(|| quote!(_), |t| t.to_token_stream());
+    let mut rewrite = Rewrite { krate, vectors, scalar };
     rewrite.visit_signature_mut(&mut rewritten.sig);
     rewrite.visit_block_mut(&mut rewritten.block);
     let prefix = prefix.unwrap_or_else(|| quote!(::nalgebra));
@@ -244,6 +247,8 @@ struct Rewrite<'a> {
     /// Names bound to nalgebra vectors (parameters, and `let`s of vector values), whose
     /// `.x`, `.y`, … are components; with their lengths where the type shows them.
     vectors: BTreeMap<String, Option<TokenStream>>,
+    /// The function's scalar type, for constructors that do not name one (`Vector3::zeros()`).
+    scalar: TokenStream,
 }
 
 impl Rewrite<'_> {
@@ -289,7 +294,7 @@ impl Rewrite<'_> {
         let krate = self.krate;
         let span = call.span();
         let args: Vec<&Expr> = call.args.iter().collect();
-        let scalar = found.scalar.as_ref().map_or_else(|| quote!(_), ToTokens::to_token_stream);
+        let scalar = found.scalar.as_ref().map_or_else(|| self.scalar.clone(), ToTokens::to_token_stream);
         let literal =
             |size: &Option<TokenStream>| -> Option<usize> { size.as_ref()?.to_string().parse().ok() };
         let (rows, columns) = (literal(&found.rows), literal(&found.columns));

@@ -949,6 +949,11 @@ impl Front<'_> {
                 let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
                 Ok(Some((value, by_reference || parameter)))
             }
+            // A vector's components, in order (`for v in x.iter()`).
+            Type::Vector(_) if by_reference => {
+                let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
+                Ok(Some((value, by_reference || parameter)))
+            }
             _ => unsupported(e, "loops over this value"),
         }
     }

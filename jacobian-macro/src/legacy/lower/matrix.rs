@@ -264,8 +264,18 @@ impl Lowerer<'_> {
             "transpose" | "norm_squared" | "norm" | "sum" => 0,
             "dot" | "component_mul" | "component_div" | "map" => 1,
             _ => {
+                // Views and swizzles (`fixed_rows`, `xy`, `rows`): the way to write a part.
+                let part = if name.starts_with("fixed_")
+                    || name == "rows"
+                    || name == "columns"
+                    || name.chars().all(|c| "xyzw".contains(c))
+                {
+                    "; for part of a vector, build it from components, e.g. `Vector::from([x[0], x[1]])` (with nalgebra, `Vector2::new(x.x, x.y)`)"
+                } else {
+                    ""
+                };
                 return self.unsupported(at, &format!(
-                    "the method `{name}` is not supported on a differentiated vector or matrix; supported are `transpose`, `dot`, `cross`, `norm_squared`, `norm`, `normalize`, `sum`, `map`, `component_mul`, `component_div`, indexing, and `+ - *`"
+                    "the method `{name}` is not supported on a differentiated vector or matrix; supported are `transpose`, `dot`, `cross`, `norm_squared`, `norm`, `normalize`, `sum`, `map`, `component_mul`, `component_div`, indexing, and `+ - *`{part}"
                 ));
             }
         };
