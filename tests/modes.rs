@@ -488,6 +488,20 @@ fn extra_parameters_are_hygienic() {
 }
 
 /// `f32` and generic sizes in reverse mode.
+/// A product over a const-generic range: reverse mode tapes it in `[T; N]`.
+#[jacobian(mode = reverse, hessian)]
+fn pairwise_product<const N: usize>(x: [f64; N]) -> f64 {
+    let mut p = 1.0;
+    for i in 1..N {
+        p *= x[i] + x[i - 1];
+    }
+    p
+}
+
+fn pairwise_product_twin(x: &[HyperDual64]) -> HyperDual64 {
+    (1..x.len()).fold(HyperDual64::from(1.0), |p, i| p * (x[i] + x[i - 1]))
+}
+
 #[jacobian(mode = reverse, hessian)]
 fn sum_of_cubes<const N: usize>(x: [f32; N]) -> f32 {
     let mut s = 0.0;
@@ -499,6 +513,14 @@ fn sum_of_cubes<const N: usize>(x: [f32; N]) -> f32 {
 
 #[test]
 fn generic_sizes_and_f32() {
+    let x = [0.5, -1.5, 2.0, 0.7];
+    let (value, gradient, hessian) = second_order::<4>(pairwise_product_twin, x);
+    assert!(close(pairwise_product(x), value, value.abs()));
+    assert_rows("gradient", &pairwise_product_jacobian(x), &[gradient]);
+    let h = pairwise_product_hessian(x);
+    assert_rows("hessian", &h, &hessian);
+    assert_eq!(h, h.transpose());
+
     let j = sum_of_cubes_jacobian([1.0f32, 2.0, -1.0]);
     assert_eq!(j, Matrix::from_rows([[3.0f32, 12.0, 3.0]]));
     let h = sum_of_cubes_hessian([1.0f32, 2.0, -1.0]);

@@ -886,10 +886,10 @@ impl Reverse<'_> {
                 }
                 syn::Expr::Path(p) if p.qself.is_none() => {
                     let name = p.path.segments.last()?.ident.to_string();
+                    let generic = self.const_generics.contains(&name);
                     let constant =
                         name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-                    (constant && !self.const_generics.contains(&name))
-                        .then(|| Dim::Sym { tokens: p.to_token_stream(), generic: false })
+                    (constant || generic).then(|| Dim::Sym { tokens: p.to_token_stream(), generic })
                 }
                 _ => None,
             }
@@ -900,6 +900,13 @@ impl Reverse<'_> {
         let inclusive = usize::from(matches!(bounds.limits, syn::RangeLimits::Closed(_)));
         let trips = match (&start, &end) {
             (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit((b + inclusive).saturating_sub(*a)),
+            // A const-generic bound cannot appear in `[T; N - 1]` on stable Rust: the tape
+            // has `N` places, enough for `a..N` (indexed from `a`), one spare per skipped
+            // start.
+            (Dim::Lit(_), end) if end.is_generic() && inclusive == 0 => end.clone(),
+            _ if start.is_generic() || end.is_generic() => {
+                return unsupported("which needs a tape, and a tape over a const-generic range must run `a..N` with a literal start (stable Rust cannot write `[T; N - a]` or `[T; N + 1]`)");
+            }
             _ => {
                 let (a, b) = (start.value(), end.value());
                 let inclusive = crate::shape::unsuffixed(inclusive);
