@@ -175,6 +175,8 @@ fn identities(block: &mut Block, function: &mut Function) {
     let mut literals: BTreeMap<Value, f64> = BTreeMap::new();
     let mut built: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
     let mut replaced: BTreeMap<Value, Value> = BTreeMap::new();
+    // Elements read: the array, the path and its indices (`a[i] = a[i]` is `a`).
+    let mut loaded: BTreeMap<Value, (Value, crate::ir::Path, Vec<Value>)> = BTreeMap::new();
     let mut out = Vec::with_capacity(block.insts.len());
     for mut inst in std::mem::take(&mut block.insts) {
         for arg in &mut inst.args {
@@ -221,6 +223,15 @@ fn identities(block: &mut Block, function: &mut Function) {
                         continue;
                     }
                 }
+                loaded.insert(inst.results[0], (inst.args[0], path.clone(), inst.args[1..].to_vec()));
+            }
+            // Storing an element just read from the same array at the same place.
+            Op::Set(ref path)
+                if loaded.get(&inst.args[1])
+                    == Some(&(inst.args[0], path.clone(), inst.args[2..].to_vec())) =>
+            {
+                replaced.insert(inst.results[0], inst.args[0]);
+                continue;
             }
             Op::Neg => match negated.get(&inst.args[0]) {
                 Some(original) => {

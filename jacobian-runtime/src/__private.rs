@@ -479,3 +479,18 @@ pub fn neg_div_flat<T: Scalar, const L: usize>(q: &[T; L], b: &[T; L]) -> [T; L]
 pub fn cols<T, const R: usize, const C: usize>(_: &Matrix<R, C, T>) -> usize {
     C
 }
+
+/// Adds a diagonal into a dense Jacobian block: `jac[r][r + offset] += diagonal[r]` for
+/// every `r` whose column is in range (a banded block made dense).
+#[inline]
+pub fn add_band<T: Scalar, const N: usize, const L: usize>(
+    jac: &mut [[T; N]; L],
+    diagonal: &[T; L],
+    offset: isize,
+) {
+    for (r, (row, d)) in jac.iter_mut().zip(diagonal).enumerate() {
+        if let Some(column) = r.checked_add_signed(offset).filter(|c| *c < N) {
+            row[column] = row[column] + *d;
+        }
+    }
+}

@@ -13,6 +13,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::analysis::activity::Activity;
+use crate::analysis::band::{Bands, Index};
 use crate::front::Unsupported;
 use crate::ir::build::Builder;
 use crate::ir::{self, Function, Inst, Op, Path, Position, Type, Value};
@@ -21,6 +22,9 @@ use crate::signature::Signature;
 use tangent::{Basis, Block, Lin, Tangent};
 
 type Result<T> = std::result::Result<T, Unsupported>;
+
+/// Why a loop is written again with dense blocks (see `Forward::for_loop`).
+const BANDED: &str = "a loop whose body does not keep a banded derivative banded";
 
 fn unsupported<T>(what: &str) -> Result<T> {
     Err(Unsupported { span: proc_macro2::Span::call_site(), what: what.into() })
@@ -90,6 +94,9 @@ pub fn with(
         origins: BTreeMap::new(),
         eager: std::collections::BTreeSet::new(),
         fresh_rows: std::collections::BTreeSet::new(),
+        // (A direction's blocks are one column wide: nothing to gain from bands.)
+        bands: Bands::analyse(primal, if direction { &[] } else { &inputs }),
+        band: Vec::new(),
     };
     if let Some(v) = &seeding.direction {
         forward.seed_direction(v, &inputs, signature)?;
@@ -182,6 +189,27 @@ struct Forward<'a> {
     /// Element assignments whose row of derivatives is zero before them (see
     /// `find_fresh_rows`).
     fresh_rows: std::collections::BTreeSet<Value>,
+    /// Which arrays' Jacobian blocks are banded, and the indices `Code` values stand for.
+    bands: Bands,
+    /// The diagonals of each `Block::Band`.
+    band: Vec<Band>,
+}
+
+/// A banded Jacobian block: `diagonals[k][r]` is the derivative of element `r` with respect
+/// to input `r + offsets[k]` (each `[T; len]`).
+#[derive(Clone, Debug)]
+struct Band {
+    offsets: Vec<i64>,
+    diagonals: Vec<Value>,
+}
+
+/// How a loop carries (or a branch yields) one block of an active value's derivative.
+#[derive(Clone, Debug, PartialEq)]
+enum Layout {
+    /// A run-time row (a scalar) or a dense block (an aggregate).
+    Dense,
+    /// The diagonals at these offsets.
+    Band(Vec<i64>),
 }
 
 impl Forward<'_> {
@@ -373,10 +401,181 @@ impl Forward<'_> {
                     self.origins.insert(row, (*jac, path.clone(), indices.to_vec()));
                     Basis::Row { block, row }
                 }
+                Some(Block::Band(id)) => {
+                    let read = self.band_element(*id, block, position, indices)?;
+                    lin = lin.add(&read, &mut self.b);
+                    continue;
+                }
             };
             lin = lin.add(&Lin::of(term), &mut self.b);
         }
         Ok(Tangent::Scalar(lin))
+    }
+
+    /// Element `position` of a banded block: `Σ_k diagonal_k[r] · e_{r + offset_k}`, each
+    /// column clamped into range (where it is out of range the diagonal holds zero).
+    fn band_element(
+        &mut self,
+        id: usize,
+        block: usize,
+        position: &Position,
+        indices: &[Value],
+    ) -> Result<Lin> {
+        let band = self.band[id].clone();
+        let n = self.lens[block].clone();
+        let mut lin = Lin::default();
+        for (offset, diagonal) in band.offsets.iter().zip(&band.diagonals) {
+            let shift = *offset;
+            let (at, index) = match position {
+                Position::Const(r) => {
+                    let column = *r as i64 + offset;
+                    if column < 0 || n.lit().is_some_and(|n| column >= n as i64) {
+                        continue;
+                    }
+                    (column as usize, None)
+                }
+                Position::Dynamic if *offset == 0 => (0, Some(indices[0])),
+                Position::Dynamic => {
+                    let h0 = ir::Code::hole(0);
+                    let last = n.value();
+                    let offset = proc_macro2::Literal::i64_unsuffixed(*offset);
+                    let column = self.b.code(
+                        quote!((#h0 as isize + #offset).clamp(0, #last as isize - 1) as usize),
+                        vec![indices[0]],
+                    );
+                    if let Some(index) = self.bands.indices.get(&indices[0]).cloned() {
+                        self.bands.indices.insert(column, index.shifted(shift));
+                    }
+                    (0, Some(column))
+                }
+            };
+            let coefficient = self.b.get(*diagonal, Path(vec![position.clone()]), indices.to_vec());
+            let term = Lin::of(Basis::Unit { block, at, index }).scale(coefficient, &mut self.b);
+            lin = lin.add(&term, &mut self.b);
+        }
+        Ok(lin)
+    }
+
+    /// The diagonals to hold `value`'s block as, where the band analysis finds it banded
+    /// and the band is clearly smaller than the dense block (at most half its columns).
+    fn banded(&self, value: Value, block: usize) -> Option<Vec<i64>> {
+        let offsets = self.bands.diagonals(value, block)?;
+        let narrow = self.lens[block].lit().is_none_or(|n| offsets.len() * 2 <= n);
+        let long = self.b.f.ty(value).components().is_some_and(|len| len.lit().is_none_or(|len| len > 4));
+        (narrow && long).then_some(offsets)
+    }
+
+    /// The index a position stands for, where the band analysis knows it.
+    fn position_index(&self, position: &Position, indices: &[Value]) -> Option<Index> {
+        match position {
+            Position::Const(k) => Some(Index::Const(*k as i64)),
+            Position::Dynamic => self.bands.indices.get(indices.first()?).cloned(),
+        }
+    }
+
+    /// The diagonals of a block at `offsets`: a band's own (zeros where it has none), the
+    /// identity's, or zeros; `None` for a dense block.
+    fn band_diagonals(&mut self, block: Option<Block>, len: &Dim, offsets: &[i64]) -> Option<Vec<Value>> {
+        let ty = Type::array(len.clone());
+        match block {
+            None => Some(offsets.iter().map(|_| self.b.zeros(&ty)).collect()),
+            Some(Block::Identity) => Some(
+                offsets
+                    .iter()
+                    .map(|o| {
+                        if *o == 0 {
+                            let one = self.b.lit(1.0);
+                            self.b.push1(Op::Splat, vec![one], ty.clone())
+                        } else {
+                            self.b.zeros(&ty)
+                        }
+                    })
+                    .collect(),
+            ),
+            Some(Block::Band(id)) => {
+                let band = self.band[id].clone();
+                if !band.offsets.iter().all(|o| offsets.contains(o)) {
+                    return None;
+                }
+                Some(
+                    offsets
+                        .iter()
+                        .map(|o| match band.offsets.iter().position(|b| b == o) {
+                            Some(k) => band.diagonals[k],
+                            None => self.b.zeros(&ty),
+                        })
+                        .collect(),
+                )
+            }
+            Some(Block::Held(_)) => None,
+        }
+    }
+
+    /// A banded block as a dense `[[T; n]; len]`: zeros, and each diagonal added in place.
+    fn band_to_dense(&mut self, id: usize, block: usize, len: &Dim) -> Value {
+        let band = self.band[id].clone();
+        let ty = self.jac_type(block, len);
+        let zeros = self.b.zeros(&ty);
+        let krate = self.krate.clone();
+        let j = proc_macro2::Ident::new("__jacobian_band", proc_macro2::Span::mixed_site());
+        let mut holes = vec![zeros];
+        let mut adds = Vec::new();
+        for (k, (offset, diagonal)) in band.offsets.iter().zip(&band.diagonals).enumerate() {
+            let offset = proc_macro2::Literal::i64_unsuffixed(*offset);
+            let hole = ir::Code::hole(k + 1);
+            adds.push(quote!(#krate::__private::add_band(&mut #j, &#hole, #offset);));
+            holes.push(*diagonal);
+        }
+        let h0 = ir::Code::hole(0);
+        self.b.constant(quote!({ let mut #j = #h0; #(#adds)* #j }), holes, ty)
+    }
+
+    /// Element `position` of a banded block set to `lin` (every diagonal written: the
+    /// element's old derivative is replaced); `None` where `lin` does not fit the band.
+    #[allow(clippy::too_many_arguments)]
+    fn band_set(
+        &mut self,
+        result: Value,
+        current: Option<Block>,
+        block: usize,
+        lin: &Lin,
+        path: &Path,
+        indices: &[Value],
+        len: &Dim,
+    ) -> Option<Block> {
+        let offsets = self.banded(result, block)?;
+        let [position] = path.0.as_slice() else { return None };
+        let row = self.position_index(position, indices)?;
+        let mut coefficients: Vec<Lin> = vec![Lin::default(); offsets.len()];
+        for term in lin.on(block) {
+            let Basis::Unit { at, index, .. } = term.basis else { return None };
+            let column = match index {
+                None => Index::Const(at as i64),
+                Some(v) => self.bands.indices.get(&v)?.clone(),
+            };
+            let k = offsets.iter().position(|o| Some(*o) == column.minus(&row))?;
+            // (Coefficients as a sum of one-term combinations on one basis.)
+            let one = Lin {
+                terms: vec![tangent::Term {
+                    coef: term.coef,
+                    basis: Basis::Unit { block, at: 0, index: None },
+                }],
+            };
+            coefficients[k] = coefficients[k].add(&one, &mut self.b);
+        }
+        let mut diagonals = self.band_diagonals(current, len, &offsets)?;
+        // Nothing to clear where the element's derivative is known to be zero already.
+        let fresh = current.is_none() || self.fresh_rows.contains(&result);
+        for (diagonal, coefficient) in diagonals.iter_mut().zip(&coefficients) {
+            let value = match coefficient.terms.first() {
+                Some(term) => term.coef.value(&mut self.b),
+                None if fresh => continue,
+                None => self.b.lit(0.0),
+            };
+            *diagonal = self.b.update(Op::Set(path.clone()), *diagonal, value, indices.to_vec());
+        }
+        self.band.push(Band { offsets, diagonals });
+        Some(Block::Band(self.band.len() - 1))
     }
 
     /// The tangent of `aggregate` with `value` at `path`.
@@ -409,9 +608,14 @@ impl Forward<'_> {
         };
         let active: Vec<usize> = self.activity.of(result).iter().copied().collect();
         for block in active {
+            if let Some(band) = self.band_set(result, blocks[block], block, &lin, path, indices, &len) {
+                blocks[block] = Some(band);
+                continue;
+            }
             let jac = match blocks[block] {
                 Some(Block::Held(jac)) => jac,
                 Some(Block::Identity) => self.identity(block),
+                Some(Block::Band(id)) => self.band_to_dense(id, block, &len),
                 None => {
                     let ty = self.jac_type(block, &len);
                     self.b.zeros(&ty)
@@ -557,6 +761,7 @@ impl Forward<'_> {
                     Tangent::Blocks(blocks) => match blocks[block] {
                         Some(Block::Held(jac)) => Ok(jac),
                         Some(Block::Identity) => Ok(self.identity(block)),
+                        Some(Block::Band(id)) => Ok(self.band_to_dense(id, block, &len)),
                         None => {
                             let ty = self.jac_type(block, &len);
                             Ok(self.b.zeros(&ty))
@@ -647,8 +852,94 @@ impl Forward<'_> {
         Ok(())
     }
 
-    /// `for`: the loop also carries the run-time derivatives of the active carried values.
+    /// How a loop carries one block of an active carried value: by its diagonals where the
+    /// band analysis says the block is banded and its initial value's derivative fits.
+    fn layout(&self, param: Value, init: Value, block: usize) -> Layout {
+        let Some(offsets) = self.banded(param, block) else { return Layout::Dense };
+        let fits = match self.tangent(init) {
+            Tangent::Zero => true,
+            Tangent::Blocks(blocks) => match blocks.get(block).copied().flatten() {
+                None => true,
+                Some(Block::Identity) => offsets.contains(&0),
+                Some(Block::Band(id)) => self.band[id].offsets.iter().all(|o| offsets.contains(o)),
+                Some(Block::Held(_)) => false,
+            },
+            _ => false,
+        };
+        if fits && *self.b.f.ty(init) != Type::Scalar {
+            Layout::Band(offsets)
+        } else {
+            Layout::Dense
+        }
+    }
+
+    /// The run-time values that carry one block of `value`'s derivative in `layout`.
+    fn export(&mut self, value: Value, block: usize, layout: &Layout) -> Result<Vec<Value>> {
+        let Layout::Band(offsets) = layout else { return Ok(vec![self.materialize(value, block)?]) };
+        let Some(len) = self.b.f.ty(value).components() else { return unsupported("carrying this value") };
+        let current = match self.tangent(value) {
+            Tangent::Zero => None,
+            Tangent::Blocks(blocks) => blocks.get(block).copied().flatten(),
+            _ => return unsupported("a banded derivative that is not banded"),
+        };
+        match self.band_diagonals(current, &len, offsets) {
+            Some(diagonals) => Ok(diagonals),
+            None => unsupported("a banded derivative that is not banded"),
+        }
+    }
+
+    /// The types of `export`'s values.
+    fn export_types(&self, value: Value, block: usize, layout: &Layout) -> Result<Vec<Type>> {
+        match layout {
+            Layout::Dense => Ok(vec![self.held_type(value, block)?]),
+            Layout::Band(offsets) => {
+                let Some(len) = self.b.f.ty(value).components() else {
+                    return unsupported("carrying this value");
+                };
+                Ok(offsets.iter().map(|_| Type::array(len.clone())).collect())
+            }
+        }
+    }
+
+    /// The tangent of `value` carried in `held[k]` (in `layouts[k]`) for `blocks[k]`.
+    fn import(&mut self, value: Value, blocks: &[usize], layouts: &[Layout], held: &[Vec<Value>]) -> Tangent {
+        if layouts.iter().all(|l| *l == Layout::Dense) {
+            let dense: Vec<Value> = held.iter().map(|h| h[0]).collect();
+            return self.held_tangent(value, blocks, &dense);
+        }
+        let mut all = vec![None; self.lens.len()];
+        for ((block, layout), values) in blocks.iter().zip(layouts).zip(held) {
+            all[*block] = Some(match layout {
+                Layout::Dense => Block::Held(values[0]),
+                Layout::Band(offsets) => {
+                    self.band.push(Band { offsets: offsets.clone(), diagonals: values.clone() });
+                    Block::Band(self.band.len() - 1)
+                }
+            });
+        }
+        Tangent::Blocks(all)
+    }
+
+    /// `for`: the loop also carries the run-time derivatives of the active carried values,
+    /// banded blocks as their diagonals. Where a body turns out not to keep a block banded,
+    /// the loop is written again with that block dense.
     fn for_loop(&mut self, inst: &Inst) -> Result<()> {
+        let saved =
+            (self.tangents.clone(), self.origins.clone(), self.eager.clone(), self.fresh_rows.clone());
+        let depth = self.b.depth();
+        match self.for_loop_with(inst, true) {
+            Err(problem) if problem.what == BANDED => {
+                while self.b.depth() > depth {
+                    self.b.close(Vec::new(), Vec::new());
+                }
+                (self.tangents, self.origins, self.eager, self.fresh_rows) = saved;
+                self.for_loop_with(inst, false)
+            }
+            other => other,
+        }
+    }
+
+    fn for_loop_with(&mut self, inst: &Inst, banded: bool) -> Result<()> {
         let Op::For { pattern, range, holes, body } = &inst.op else { return unsupported("not a loop") };
         let inits = &inst.args[*holes..];
         let plan: Vec<(usize, Vec<usize>)> = body
@@ -661,18 +952,24 @@ impl Forward<'_> {
         let mut args = inst.args.clone();
         let mut params = body.params.clone();
         let mut carried = Vec::new();
+        let mut layouts = Vec::new();
         for (k, blocks) in &plan {
             let mut values = Vec::new();
+            let mut slot_layouts = Vec::new();
             for block in blocks {
-                args.push(self.materialize(inits[*k], *block)?);
-                let ty = self.held_type(inits[*k], *block)?;
+                let layout =
+                    if banded { self.layout(body.params[*k], inits[*k], *block) } else { Layout::Dense };
+                args.extend(self.export(inits[*k], *block, &layout)?);
                 let name = self.derivative_name(body.params[*k]);
-                values.push(self.b.f.value(ty, name));
+                let types = self.export_types(inits[*k], *block, &layout)?;
+                values.push(types.into_iter().map(|ty| self.b.f.value(ty, name.clone())).collect::<Vec<_>>());
+                slot_layouts.push(layout);
             }
-            params.extend(&values);
-            let tangent = self.held_tangent(body.params[*k], blocks, &values);
+            params.extend(values.iter().flatten());
+            let tangent = self.import(body.params[*k], blocks, &slot_layouts, &values);
             self.tangents.insert(body.params[*k], tangent);
-            carried.push(values);
+            carried.push(values.concat());
+            layouts.push((slot_layouts, values));
         }
         self.find_fresh_rows(inst, &plan);
         // Next values of carried scalars that the body also reads: held as rows at once.
@@ -694,26 +991,37 @@ impl Forward<'_> {
         let mut next = vec![Vec::new(); plan.len()];
         for slot in self.update_order(&plan, body, &carried) {
             let (k, blocks) = &plan[slot];
-            for block in blocks {
-                next[slot].push(self.materialize(body.yields[*k], *block)?);
+            for (block, layout) in blocks.iter().zip(&layouts[slot].0) {
+                match self.export(body.yields[*k], *block, layout) {
+                    Ok(values) => next[slot].extend(values),
+                    Err(_) if *layout != Layout::Dense => return unsupported(BANDED),
+                    Err(problem) => return Err(problem),
+                }
             }
         }
         yields.extend(next.into_iter().flatten());
         let new_body = self.b.close(params, yields);
         let mut results = inst.results.clone();
         let mut held = Vec::new();
-        for values in &carried {
-            let outs: Vec<Value> = values
+        for (slot_layouts, values) in &layouts {
+            let outs: Vec<Vec<Value>> = values
                 .iter()
-                .map(|v| self.b.f.value(self.b.f.ty(*v).clone(), self.b.f.name(*v).map(str::to_owned)))
+                .map(|group| {
+                    group
+                        .iter()
+                        .map(|v| {
+                            self.b.f.value(self.b.f.ty(*v).clone(), self.b.f.name(*v).map(str::to_owned))
+                        })
+                        .collect()
+                })
                 .collect();
-            results.extend(&outs);
-            held.push(outs);
+            results.extend(outs.iter().flatten());
+            held.push((slot_layouts.clone(), outs));
         }
         let op = Op::For { pattern: pattern.clone(), range: range.clone(), holes: *holes, body: new_body };
         self.b.push_with(op, args, results);
-        for ((k, blocks), values) in plan.iter().zip(held) {
-            let tangent = self.held_tangent(inst.results[*k], blocks, &values);
+        for ((k, blocks), (slot_layouts, values)) in plan.iter().zip(held) {
+            let tangent = self.import(inst.results[*k], blocks, &slot_layouts, &values);
             self.tangents.insert(inst.results[*k], tangent);
         }
         Ok(())
@@ -942,12 +1250,19 @@ impl Forward<'_> {
                 if let Some(Some(Block::Held(jac))) = whole_block.map(|b| blocks[b]) {
                     return Ok(self.b.push1(Op::Convert, vec![jac], matrix));
                 }
+                let len = ty.components().unwrap_or(Dim::Lit(1));
+                if let Some(Some(Block::Band(id))) = whole_block.map(|b| blocks[b]) {
+                    let block = whole_block.unwrap_or(0);
+                    let jac = self.band_to_dense(id, block, &len);
+                    return Ok(self.b.push1(Op::Convert, vec![jac], matrix));
+                }
                 let mut j = self.b.zeros(&matrix);
                 for (block, jac) in blocks.iter().enumerate() {
                     let jac = match jac {
                         None => continue,
                         Some(Block::Held(jac)) => *jac,
                         Some(Block::Identity) => self.identity(block),
+                        Some(Block::Band(id)) => self.band_to_dense(*id, block, &len),
                     };
                     let offset = offsets[block].clone();
                     j = self.b.push1(Op::AddBlock { offset }, vec![j, jac], matrix.clone());

@@ -286,6 +286,9 @@ pub enum Block {
     Identity,
     /// A run-time `[[T; n]; len]`.
     Held(Value),
+    /// A few run-time diagonals (`Forward::band`): element `r` depends on inputs `r + s` for
+    /// the band's offsets `s` only (see `analysis::band`).
+    Band(usize),
 }
 
 /// The tangent of a value.
