@@ -490,7 +490,7 @@ pub fn add_band<T: Scalar, const N: usize, const L: usize>(
 ) {
     for (r, (row, d)) in jac.iter_mut().zip(diagonal).enumerate() {
         if let Some(column) = r.checked_add_signed(offset).filter(|c| *c < N) {
-            row[column] = row[column] + *d;
+            row[column] += *d;
         }
     }
 }
