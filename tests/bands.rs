@@ -109,6 +109,34 @@ fn chain_reverse(c: [f64; N], k: f64) -> [f64; N] {
     dc
 }
 
+/// A const-generic length and a last element written at `N - 1`, outside the loop.
+#[jacobian]
+fn banded_sin<const L: usize>(x: [f64; L]) -> [f64; L] {
+    let mut f = [0.0; L];
+    for i in 0..L - 1 {
+        f[i] = x[i].sin() * x[i + 1];
+    }
+    f[L - 1] = x[L - 1].sin();
+    f
+}
+
+#[test]
+fn banded_sin_in_closed_form() {
+    let x: [f64; 40] = std::array::from_fn(|i| 0.3 * i as f64 - 5.0);
+    let j = banded_sin_jacobian(x);
+    for r in 0..40 {
+        for c in 0..40 {
+            let expected = match (r, c) {
+                (r, c) if r == c && r < 39 => x[r].cos() * x[r + 1],
+                (39, 39) => x[39].cos(),
+                (r, c) if c == r + 1 => x[r].sin(),
+                _ => 0.0,
+            };
+            assert_eq!(j[(r, c)], expected, "({r}, {c})");
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn stencil_matches_dual_numbers(u in proptest::array::uniform12(-2.0..2.0f64)) {

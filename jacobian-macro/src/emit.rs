@@ -117,7 +117,12 @@ impl Emitter<'_> {
     fn count_uses(&mut self, block: &Block) {
         for inst in &block.insts {
             if let (
-                Op::Set(_) | Op::Accumulate(_) | Op::Axpy(_) | Op::AddBlock { .. } | Op::AddRow { .. },
+                Op::Set(_)
+                | Op::Accumulate(_)
+                | Op::Axpy(_)
+                | Op::AddBlock { .. }
+                | Op::AddBand { .. }
+                | Op::AddRow { .. },
                 [r],
             ) = (&inst.op, inst.results.as_slice())
             {
@@ -379,9 +384,12 @@ impl Emitter<'_> {
             let root = self.root(inst.args[0]);
             let clear = block.insts[i + 1..=u].iter().all(|j| match &j.op {
                 Op::If { .. } | Op::For { .. } => false,
-                Op::Set(_) | Op::Accumulate(_) | Op::Axpy(_) | Op::AddBlock { .. } | Op::AddRow { .. } => {
-                    self.root(j.args[0]) != root
-                }
+                Op::Set(_)
+                | Op::Accumulate(_)
+                | Op::Axpy(_)
+                | Op::AddBlock { .. }
+                | Op::AddBand { .. }
+                | Op::AddRow { .. } => self.root(j.args[0]) != root,
                 _ => true,
             });
             if clear {
@@ -576,7 +584,7 @@ impl Emitter<'_> {
                     }
                 };
             }
-            Op::Axpy(_) | Op::AddBlock { .. } | Op::AddRow { .. } => {
+            Op::Axpy(_) | Op::AddBlock { .. } | Op::AddBand { .. } | Op::AddRow { .. } => {
                 let Some(r) = result else { return TokenStream::new() };
                 let krate = self.krate.clone();
                 let rest: Vec<TokenStream> = match &inst.op {
@@ -587,6 +595,12 @@ impl Emitter<'_> {
                     Op::AddBlock { offset } => {
                         let (offset, jac) = (offset.value(), self.operand(args[1]));
                         vec![offset, quote!(&#jac)]
+                    }
+                    Op::AddBand { offset, width, shift } => {
+                        let (offset, width, diagonal) =
+                            (offset.value(), width.value(), self.operand(args[1]));
+                        let shift = Literal::i64_unsuffixed(*shift);
+                        vec![offset, width, shift.to_token_stream(), quote!(&#diagonal)]
                     }
                     Op::AddRow { offset, row } => {
                         let i = match row {
@@ -601,6 +615,7 @@ impl Emitter<'_> {
                 let helper = match &inst.op {
                     Op::Axpy(_) => quote!(axpy),
                     Op::AddBlock { .. } => quote!(add_block),
+                    Op::AddBand { .. } => quote!(add_band),
                     _ => quote!(add_row),
                 };
                 let at = match &inst.op {

@@ -483,7 +483,7 @@ pub fn cols<T, const R: usize, const C: usize>(_: &Matrix<R, C, T>) -> usize {
 /// Adds a diagonal into a dense Jacobian block: `jac[r][r + offset] += diagonal[r]` for
 /// every `r` whose column is in range (a banded block made dense).
 #[inline]
-pub fn add_band<T: Scalar, const N: usize, const L: usize>(
+pub fn add_band_rows<T: Scalar, const N: usize, const L: usize>(
     jac: &mut [[T; N]; L],
     diagonal: &[T; L],
     offset: isize,
@@ -491,6 +491,24 @@ pub fn add_band<T: Scalar, const N: usize, const L: usize>(
     for (r, (row, d)) in jac.iter_mut().zip(diagonal).enumerate() {
         if let Some(column) = r.checked_add_signed(offset).filter(|c| *c < N) {
             row[column] += *d;
+        }
+    }
+}
+
+/// Adds one diagonal of a banded Jacobian block into the Jacobian: entry
+/// `(r, column + r + shift)` gets `diagonal[r]` wherever `0 ≤ r + shift < width` (the
+/// block's columns are `column..column + width`).
+#[inline]
+pub fn add_band<T: Scalar, const R: usize, const C: usize, const L: usize>(
+    j: &mut Matrix<R, C, T>,
+    column: usize,
+    width: usize,
+    shift: isize,
+    diagonal: &[T; L],
+) {
+    for (r, d) in diagonal.iter().enumerate() {
+        if let Some(k) = r.checked_add_signed(shift).filter(|k| *k < width) {
+            j[(r, column + k)] += *d;
         }
     }
 }

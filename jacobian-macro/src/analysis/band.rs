@@ -3,9 +3,9 @@
 //! on the inputs `r + s`, `s ∈ S` (`rate[i] = f(c[i])`: `{0}`; `dc[i] = rate[i − 1] −
 //! rate[i]`: `{−1, 0}`; `f[i] = sin(x[i])·x[i + 1]`: `{0, 1}`). Forward mode stores such a
 //! block as its few diagonals (`[T; len]` each) instead of a dense `[[T; n]; len]`: memory
-//! and work grow with the length, not its square. Indices are read as a loop variable plus
-//! a constant, or a constant (`i`, `i + 1`, `i - 1`, `7`); anything else, and a block with
-//! more than `MAX_BAND` diagonals, is dense (`None`).
+//! and work grow with the length, not its square. Indices are read as a loop variable or a constant's
+//! name (`N`, `LEN`) plus a literal, or a literal (`i`, `i + 1`, `N - 1`, `7`); anything
+//! else, and a block with more than `MAX_BAND` diagonals, is dense (`None`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -368,7 +368,11 @@ pub fn index_of(
         if let Some(n) = number(word) {
             return Some(Index::Const(n));
         }
-        loops.contains(word).then(|| Index::Offset(word.to_owned(), 0))
+        // A loop variable, or a constant (a `const` item or const-generic parameter, upper
+        // case by convention): names whose value cannot change between two reads.
+        let constant = word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && word.starts_with(|c: char| c.is_ascii_uppercase());
+        (loops.contains(word) || constant).then(|| Index::Offset(word.to_owned(), 0))
     };
     match words.as_slice() {
         [word] => name(word),

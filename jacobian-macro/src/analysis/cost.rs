@@ -71,6 +71,7 @@ fn block(function: &Function, block_: &Block) -> f64 {
             Op::Axpy(_) | Op::AddRow { .. } => 3.0 * length(function.ty(inst.args[2])),
             Op::Scale => 2.0 * length(function.ty(inst.args[1])),
             Op::AddBlock { .. } => 2.0 * length(function.ty(inst.args[1])),
+            Op::AddBand { .. } => 3.0 * length(function.ty(inst.args[1])),
             Op::If { then, otherwise } => 1.0 + (block(function, then) + block(function, otherwise)) / 2.0,
             Op::For { range, body, .. } => trips(&range.tokens) * (1.0 + block(function, body)),
             Op::While { cond, body } => UNKNOWN_TRIPS * (block(function, cond) + block(function, body)),

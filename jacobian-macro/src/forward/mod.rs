@@ -523,7 +523,7 @@ impl Forward<'_> {
         for (k, (offset, diagonal)) in band.offsets.iter().zip(&band.diagonals).enumerate() {
             let offset = proc_macro2::Literal::i64_unsuffixed(*offset);
             let hole = ir::Code::hole(k + 1);
-            adds.push(quote!(#krate::__private::add_band(&mut #j, &#hole, #offset);));
+            adds.push(quote!(#krate::__private::add_band_rows(&mut #j, &#hole, #offset);));
             holes.push(*diagonal);
         }
         let h0 = ir::Code::hole(0);
@@ -1250,19 +1250,25 @@ impl Forward<'_> {
                 if let Some(Some(Block::Held(jac))) = whole_block.map(|b| blocks[b]) {
                     return Ok(self.b.push1(Op::Convert, vec![jac], matrix));
                 }
-                let len = ty.components().unwrap_or(Dim::Lit(1));
-                if let Some(Some(Block::Band(id))) = whole_block.map(|b| blocks[b]) {
-                    let block = whole_block.unwrap_or(0);
-                    let jac = self.band_to_dense(id, block, &len);
-                    return Ok(self.b.push1(Op::Convert, vec![jac], matrix));
-                }
                 let mut j = self.b.zeros(&matrix);
                 for (block, jac) in blocks.iter().enumerate() {
                     let jac = match jac {
                         None => continue,
                         Some(Block::Held(jac)) => *jac,
                         Some(Block::Identity) => self.identity(block),
-                        Some(Block::Band(id)) => self.band_to_dense(*id, block, &len),
+                        // Each diagonal straight into the Jacobian.
+                        Some(Block::Band(id)) => {
+                            let band = self.band[*id].clone();
+                            for (shift, diagonal) in band.offsets.iter().zip(&band.diagonals) {
+                                let op = Op::AddBand {
+                                    offset: offsets[block].clone(),
+                                    width: self.lens[block].clone(),
+                                    shift: *shift,
+                                };
+                                j = self.b.push1(op, vec![j, *diagonal], matrix.clone());
+                            }
+                            continue;
+                        }
                     };
                     let offset = offsets[block].clone();
                     j = self.b.push1(Op::AddBlock { offset }, vec![j, jac], matrix.clone());

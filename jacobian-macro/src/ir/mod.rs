@@ -196,6 +196,14 @@ pub enum Op {
     AddBlock {
         offset: Dim,
     },
+    /// Adds the diagonal `args[1]` (`[T; m]`) into the matrix `args[0]` (`Matrix<m, _>`):
+    /// entry `(r, offset + r + shift)` gets `args[1][r]` wherever `0 ≤ r + shift < width`
+    /// (one diagonal of a banded block, `forward::Band`).
+    AddBand {
+        offset: Dim,
+        width: Dim,
+        shift: i64,
+    },
     /// Adds `args[1] · args[2]` (a scalar times a row `[T; n]`) into row `args[3]` (an
     /// `Opaque` index), or row `row` when it is known, columns `offset..offset + n`, of the
     /// matrix `args[0]`.

@@ -149,6 +149,11 @@ impl Function {
                 self.show(args[1]),
                 self.show(args[2])
             ),
+            Op::AddBand { offset, width, shift } => format!(
+                "add_band {}[.., {offset}..{offset} + {width}], {} at {shift:+}",
+                self.show(args[0]),
+                self.show(args[1])
+            ),
             Op::AddBlock { offset } => {
                 format!("add_block {}[.., {offset}..], {}", self.show(args[0]), self.show(args[1]))
             }

@@ -172,6 +172,10 @@ impl Checker<'_> {
                     && matches!(args[2], Type::Array(e, _) if **e == Type::Scalar)
                     && results.as_slice() == [args[0]]
             }
+            Op::AddBand { .. } => {
+                matches!(args.as_slice(), [Type::Matrix(..), Type::Array(e, _)] if **e == Type::Scalar)
+                    && results.as_slice() == [args[0]]
+            }
             Op::AddBlock { .. } => {
                 matches!(args.as_slice(), [Type::Matrix(..), Type::Array(row, _)] if matches!(&**row, Type::Array(e, _) if **e == Type::Scalar))
                     && results.as_slice() == [args[0]]
