@@ -704,3 +704,118 @@ fn an_overwritten_carried_value_in_reverse_mode() {
     let (_, vj) = overwritten_in_reverse_vjp(&x, 0.25, Vector::from([2.0]));
     assert_eq!(vj, Vector::from([0.5, 0.0, 0.0, 1.0]));
 }
+
+// ----------------------------------------------------------- integer state that changes
+// A reassigned integer variable (a counter, an index) was read at its final value by the
+// derivative code, which wrote `k` where it was used rather than where it was read.
+
+#[jacobian(value, mode = forward, name = reassigned_index_forward)]
+fn reassigned_index(x: [f64; 3]) -> f64 {
+    let mut k = 0;
+    let a = x[k] * x[k];
+    k = 2;
+    let b = x[k].sin();
+    a * b
+}
+
+#[jacobian(mode = reverse, hessian)]
+fn reassigned_index_reverse(x: [f64; 3]) -> f64 {
+    let mut k = 0;
+    let a = x[k] * x[k];
+    k = 2;
+    let b = x[k].sin();
+    a * b
+}
+
+#[test]
+fn a_reassigned_index_is_read_where_it_is_read() {
+    let x: [f64; 3] = [0.5, 2.0, 1.5];
+    let expected = [2.0 * x[0] * x[2].sin(), 0.0, x[0] * x[0] * x[2].cos()];
+    for j in [reassigned_index_forward(x), reassigned_index_reverse_jacobian(x)] {
+        for k in 0..3 {
+            assert!((j[(0, k)] - expected[k]).abs() < 1e-15, "{j}");
+        }
+    }
+    let h = reassigned_index_reverse_hessian(x);
+    assert!(
+        (h[(0, 0)] - 2.0 * x[2].sin()).abs() < 1e-15 && (h[(0, 2)] - 2.0 * x[0] * x[2].cos()).abs() < 1e-15
+    );
+    assert_eq!(h[(1, 1)], 0.0);
+}
+
+#[jacobian(mode = forward, name = counted_while_forward)]
+fn counted_while(x: [f64; 4]) -> f64 {
+    let mut i = 0;
+    let mut s = 0.0;
+    while i < 3 {
+        s += x[i] * x[i];
+        i += 1;
+    }
+    s
+}
+
+#[jacobian(mode = reverse, name = counted_loop_reverse)]
+fn counted_loop(x: [f64; 4]) -> f64 {
+    let mut i = 0;
+    let mut s = 0.0;
+    loop {
+        if i >= 4 {
+            break;
+        }
+        s += x[i] * x[i];
+        i += 1;
+    }
+    s
+}
+
+#[jacobian]
+fn counter_in_for(x: [f64; 6]) -> f64 {
+    let mut k = 0;
+    let mut s = 0.0;
+    for _ in 0..3 {
+        s += x[k] * x[k + 1];
+        k += 2;
+    }
+    s
+}
+
+#[jacobian(mode = forward, name = changing_exponent_forward)]
+fn changing_exponent(x: f64) -> f64 {
+    let mut n = 2;
+    let a = x.powi(n);
+    n = 3;
+    a + x.powi(n)
+}
+
+#[test]
+fn counters_in_loops_index_the_right_elements() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    assert_eq!(counted_while_forward(x), Matrix::from_rows([[2.0, 4.0, 6.0, 0.0]]));
+    assert_eq!(counted_loop_reverse(x), Matrix::from_rows([[2.0, 4.0, 6.0, 8.0]]));
+    let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    assert_eq!(counter_in_for_jacobian(y), Matrix::from_rows([[2.0, 1.0, 4.0, 3.0, 6.0, 5.0]]));
+    let j = changing_exponent_forward(1.5);
+    assert!((j[(0, 0)] - (2.0 * 1.5 + 3.0 * 1.5 * 1.5)).abs() < 1e-14, "{j}");
+}
+
+#[jacobian(mode = reverse, name = stepping_counter_reverse)]
+fn stepping_counter(x: [f64; 4]) -> f64 {
+    let mut i = 0;
+    let mut s = 0.0;
+    while i < 4 {
+        s += x[i] * x[i];
+        if x[i] > 0.5 {
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    s
+}
+
+#[test]
+fn a_counter_stepped_by_a_branch_on_differentiated_values() {
+    assert_eq!(stepping_counter_reverse([0.6, 0.1, 0.7, 0.2]), Matrix::from_rows([[1.2, 0.0, 1.4, 0.0]]));
+    let low = stepping_counter_reverse([0.1, 0.2, 0.3, 0.4]);
+    assert!((low - Matrix::from_rows([[0.2, 0.4, 0.6, 0.8]])).norm() < 1e-15, "{low}");
+}

@@ -54,7 +54,9 @@ fn emit(
         negations: BTreeMap::new(),
         accumulated: BTreeSet::new(),
         literals: BTreeMap::new(),
+        changing: BTreeSet::new(),
     };
+    changing(&function.body, &mut emitter.changing);
     emitter.count_uses(&function.body);
     for param in &function.params {
         let ident = param.ident.to_token_stream();
@@ -111,6 +113,9 @@ struct Emitter<'a> {
     accumulated: BTreeSet<Value>,
     /// Literals, by value.
     literals: BTreeMap<Value, f64>,
+    /// The user's variables that change: declared `mut` or assigned in code carried
+    /// verbatim. Code reading them is written where it stands, never moved to its use.
+    changing: BTreeSet<String>,
 }
 
 impl Emitter<'_> {
@@ -504,8 +509,11 @@ impl Emitter<'_> {
                 // it reads no SSA value but the function's parameters.
                 let reads_only_parameters = args.iter().all(|a| self.f.params.iter().any(|p| p.value == *a));
                 let one_token = args.is_empty() && code.tokens.clone().into_iter().count() == 1;
-                if one_token
-                    || self.uses(r) == 1 && crate::opt::is_simple(&code.tokens) && reads_only_parameters
+                // (Nor a variable of the user's that changes: `k` read before `k = 2`.)
+                let steady = !mentions(&code.tokens, &self.changing);
+                if steady
+                    && (one_token
+                        || self.uses(r) == 1 && crate::opt::is_simple(&code.tokens) && reads_only_parameters)
                 {
                     self.inline.insert(r, tokens);
                     return TokenStream::new();
@@ -1078,4 +1086,58 @@ fn unsuffixed_float(tokens: &TokenStream) -> bool {
     }
     let mut found = false;
     scan(tokens, &mut found) && found
+}
+
+/// The user's variables that change in `block`: those its code declares `mut` or assigns.
+fn changing(block: &Block, out: &mut BTreeSet<String>) {
+    fn scan(tokens: TokenStream, out: &mut BTreeSet<String>) {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        for (k, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Ident(ident) if ident == "mut" => {
+                    if let Some(TokenTree::Ident(name)) = trees.get(k + 1) {
+                        out.insert(name.to_string());
+                    }
+                }
+                // `name = …`, `name += …` (not `==`, `<=`, `>=`, `!=`, `=>`).
+                TokenTree::Ident(name) => {
+                    let assigned = match (trees.get(k + 1), trees.get(k + 2)) {
+                        (Some(TokenTree::Punct(p)), next) if p.as_char() == '=' => {
+                            !matches!(next, Some(TokenTree::Punct(q)) if q.as_char() == '=' || q.as_char() == '>')
+                        }
+                        (Some(TokenTree::Punct(p)), Some(TokenTree::Punct(q))) => {
+                            "+-*/%&|^".contains(p.as_char()) && q.as_char() == '='
+                        }
+                        _ => false,
+                    };
+                    if assigned {
+                        out.insert(name.to_string());
+                    }
+                }
+                TokenTree::Group(group) => scan(group.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    for inst in &block.insts {
+        if let Op::Code(code) | Op::Constant(code) = &inst.op {
+            scan(code.tokens.clone(), out);
+        }
+        if let Op::For { pattern, .. } = &inst.op {
+            scan(pattern.clone(), out);
+        }
+        for inner in inst.blocks() {
+            changing(inner, out);
+        }
+    }
+}
+
+/// Whether `tokens` mention any of `names`.
+fn mentions(tokens: &TokenStream, names: &BTreeSet<String>) -> bool {
+    !names.is_empty()
+        && tokens.clone().into_iter().any(|tree| match tree {
+            TokenTree::Ident(ident) => names.contains(&ident.to_string()),
+            TokenTree::Group(group) => mentions(&group.stream(), names),
+            _ => false,
+        })
 }

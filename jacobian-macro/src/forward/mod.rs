@@ -1335,6 +1335,7 @@ impl Forward<'_> {
                                 let h0 = ir::Code::hole(0);
                                 let offset = offset.value();
                                 let column = match index {
+                                    Some(k) if offsets[block] == Dim::Lit(0) => k,
                                     Some(k) => self.b.code(quote!(#offset + #h0), vec![k]),
                                     None => {
                                         let at = proc_macro2::Literal::usize_unsuffixed(at);
