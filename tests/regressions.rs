@@ -819,3 +819,52 @@ fn a_counter_stepped_by_a_branch_on_differentiated_values() {
     let low = stepping_counter_reverse([0.1, 0.2, 0.3, 0.4]);
     assert!((low - Matrix::from_rows([[0.2, 0.4, 0.6, 0.8]])).norm() < 1e-15, "{low}");
 }
+
+// ------------------------------------------------- infinite partials in reverse mode
+// Reverse mode multiplied a zero adjoint by an infinite partial (0 · ∞ = NaN) where forward
+// mode adds no term at all: in the sweep for another output, and after a branch not taken.
+
+#[jacobian(mode = reverse, name = hypot_rows_reverse)]
+fn hypot_rows(x: f64, y: f64) -> [f64; 2] {
+    [x.hypot(y), y]
+}
+
+#[jacobian(mode = reverse, name = roots_reverse)]
+fn roots(x: f64, y: f64) -> [f64; 3] {
+    [x.sqrt(), y * 2.0, x.cbrt()]
+}
+
+#[jacobian(mode = reverse, vjp, name = untaken_branch_reverse)]
+fn untaken_branch(x: f64, y: f64) -> f64 {
+    let s = x.sqrt();
+    if y > 0.0 {
+        y * 2.0
+    } else {
+        s
+    }
+}
+
+#[jacobian(vjp, hessian)]
+fn guarded(x: [f64; 2]) -> f64 {
+    let r = (x[0] * x[0] + x[1] * x[1]).sqrt();
+    if r < 1e-12 {
+        0.0
+    } else {
+        x[0] / r
+    }
+}
+
+#[test]
+fn zero_adjoints_times_infinite_partials_are_zero() {
+    assert_eq!(hypot_rows_reverse(0.0, 0.0).row(1), Matrix::from_rows([[0.0, 1.0]]));
+    let j = roots_reverse(0.0, 3.0);
+    assert_eq!((j[(0, 0)], j[(1, 0)], j[(1, 1)], j[(2, 0)]), (f64::INFINITY, 0.0, 2.0, f64::INFINITY));
+    assert_eq!(untaken_branch_reverse(0.0, 1.0), Matrix::from_rows([[0.0, 2.0]]));
+    assert_eq!(untaken_branch_vjp(0.0, 1.0, Vector::from([1.0])).1, Vector::from([0.0, 2.0]));
+    assert_eq!(guarded_vjp([0.0, 0.0], Vector::from([1.0])).1, Vector::from([0.0, 0.0]));
+    assert_eq!(guarded_hessian([0.0, 0.0]), Matrix::zeros());
+    assert_eq!(guarded_jacobian([0.0, 0.0]), Matrix::zeros());
+    let (x, y) = (0.6, -0.8);
+    let g = guarded_jacobian([x, y]);
+    assert!((g[(0, 0)] - y * y).abs() < 1e-15 && (g[(0, 1)] + x * y).abs() < 1e-15, "{g}");
+}

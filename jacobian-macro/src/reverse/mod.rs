@@ -38,6 +38,14 @@ use crate::signature::Signature;
 
 type Result<T> = std::result::Result<T, Unsupported>;
 
+/// Methods whose partials are infinite or NaN at some finite operands (√ and ∛ at 0, the
+/// logarithms at 0, `recip` at 0, `asin`/`acos`/`atanh` at ±1, `acosh` at 1, `powf` and
+/// `powi` at a zero base, `hypot` and `atan2` at the origin, `tan` at π/2).
+const SINGULAR: &[&str] = &[
+    "sqrt", "cbrt", "ln", "log", "log2", "log10", "ln_1p", "recip", "asin", "acos", "atanh", "acosh", "powf",
+    "powi", "hypot", "atan2", "tan",
+];
+
 fn unsupported<T>(what: &str) -> Result<T> {
     Err(Unsupported { span: Span::call_site(), what: format!("reverse mode: {what}") })
 }
@@ -389,8 +397,14 @@ impl Reverse<'_> {
                     }
                 }
                 _ => {
-                    let adjoints: Vec<Option<Value>> =
-                        inst.results.iter().map(|r| self.adj.remove(r)).collect();
+                    // A literal zero adjoint is a structural zero (an output the sweep is not
+                    // for): nothing flows back from it, as forward mode adds no term for it,
+                    // so an infinite partial elsewhere cannot make it NaN.
+                    let adjoints: Vec<Option<Value>> = inst
+                        .results
+                        .iter()
+                        .map(|r| self.adj.remove(r).filter(|a| self.b.literal_of(*a) != Some(0.0)))
+                        .collect();
                     if adjoints.iter().any(Option::is_some) {
                         self.rule(inst, &adjoints)?;
                     }
@@ -398,6 +412,20 @@ impl Reverse<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `product` (`ȳ` times a partial), or zero where `ȳ` is zero at run time: a value no
+    /// output depends on (an untaken branch's, `if r < ε { 0 } else { x / r }`) gives its
+    /// operands nothing, even where its partial is infinite (√ at 0, ln at 0, x/0), as in
+    /// forward mode.
+    fn unless_zero(&mut self, ybar: Value, product: Value) -> Value {
+        if self.b.literal_of(ybar).is_some() {
+            return product;
+        }
+        let h0 = crate::ir::Code::hole(0);
+        let zero_adjoint = self.b.code(quote!(#h0 == 0.0), vec![ybar]);
+        let zero = self.b.lit(0.0);
+        self.b.select(zero_adjoint, zero, product)
     }
 
     /// The adjoints of a straight-line instruction's operands from those of its results.
@@ -427,7 +455,8 @@ impl Reverse<'_> {
             }
             // a/b: ā += ȳ/b, b̄ −= (ȳ/b)·(a/b).
             Op::Div => {
-                let r = self.b.div(ybar, self.val(args[1]));
+                let quotient = self.b.div(ybar, self.val(args[1]));
+                let r = self.unless_zero(ybar, quotient);
                 self.add(args[0], r)?;
                 if self.active(args[1]) {
                     let q = self.b.mul(r, self.val(inst.results[0]));
@@ -440,7 +469,9 @@ impl Reverse<'_> {
                 let partials = crate::rules::partials(method, &operands, ans, &mut self.b);
                 for (arg, partial) in args.iter().zip(partials) {
                     if let (Some(partial), true) = (partial, self.active(*arg)) {
-                        let c = self.b.mul(ybar, partial);
+                        let product = self.b.mul(ybar, partial);
+                        let c =
+                            if SINGULAR.contains(method) { self.unless_zero(ybar, product) } else { product };
                         self.add(*arg, c)?;
                     }
                 }
