@@ -118,6 +118,9 @@ impl Front<'_> {
                     {
                         Ok(Operand::Value(v))
                     }
+                    Operand::Value(v) if *self.f.ty(v) == Type::Scalar => {
+                        unsupported(e, "a cast of a differentiated value to another float type")
+                    }
                     _ => self.code(e),
                 }
             }

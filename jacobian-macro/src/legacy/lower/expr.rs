@@ -71,8 +71,13 @@ impl Lowerer<'_> {
             Expr::Cast(cast) => {
                 let float_target = matches!(&*cast.ty, syn::Type::Path(p)
                     if p.path.get_ident().is_some_and(|i| *i == self.b.scalar.tokens.to_string()));
+                let other_float = matches!(&*cast.ty, syn::Type::Path(p)
+                    if p.path.get_ident().is_some_and(|i| *i == "f32" || *i == "f64"));
                 if float_target {
                     self.expr(&cast.expr)
+                } else if other_float && self.expr(&cast.expr).is_active() {
+                    let (ty, scalar) = (cast.ty.to_token_stream(), self.b.scalar.tokens.to_string());
+                    self.unsupported(cast, &format!("a cast of a differentiated value to `{ty}` is not supported: a differentiated function computes in one scalar type (`{scalar}` here); compute in `{scalar}`, or make the function generic over its scalar type"))
                 } else {
                     self.verbatim(expr)
                 }
