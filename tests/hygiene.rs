@@ -121,3 +121,27 @@ fn vector_code_is_clean_too() {
     let j = layer_jacobian(&w, Vector::from([0.0, 0.0]));
     assert_eq!(j, w);
 }
+
+// Diverging arms, comparisons and integer methods whose results the derivative code does
+// not use: no `unreachable_code`, `unused_must_use` or unused-comparison warnings.
+#[jacobian(jvp, vjp, hessian)]
+fn diverging_arm(x: [f64; 3], k: usize) -> f64 {
+    let mut s = 0.0;
+    for j in 0..3 {
+        if j != k {
+            s += x[j].powi(j as i32 - 1);
+        }
+    }
+    match k {
+        0 => s * x[0],
+        1 | 2 => s.sin(),
+        _ => unreachable!("k is at most 2"),
+    }
+}
+
+#[test]
+fn diverging_arms_compile_cleanly() {
+    let (value, jv) = diverging_arm_jvp([1.0, 2.0, 3.0], 1, jacobian::Vector::from([1.0, 0.0, 0.0]));
+    assert_eq!(value, diverging_arm([1.0, 2.0, 3.0], 1));
+    assert!(jv[0].is_finite());
+}

@@ -868,3 +868,41 @@ fn zero_adjoints_times_infinite_partials_are_zero() {
     let g = guarded_jacobian([x, y]);
     assert!((g[(0, 0)] - y * y).abs() < 1e-15 && (g[(0, 1)] + x * y).abs() < 1e-15, "{g}");
 }
+
+// ------------------------------------------- user code kept beside the derivative code
+// An untyped closure was kept verbatim in the siblings, where nothing called it, so its
+// parameter's type could not be inferred; a function item whose parameter shares an outer
+// name was refused (and then called as if annotated).
+
+#[jacobian(mode = reverse, hessian)]
+fn untyped_closure(x: [f64; 3]) -> f64 {
+    let h = |t| t * 2.0;
+    x[0] * h(x[2])
+}
+
+#[jacobian]
+fn item_shadowing_a_parameter(x: [f64; 2]) -> f64 {
+    fn h(x: f64) -> f64 {
+        x * x
+    }
+    let y = x[1];
+    h(y) * y + h(x[0])
+}
+
+#[jacobian(jvp, vjp)]
+fn diverging_match(x: f64, k: usize) -> f64 {
+    match k {
+        0 => x * 2.0,
+        1 => x.sin(),
+        _ => unreachable!("k is 0 or 1"),
+    }
+}
+
+#[test]
+fn kept_user_code_compiles_and_differentiates() {
+    assert_eq!(untyped_closure_jacobian([1.5, 0.0, 2.0]), Matrix::from_rows([[4.0, 0.0, 3.0]]));
+    assert_eq!(untyped_closure_hessian([1.5, 0.0, 2.0])[(0, 2)], 2.0);
+    assert_eq!(item_shadowing_a_parameter_jacobian([3.0, 2.0]), Matrix::from_rows([[6.0, 12.0]]));
+    assert_eq!(diverging_match_jvp(0.5, 1, Vector::from([2.0])).1, Vector::from([2.0 * 0.5f64.cos()]));
+    assert_eq!(diverging_match_vjp(0.5, 0, Vector::from([1.0])).1, Vector::from([2.0]));
+}

@@ -644,7 +644,7 @@ impl Context<'_> {
         quote! {
             #doc
             #(#attrs)*
-            #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unused_must_use, unreachable_code, clippy::all, clippy::pedantic, clippy::nursery)]
             #vis fn #name #generics (#inputs #comma #extra) -> #ret #where_clause {
                 #body
             }

@@ -92,7 +92,14 @@ impl Front<'_> {
                             Ok(closure) => closure,
                             Err(_) => return unsupported(item, "this function defined in the body"),
                         };
-                        self.effect(item.to_token_stream(), item)?;
+                        // (An item sees no local of the body: nothing in it is an SSA value,
+                        // whatever its parameters are called.)
+                        self.push(
+                            Op::Code(Code { tokens: item.to_token_stream() }),
+                            Vec::new(),
+                            &[],
+                            item.span(),
+                        );
                         let closure = super::iter::Closure { expr: closure, captured: Vec::new() };
                         self.bind(function.sig.ident.to_string(), Var::Closure(Box::new(closure)));
                     }
@@ -174,10 +181,13 @@ impl Front<'_> {
         let name = ident.ident.to_string();
         let mutable = ident.mutability.is_some();
         // A closure: applied where it is called. One that reads no differentiated value is
-        // also kept as the user wrote it, for calls that are never differentiated.
+        // also kept as the user wrote it, for calls that are never differentiated, if its
+        // parameters are typed (an untyped one would have nothing to infer them from once
+        // its differentiated calls are applied).
         if let (Expr::Closure(closure), None) = (&*init.expr, annotation) {
             let captured = self.captures(closure);
-            if captured.iter().all(|(_, v)| v.is_none()) {
+            let typed = closure.inputs.iter().all(|p| matches!(p, syn::Pat::Type(_)));
+            if typed && captured.iter().all(|(_, v)| v.is_none()) {
                 self.effect(local.to_token_stream(), local)?;
             }
             let closure = super::iter::Closure { expr: closure.clone(), captured };
