@@ -1,5 +1,14 @@
 #![no_std]
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("lib.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use jacobian_macro::jacobian;
 pub use jacobian_runtime::*;
+
+pub mod guide;
+
+/// The README's examples, compiled and run with the crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
