@@ -1,9 +1,20 @@
-//! The `#[jacobian]` attribute: a small compiler. `options` and `signature` read the
-//! attribute and the function; `front` lowers the body to the typed IR of `ir`; `opt`
-//! optimises it; `forward` writes the derivative into it with the rules of `rules` and the
-//! activity of `analysis`; `emit` prints Rust; `expand` runs the stages and assembles the
-//! siblings. What the new front end does not take yet goes through `legacy`. See
+//! The `#[jacobian]` attribute, the procedural macro behind
+//! [`jacobian-ad`](https://docs.rs/jacobian-ad): it reads a Rust function while it
+//! compiles and writes siblings that return its Jacobian, gradient, Hessian, or products
+//! with them, as straight-line Rust.
+//!
+//! Depend on `jacobian-ad` rather than on this crate: generated code names the runtime
+//! types as `::jacobian::Matrix` and so on, which `jacobian-ad` (whose library is named
+//! `jacobian`) provides, and its documentation holds the guide. The attribute's
+//! reference is [`macro@jacobian`].
+//!
+//! Inside, the macro is a small compiler. `options` and `signature` read the attribute
+//! and the function; `front` lowers the body to the typed IR of `ir`; `opt` optimises
+//! it; `forward` and `reverse` write the derivative into it with the rules of `rules` and
+//! the activity of `analysis`; `emit` prints Rust; `expand` runs the stages and assembles
+//! the siblings. What the new front end does not take yet goes through `legacy`. See
 //! `ARCHITECTURE.md` at the repository root.
+#![warn(missing_docs)]
 
 mod analysis;
 mod diagnostics;
@@ -30,9 +41,74 @@ mod tests;
 
 use proc_macro::TokenStream;
 
-/// Generates `{name}_jacobian`, the analytic Jacobian of the annotated function, as
-/// straight-line Rust beside it. See the crate `jacobian` for the options and the
-/// supported syntax.
+/// Differentiates the annotated function at compile time: keeps it as written and adds
+/// `{name}_jacobian` beside it, with the same visibility, generics, `where` clause and
+/// parameters, returning the Jacobian as a `Matrix<M, N, T>`.
+///
+/// ```
+/// use jacobian::{jacobian, Matrix};
+///
+/// #[jacobian]
+/// fn f(x: f64, y: f64) -> [f64; 2] {
+///     [x + y, x * y]
+/// }
+///
+/// let j: Matrix<2, 2> = f_jacobian(-1.0, 2.0);
+/// assert_eq!(j, Matrix::from_rows([[1.0, 1.0], [2.0, -1.0]]));
+/// ```
+///
+/// Row `i` of the Jacobian is output component `i`, column `k` the `k`-th
+/// differentiated input component. Inputs are numbered in parameter order; an array,
+/// vector or matrix parameter contributes all its components, and an array, vector,
+/// matrix or tuple result all of its own (matrices row-major). A scalar output gives
+/// `Matrix<1, N>` (its `.transpose()` is the gradient); a scalar input and vector output
+/// gives `Matrix<M, 1>`.
+///
+/// Differentiable parameter and result types, by value or `&`: `f64`, `f32`, a generic
+/// `T: jacobian::Real`, `[T; N]`, `[[T; C]; R]`, `Vector<N, T>`, `Matrix<R, C, T>`, and
+/// nalgebra's `SVector`/`SMatrix` and aliases, with sizes that are literals, `const`
+/// items or const generics; tuples of them as results. One scalar type per function.
+///
+/// # Options
+///
+/// Written unquoted, in any combination and order: `#[jacobian(wrt(x), value, hessian)]`.
+/// `N` is the number of differentiated input components (the Jacobian's columns), `M`
+/// the number of output components (its rows).
+///
+/// | option | effect |
+/// | --- | --- |
+/// | `wrt(a, b, …)` | differentiate only these parameters; every other parameter is a constant of any type |
+/// | `value` | also `{name}_value_and_jacobian(…) -> (output, Matrix<M, N, T>)`, with the shared work done once |
+/// | `name = other` | name the Jacobian sibling `other` instead of `{name}_jacobian` |
+/// | `crate = path` | where generated code finds the runtime (default `::jacobian`), as serde's `crate = …` |
+/// | `jvp` | also `{name}_jvp(…, v: Vector<N, T>) -> (output, Vector<M, T>)`: the value and J·v, without forming J |
+/// | `vjp` | also `{name}_vjp(…, u: Vector<M, T>) -> (output, Vector<N, T>)`: the value and Jᵀ·u, without forming J |
+/// | `hessian` | (scalar output) also `{name}_hessian(…) -> Matrix<N, N, T>`; with `value`, also `{name}_value_gradient_hessian(…) -> (output, Matrix<1, N, T>, Matrix<N, N, T>)` |
+/// | `hvp` | (scalar output) also `{name}_hvp(…, v: Vector<N, T>) -> Vector<N, T>`: H·v without forming H |
+/// | `mode = forward`, `mode = reverse` | how the Jacobian is computed; by default the macro chooses |
+///
+/// ```
+/// use jacobian::{jacobian, Vector};
+///
+/// #[jacobian(wrt(x), value, vjp, hessian)]
+/// fn weighted(x: [f64; 2], w: &[f64; 2]) -> f64 {
+///     w[0] * x[0].sin() + w[1] * x[0] * x[1]
+/// }
+///
+/// let (x, w) = ([0.0, 2.0], [3.0, 0.5]);
+/// let (value, j) = weighted_value_and_jacobian(x, &w);
+/// assert_eq!(value, weighted(x, &w));
+/// assert_eq!(j.as_rows(), &[[4.0, 0.0]]);
+/// let (_, gradient) = weighted_vjp(x, &w, Vector::from([1.0]));
+/// assert_eq!(gradient, j.transpose());
+/// assert_eq!(weighted_hessian(x, &w).as_rows(), &[[0.0, 0.5], [0.5, 0.0]]);
+/// ```
+///
+/// The body may contain what numeric Rust contains: `let mut`, loops, branches, early
+/// returns, iterator chains, closures, float methods, `Vector`/`Matrix` operations and
+/// calls to other annotated functions; the guide in `jacobian-ad`'s documentation lists
+/// it all. Anything else is a compile error at the offending code, and the original
+/// function is always emitted.
 #[proc_macro_attribute]
 pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
     let (attr, item) = (proc_macro2::TokenStream::from(attr), proc_macro2::TokenStream::from(item));

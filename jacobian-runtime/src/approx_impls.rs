@@ -14,6 +14,15 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     }
 }
 
+/// Every entry within `epsilon` of the other's.
+///
+/// ```
+/// use approx::assert_abs_diff_eq;
+/// use jacobian_runtime::Matrix;
+///
+/// let j = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+/// assert_abs_diff_eq!(j, j + Matrix::from_rows([[1e-9, 0.0], [0.0, -1e-9]]), epsilon = 1e-8);
+/// ```
 impl<const R: usize, const C: usize, T> AbsDiffEq for Matrix<R, C, T>
 where
     T: AbsDiffEq,
@@ -32,6 +41,17 @@ where
     }
 }
 
+/// Every entry within `max_relative` (relative to the larger of the two) or `epsilon`
+/// (absolute) of the other's: the usual way to compare a Jacobian with a reference.
+///
+/// ```
+/// use approx::{assert_relative_eq, relative_ne};
+/// use jacobian_runtime::Vector;
+///
+/// let g = Vector::from([1.0, 1e6]);
+/// assert_relative_eq!(g, Vector::from([1.0 + 1e-13, 1e6 + 1e-7]), max_relative = 1e-12);
+/// assert!(relative_ne!(g, Vector::from([1.0, 1.0001e6]), max_relative = 1e-12));
+/// ```
 impl<const R: usize, const C: usize, T> RelativeEq for Matrix<R, C, T>
 where
     T: RelativeEq,
@@ -48,6 +68,15 @@ where
     }
 }
 
+/// Every entry within `max_ulps` units in the last place (or `epsilon`) of the
+/// other's.
+///
+/// ```
+/// use approx::assert_ulps_eq;
+/// use jacobian_runtime::Vector;
+///
+/// assert_ulps_eq!(Vector::from([0.1 + 0.2, 1.0]), Vector::from([0.3, 1.0]), max_ulps = 1);
+/// ```
 impl<const R: usize, const C: usize, T> UlpsEq for Matrix<R, C, T>
 where
     T: UlpsEq,

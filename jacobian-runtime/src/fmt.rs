@@ -9,6 +9,14 @@ use crate::Matrix;
 impl<const R: usize, const C: usize, T: Debug> Debug for Matrix<R, C, T> {
     /// `Matrix([[1.0, 1.0], [2.0, -1.0]])`; `{:#?}` spreads it over lines and a
     /// precision (`{:.3?}`) applies to every entry.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let j = Matrix::from_rows([[1.0, 1.0], [2.0, -1.0]]);
+    /// assert_eq!(format!("{j:?}"), "Matrix([[1.0, 1.0], [2.0, -1.0]])");
+    /// assert_eq!(format!("{:.2?}", j.row(0)), "Matrix([[1.00, 1.00]])");
+    /// ```
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Matrix").field(self.as_rows()).finish()
     }
@@ -25,6 +33,15 @@ impl<const R: usize, const C: usize, T: Display> Display for Matrix<R, C, T> {
     /// A precision (`{:.3}`) and the `+` flag apply to every entry; a width
     /// (`{:8}`) is the minimum width of every column. A matrix without rows prints
     /// `[]`. No trailing newline.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let j = Matrix::from_rows([[1.0, 1.0], [2.0, -1.0]]);
+    /// assert_eq!(j.to_string(), "[1  1]\n[2 -1]");
+    /// assert_eq!(format!("{j:.1}"), "[1.0  1.0]\n[2.0 -1.0]");
+    /// assert_eq!(format!("{j:+}"), "[+1 +1]\n[+2 -1]");
+    /// ```
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if R == 0 {
             return f.write_str("[]");

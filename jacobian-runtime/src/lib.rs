@@ -1,10 +1,15 @@
-//! The `no_std` matrix types behind `jacobian`.
+//! The `no_std` matrix types behind [`jacobian-ad`](https://docs.rs/jacobian-ad), the
+//! `#[jacobian]` attribute that writes Jacobians, gradients and Hessians of Rust
+//! functions at compile time.
 //!
 //! `#[jacobian]` returns its Jacobians as [`Matrix<M, N, T>`](Matrix): row `i` holds
 //! the derivatives of output component `i`, column `k` those with respect to input
 //! component `k`. Generated code also uses [`Vector`] parameters and results, the
 //! [`Scalar`] and [`Real`] traits, and the operations here (`*`, `transpose`,
-//! `dot`, `norm`, `map`, …), whose names follow nalgebra.
+//! `dot`, `norm`, `map`, …), whose names follow nalgebra. Users of the attribute
+//! depend on `jacobian-ad`, which re-exports everything here as `jacobian::Matrix`
+//! and so on; depend on this crate directly only to use the types without the macro,
+//! or to point generated code at it with `#[jacobian(crate = ::jacobian_runtime)]`.
 //!
 //! The types are usable on their own too: a [`Matrix`] is a plain `[[T; C]; R]`
 //! array on the stack, `Copy`, with arithmetic for every mix of values and
@@ -17,17 +22,25 @@
 //! let step = j * Vector::from([0.5, 0.25]);
 //! assert_eq!(step, Vector::from([0.75, 0.75]));
 //! assert_eq!(j.determinant(), -3.0);
+//!
+//! // A Newton step for J·Δ = r, by LU with partial pivoting, on the stack.
+//! let delta = j.solve(&Vector::from([3.0, 0.0])).unwrap();
+//! assert_eq!(delta, Vector::from([1.0, 2.0]));
 //! ```
 //!
 //! # Features
 //!
 //! - `std` (default): the [`Real`] trait with the float functions of `f32`/`f64`,
-//!   and [`Matrix::norm`]. Without it the crate needs only `core`.
+//!   and [`Matrix::norm`] and [`Matrix::normalize`]. Without it the crate needs only
+//!   `core`.
 //! - `approx` (default): `approx` 0.5's `AbsDiffEq`, `RelativeEq` and `UlpsEq` for
-//!   [`Matrix`].
-//! - `nalgebra`: conversions to and from nalgebra's `SMatrix`.
+//!   [`Matrix`], so that `approx::assert_relative_eq!(j, expected, max_relative =
+//!   1e-12)` compares Jacobians.
+//! - `nalgebra`: `From` conversions both ways between [`Matrix`] and nalgebra's
+//!   `SMatrix` (0.35), to hand a Jacobian to nalgebra's decompositions.
 #![no_std]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Without `std` there is no `Real` or `norm` for the crate docs above to link to.
 #![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
 #[cfg(feature = "std")]
@@ -45,6 +58,7 @@ mod scalar;
 mod solve;
 
 #[doc(hidden)]
+#[allow(missing_docs)]
 pub mod __private;
 
 pub use matrix::{Matrix, Vector};

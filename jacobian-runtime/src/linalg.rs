@@ -41,6 +41,14 @@ impl<const R: usize, const C: usize, T: Copy> Matrix<R, C, T> {
 impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
     /// The sum of the products of corresponding entries (for vectors, the dot
     /// product; for matrices, the Frobenius inner product).
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// assert_eq!(Vector::from([1.0, 2.0, 3.0]).dot(&Vector::from([4.0, 5.0, 6.0])), 32.0);
+    /// let a = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(a.dot(&Matrix::identity()), a.trace());
+    /// ```
     #[inline]
     pub fn dot(&self, rhs: &Self) -> T {
         let mut total = T::ZERO;
@@ -53,12 +61,25 @@ impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
     }
 
     /// The squared Euclidean (Frobenius) norm, `self.dot(self)`.
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// assert_eq!(Vector::from([3.0, 4.0]).norm_squared(), 25.0);
+    /// assert_eq!(Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]).norm_squared(), 30.0);
+    /// ```
     #[inline]
     pub fn norm_squared(&self) -> T {
         self.dot(self)
     }
 
     /// The sum of all entries.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// assert_eq!(Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]).sum(), 10.0);
+    /// ```
     #[inline]
     pub fn sum(&self) -> T {
         let mut total = T::ZERO;
@@ -69,12 +90,26 @@ impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
     }
 
     /// The entry-wise (Hadamard) product.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// let x = Vector::from([1.0, 2.0, 3.0]);
+    /// assert_eq!(x.component_mul(&Vector::from([2.0, 0.5, -1.0])), Vector::from([2.0, 1.0, -3.0]));
+    /// ```
     #[inline]
     pub fn component_mul(&self, rhs: &Self) -> Self {
         self.zip_with(rhs, |x, y| x * y)
     }
 
     /// The entry-wise quotient.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// let x = Vector::from([1.0, 2.0, 3.0]);
+    /// assert_eq!(x.component_div(&Vector::from([2.0, 0.5, -1.0])), Vector::from([0.5, 4.0, -3.0]));
+    /// ```
     #[inline]
     pub fn component_div(&self, rhs: &Self) -> Self {
         self.zip_with(rhs, |x, y| x / y)
@@ -85,6 +120,12 @@ impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
 impl<const R: usize, const C: usize, T: Real> Matrix<R, C, T> {
     /// The Euclidean (Frobenius) norm, `sqrt(self.norm_squared())`. Needs the `std`
     /// feature.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// assert_eq!(Vector::from([3.0, 4.0]).norm(), 5.0);
+    /// ```
     #[inline]
     pub fn norm(&self) -> T {
         self.norm_squared().sqrt()
@@ -93,6 +134,12 @@ impl<const R: usize, const C: usize, T: Real> Matrix<R, C, T> {
 
 impl<const N: usize, T: Scalar> Matrix<N, N, T> {
     /// The sum of the main diagonal.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// assert_eq!(Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]).trace(), 5.0);
+    /// ```
     #[inline]
     pub fn trace(&self) -> T {
         let mut total = T::ZERO;

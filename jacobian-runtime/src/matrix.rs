@@ -20,6 +20,32 @@ use crate::Scalar;
 /// assert_eq!(j.determinant(), -3.0);
 /// assert_eq!(j.transpose(), Matrix::from_rows([[1.0, 2.0], [1.0, -1.0]]));
 /// ```
+///
+/// # Arithmetic
+///
+/// `+`, `-` and the matrix product `*` take every mix of values and references
+/// (`a * b`, `&a * b`, `a * &b`, `&a * &b`), so a matrix used again need not be
+/// copied by hand; the shapes are checked by the compiler. A scalar multiplies on
+/// either side (`2.0 * m`, `m * 2.0`), `/` divides by a scalar, unary `-` negates,
+/// and `+=`, `-=` (with a matrix), `*=`, `/=` (with a scalar) update in place.
+///
+/// ```
+/// use jacobian_runtime::{Matrix, Vector};
+///
+/// let a = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+/// let x = Vector::from([1.0, -1.0]);
+/// assert_eq!(&a * &x, Vector::from([-1.0, -1.0]));
+/// assert_eq!(a * a, Matrix::from_rows([[7.0, 10.0], [15.0, 22.0]]));
+/// assert_eq!(x.transpose() * x, Matrix::from_rows([[2.0]])); // 1×2 times 2×1
+/// assert_eq!(2.0 * x, x + x);
+/// assert_eq!(&a - a, Matrix::zeros());
+/// assert_eq!(-x / 2.0, Vector::from([-0.5, 0.5]));
+///
+/// let mut m = a;
+/// m += &a;
+/// m *= 0.5;
+/// assert_eq!(m, a);
+/// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct Matrix<const R: usize, const C: usize, T = f64> {
     rows: [[T; C]; R],
@@ -38,8 +64,22 @@ pub type Vector<const N: usize, T = f64> = Matrix<N, 1, T>;
 
 impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     /// The number of rows, `R`.
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// assert_eq!(Matrix::<2, 3>::ROWS, 2);
+    /// assert_eq!(Vector::<4>::ROWS, 4);
+    /// ```
     pub const ROWS: usize = R;
     /// The number of columns, `C`.
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// assert_eq!(Matrix::<2, 3>::COLS, 3);
+    /// assert_eq!(Vector::<4>::COLS, 1);
+    /// ```
     pub const COLS: usize = C;
 
     /// A matrix with the given rows.
@@ -70,18 +110,43 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     }
 
     /// The rows, borrowed.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let m = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// for row in m.as_rows() {
+    ///     assert_eq!(row.len(), 2);
+    /// }
+    /// assert_eq!(m.as_rows()[1], [3.0, 4.0]);
+    /// ```
     #[inline]
     pub const fn as_rows(&self) -> &[[T; C]; R] {
         &self.rows
     }
 
     /// The rows, mutably borrowed.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let mut m = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// m.as_rows_mut().swap(0, 1);
+    /// assert_eq!(m, Matrix::from_rows([[3.0, 4.0], [1.0, 2.0]]));
+    /// ```
     #[inline]
     pub fn as_rows_mut(&mut self) -> &mut [[T; C]; R] {
         &mut self.rows
     }
 
     /// The rows, by value.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let [first, second] = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]).into_rows();
+    /// assert_eq!((first, second), ([1.0, 2.0], [3.0, 4.0]));
+    /// ```
     #[inline]
     pub fn into_rows(self) -> [[T; C]; R] {
         self.rows
@@ -90,9 +155,13 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     /// The components, row-major (a vector's in order), borrowed.
     ///
     /// ```
-    /// use jacobian_runtime::Vector;
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
     /// let v = Vector::from([1.0, 2.0, 3.0]);
     /// assert_eq!(v.iter().sum::<f64>(), 6.0);
+    ///
+    /// let m = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert!(m.iter().copied().eq([1.0, 2.0, 3.0, 4.0]));
     /// ```
     #[inline]
     pub fn iter(&self) -> core::iter::Flatten<core::slice::Iter<'_, [T; C]>> {
@@ -102,6 +171,15 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
 
 impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
     /// The matrix of all zeros.
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// let z: Matrix<2, 3> = Matrix::zeros();
+    /// assert!(z.iter().all(|&x| x == 0.0));
+    /// const ORIGIN: Vector<3, f32> = Vector::zeros(); // also in constants
+    /// assert_eq!(ORIGIN.norm_squared(), 0.0);
+    /// ```
     #[inline]
     pub const fn zeros() -> Self {
         Self { rows: [[T::ZERO; C]; R] }
@@ -130,6 +208,13 @@ impl<const R: usize, const C: usize, T: Scalar> Matrix<R, C, T> {
 impl<const R: usize, const C: usize, T: Copy> Matrix<R, C, T> {
     /// Row `i` as a 1×`C` matrix.
     ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let j = Matrix::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(j.row(1), Matrix::from_rows([[4.0, 5.0, 6.0]]));
+    /// ```
+    ///
     /// # Panics
     /// If `i >= R`.
     #[inline]
@@ -138,6 +223,13 @@ impl<const R: usize, const C: usize, T: Copy> Matrix<R, C, T> {
     }
 
     /// Column `j` as an `R`×1 [`Vector`].
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// let j = Matrix::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(j.column(2), Vector::from([3.0, 6.0]));
+    /// ```
     ///
     /// # Panics
     /// If `j >= C`.
@@ -169,6 +261,13 @@ impl<const N: usize, T: Scalar> Matrix<N, N, T> {
 
 impl<const N: usize, T: Copy> Matrix<N, 1, T> {
     /// The components of the vector as an array.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// let [x, y] = Vector::from([3.0, 4.0]).as_array();
+    /// assert_eq!((x, y), (3.0, 4.0));
+    /// ```
     #[inline]
     pub fn as_array(&self) -> [T; N] {
         self.rows.map(|[x]| x)
@@ -179,8 +278,10 @@ impl<const R: usize, const C: usize, T> Matrix<R, C, T> {
     /// The number of components, `R·C` (a vector's length), as nalgebra's `len`.
     ///
     /// ```
-    /// use jacobian_runtime::Vector;
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
     /// assert_eq!(Vector::from([1.0, 2.0, 3.0]).len(), 3);
+    /// assert_eq!(Matrix::<2, 3>::zeros().len(), 6);
     /// ```
     #[inline]
     #[allow(clippy::len_without_is_empty)]
@@ -194,6 +295,7 @@ impl<T: Scalar> Matrix<3, 1, T> {
     ///
     /// ```
     /// use jacobian_runtime::Vector;
+    ///
     /// let (x, y) = (Vector::from([1.0, 0.0, 0.0]), Vector::from([0.0, 1.0, 0.0]));
     /// assert_eq!(x.cross(&y), Vector::from([0.0, 0.0, 1.0]));
     /// ```
@@ -211,6 +313,7 @@ impl<const R: usize, const C: usize, T: crate::Real> Matrix<R, C, T> {
     ///
     /// ```
     /// use jacobian_runtime::Vector;
+    ///
     /// assert_eq!(Vector::from([3.0, 4.0]).normalize(), Vector::from([0.6, 0.8]));
     /// ```
     #[inline]
@@ -226,6 +329,12 @@ impl<const R: usize, const C: usize, T: crate::Real> Matrix<R, C, T> {
 
 impl<const R: usize, const C: usize, T: Scalar> Default for Matrix<R, C, T> {
     /// The matrix of all zeros.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// assert_eq!(Matrix::<2, 2>::default(), Matrix::zeros());
+    /// ```
     #[inline]
     fn default() -> Self {
         Self::zeros()
@@ -236,6 +345,15 @@ impl<const R: usize, const C: usize, T: Scalar> Default for Matrix<R, C, T> {
 // of rows could also be read as one vector of `[f64; 2]` components.
 impl<const N: usize, T: Scalar> From<[T; N]> for Matrix<N, 1, T> {
     /// The column vector with these components.
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    ///
+    /// let v: Vector<2> = Vector::from([1.0, 2.0]);
+    /// assert_eq!(v, Matrix::from_rows([[1.0], [2.0]]));
+    /// let w: Vector<2, f32> = [1.0, 2.0].into();
+    /// assert_eq!(w[1], 2.0);
+    /// ```
     #[inline]
     fn from(components: [T; N]) -> Self {
         Self::from_rows(components.map(|x| [x]))
@@ -244,6 +362,13 @@ impl<const N: usize, T: Scalar> From<[T; N]> for Matrix<N, 1, T> {
 
 impl<const N: usize, T> From<Matrix<N, 1, T>> for [T; N] {
     /// The components of the column vector.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// let a: [f64; 2] = Vector::from([1.0, 2.0]).into();
+    /// assert_eq!(a, [1.0, 2.0]);
+    /// ```
     #[inline]
     fn from(v: Matrix<N, 1, T>) -> Self {
         v.rows.map(|[x]| x)
@@ -252,6 +377,13 @@ impl<const N: usize, T> From<Matrix<N, 1, T>> for [T; N] {
 
 impl<const R: usize, const C: usize, T> From<[[T; C]; R]> for Matrix<R, C, T> {
     /// The matrix with these rows, as [`Matrix::from_rows`].
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let m: Matrix<1, 2> = [[1.0, 2.0]].into();
+    /// assert_eq!(m, Matrix::from_rows([[1.0, 2.0]]));
+    /// ```
     #[inline]
     fn from(rows: [[T; C]; R]) -> Self {
         Self::from_rows(rows)
@@ -262,6 +394,13 @@ impl<const R: usize, const C: usize, T> Index<(usize, usize)> for Matrix<R, C, T
     type Output = T;
 
     /// The entry in row `i`, column `j`; panics if either is out of range.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let m = Matrix::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m[(1, 0)], 3.0);
+    /// ```
     #[inline]
     fn index(&self, (i, j): (usize, usize)) -> &T {
         &self.rows[i][j]
@@ -270,6 +409,14 @@ impl<const R: usize, const C: usize, T> Index<(usize, usize)> for Matrix<R, C, T
 
 impl<const R: usize, const C: usize, T> IndexMut<(usize, usize)> for Matrix<R, C, T> {
     /// The entry in row `i`, column `j`; panics if either is out of range.
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    ///
+    /// let mut m: Matrix<2, 2> = Matrix::zeros();
+    /// m[(0, 1)] = 5.0;
+    /// assert_eq!(m, Matrix::from_rows([[0.0, 5.0], [0.0, 0.0]]));
+    /// ```
     #[inline]
     fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
         &mut self.rows[i][j]
@@ -280,6 +427,12 @@ impl<const N: usize, T> Index<usize> for Matrix<N, 1, T> {
     type Output = T;
 
     /// Component `i` of the column vector; panics if `i >= N`.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// assert_eq!(Vector::from([1.0, 2.0, 3.0])[2], 3.0);
+    /// ```
     #[inline]
     fn index(&self, i: usize) -> &T {
         &self.rows[i][0]
@@ -288,6 +441,14 @@ impl<const N: usize, T> Index<usize> for Matrix<N, 1, T> {
 
 impl<const N: usize, T> IndexMut<usize> for Matrix<N, 1, T> {
     /// Component `i` of the column vector; panics if `i >= N`.
+    ///
+    /// ```
+    /// use jacobian_runtime::Vector;
+    ///
+    /// let mut v = Vector::from([1.0, 2.0, 3.0]);
+    /// v[0] = -1.0;
+    /// assert_eq!(v, Vector::from([-1.0, 2.0, 3.0]));
+    /// ```
     #[inline]
     fn index_mut(&mut self, i: usize) -> &mut T {
         &mut self.rows[i][0]

@@ -8,6 +8,15 @@ use crate::Matrix;
 
 impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<Matrix<R, C, T>> for SMatrix<T, R, C> {
     /// The same matrix as an nalgebra `SMatrix` (entry `(i, j)` stays at `(i, j)`).
+    ///
+    /// ```
+    /// use jacobian_runtime::Matrix;
+    /// use nalgebra::SMatrix;
+    ///
+    /// let j = Matrix::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let n: SMatrix<f64, 2, 3> = j.into();
+    /// assert_eq!(n[(1, 0)], 4.0);
+    /// ```
     #[inline]
     fn from(m: Matrix<R, C, T>) -> Self {
         let rows = m.as_rows();
@@ -17,6 +26,16 @@ impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<Matrix<R, C, T>> 
 
 impl<const R: usize, const C: usize, T: nalgebra::Scalar> From<SMatrix<T, R, C>> for Matrix<R, C, T> {
     /// The same matrix from an nalgebra `SMatrix` (entry `(i, j)` stays at `(i, j)`).
+    ///
+    /// ```
+    /// use jacobian_runtime::{Matrix, Vector};
+    /// use nalgebra::{Matrix2x3, Vector2};
+    ///
+    /// let m: Matrix<2, 3> = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0).into();
+    /// assert_eq!(m, Matrix::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]));
+    /// let v: Vector<2> = Vector2::new(1.0, 2.0).into();
+    /// assert_eq!(v, Vector::from([1.0, 2.0]));
+    /// ```
     #[inline]
     fn from(m: SMatrix<T, R, C>) -> Self {
         Matrix::from_rows(core::array::from_fn(|i| core::array::from_fn(|j| m[(i, j)].clone())))

@@ -1,0 +1,44 @@
+//! The guide: how to use `#[jacobian]`, chapter by chapter. These modules contain only
+//! documentation; every example in them is compiled and run as a test.
+//!
+//! 1. [First steps](first_steps): the dependency, the shape of a Jacobian, `wrt`,
+//!    `value`, `name`, generic and `no_std` code, methods, unsupported functions.
+//! 2. [Supported syntax](syntax): what a body may contain.
+//! 3. [Matrix calculus](matrix_calculus): `Vector` and `Matrix` code, the standard
+//!    identities, nalgebra.
+//! 4. [Composition](composition): annotated functions calling annotated functions, and
+//!    the `crate` option.
+//! 5. [Modes](modes): forward and reverse mode, `jvp`, `vjp`.
+//! 6. [Second order](second_order): `hessian`, `hvp`, Newton's method.
+//! 7. [Performance](performance): what the generated code costs, and how to keep it
+//!    cheap.
+//! 8. [Edge conventions](conventions): what the Jacobian holds where a derivative is
+//!    undefined.
+//! 9. [Comparison](comparison): finite differences, `num-dual`, `std::autodiff`.
+
+#[doc = include_str!("first_steps.md")]
+pub mod first_steps {}
+
+#[doc = include_str!("syntax.md")]
+pub mod syntax {}
+
+#[doc = include_str!("matrix_calculus.md")]
+pub mod matrix_calculus {}
+
+#[doc = include_str!("composition.md")]
+pub mod composition {}
+
+#[doc = include_str!("modes.md")]
+pub mod modes {}
+
+#[doc = include_str!("second_order.md")]
+pub mod second_order {}
+
+#[doc = include_str!("performance.md")]
+pub mod performance {}
+
+#[doc = include_str!("conventions.md")]
+pub mod conventions {}
+
+#[doc = include_str!("comparison.md")]
+pub mod comparison {}
