@@ -8,7 +8,7 @@
 mod common;
 
 use common::{assert_jacobian_close_scaled, dual_jacobian};
-use jacobian::{jacobian, Vector};
+use jacobian::{jacobian, Matrix, Vector};
 use num_dual::{DualNum, DualSVec64};
 use proptest::prelude::*;
 
@@ -418,4 +418,101 @@ fn map_with_an_ignored_parameter() {
     let x = Vector::from([0.5, -1.0, 2.0]);
     assert_eq!(ignores_its_component(x), Vector::from([1.5, 0.0, 3.0]));
     assert_eq!(ignores_its_component_jacobian(x), jacobian::Matrix::identity());
+}
+
+// ------------------------------------------------------------ data in iterator chains
+// Chains over arrays that are never differentiated (a `const`, a constant parameter),
+// zipped with differentiated ones or carrying them in their closures.
+
+const TIMES: [f64; 5] = [0.0, 0.5, 1.0, 1.5, 2.0];
+const SEEN: [f64; 5] = [1.0, 1.6, 2.7, 4.5, 7.4];
+
+#[jacobian(wrt(p), mode = reverse, hessian)]
+fn sum_of_squares(p: [f64; 2], weights: &[f64; 5]) -> f64 {
+    TIMES
+        .iter()
+        .zip(SEEN.iter())
+        .zip(weights.iter())
+        .map(|((t, y), w)| w * (p[0] * (p[1] * t).exp() - *y).powi(2))
+        .sum()
+}
+
+fn sum_of_squares_twin<D: DualNum<Primitive = f64> + Copy>(p: [D; 2], weights: &[f64; 5]) -> D {
+    let mut s = D::from(0.0);
+    for i in 0..5 {
+        let r = p[0] * (p[1] * TIMES[i]).exp() - SEEN[i];
+        s += r * r * weights[i];
+    }
+    s
+}
+
+#[jacobian(mode = forward)]
+fn weighted_dot(x: [f64; 5]) -> f64 {
+    x.iter().zip(TIMES.iter()).map(|(a, b)| a * b).sum::<f64>()
+        + x.iter().zip(&SEEN).map(|(a, &b)| a.sin() * b).sum::<f64>()
+}
+
+proptest! {
+    #[test]
+    fn chains_over_data(p in proptest::array::uniform2(-1.0..1.0f64), x in proptest::array::uniform5(-2.0..2.0f64)) {
+        let weights = [1.0, 0.5, 2.0, 1.5, 0.25];
+        let (_, expected) = dual_jacobian(|q: [DualSVec64<2>; 2]| [sum_of_squares_twin(q, &weights)], p);
+        assert_jacobian_close_scaled(&p, sum_of_squares_jacobian(p, &weights).as_rows(), &expected, TOL);
+        let expected: [[f64; 5]; 1] = [std::array::from_fn(|i| TIMES[i] + x[i].cos() * SEEN[i])];
+        assert_jacobian_close_scaled(&x, weighted_dot_jacobian(x).as_rows(), &expected, TOL);
+    }
+}
+
+// ------------------------------------------------- more of the idioms API.md lists
+
+#[jacobian(mode = reverse, hessian)]
+fn sin_cos_as_values(x: f64, y: f64) -> f64 {
+    let (s, _) = f64::sin_cos(x);
+    s * y + x.sin_cos().1 + f64::sin_cos(y).0
+}
+
+#[jacobian(mode = reverse, hessian)]
+fn root_mean_square(x: [f64; 4]) -> f64 {
+    (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+#[jacobian(mode = reverse, hessian)]
+fn tuple_from_match(x: f64, y: f64, k: usize) -> f64 {
+    let (c, d) = match k {
+        0 => (x + y, x * y),
+        1 => (x - y, y.exp()),
+        _ => (x, y),
+    };
+    c * d
+}
+
+#[jacobian(mode = reverse, hessian)]
+fn closure_reusing_a_name(x: [f64; 3]) -> f64 {
+    let t = x[0];
+    let sq = |t: f64| t * t;
+    sq(x[1]) * t + sq(2.0)
+}
+
+#[test]
+fn sin_cos_len_match_tuples_and_closures() {
+    let (x, y) = (0.7_f64, -1.3_f64);
+    let g = sin_cos_as_values_jacobian(x, y);
+    assert!((g[(0, 0)] - (x.cos() * y - x.sin())).abs() < 1e-15, "{g}");
+    assert!((g[(0, 1)] - (x.sin() + y.cos())).abs() < 1e-15, "{g}");
+    let v = [1.0, -2.0, 3.0, 0.5];
+    let rms = root_mean_square(v);
+    let g = root_mean_square_jacobian(v);
+    for k in 0..4 {
+        assert!((g[(0, k)] - v[k] / (4.0 * rms)).abs() < 1e-15);
+    }
+    assert_eq!(
+        tuple_from_match_jacobian(x, y, 0),
+        Matrix::from_rows([[x * y + (x + y) * y, x * y + (x + y) * x]])
+    );
+    let g = tuple_from_match_jacobian(x, y, 1);
+    assert!(
+        (g[(0, 0)] - y.exp()).abs() < 1e-15 && (g[(0, 1)] - (-y.exp() + (x - y) * y.exp())).abs() < 1e-15
+    );
+    assert_eq!(closure_reusing_a_name_jacobian([2.0, 3.0, 5.0]), Matrix::from_rows([[9.0, 12.0, 0.0]]));
+    assert_eq!(closure_reusing_a_name_hessian([2.0, 3.0, 5.0])[(0, 1)], 6.0);
 }

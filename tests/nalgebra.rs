@@ -151,6 +151,18 @@ fn looped_twin<D: DualNum<Primitive = f64> + Copy>(q: [D; 3]) -> [D; 2] {
     [p[0] * s, p[1] * s]
 }
 
+/// Coordinates of a vector an annotated function returns.
+#[jacobian]
+fn doubled(v: Vector2<f64>) -> Vector2<f64> {
+    v * 2.0
+}
+
+#[jacobian]
+fn coordinates_of_a_call(v: Vector2<f64>) -> f64 {
+    let h = doubled(v);
+    h.x * h.y.sin()
+}
+
 struct Arm {
     lengths: Vector2<f64>,
 }
@@ -269,6 +281,17 @@ proptest! {
         let (_, expected) = dual_jacobian(looped_twin, p);
         assert_jacobian_close_scaled(&p, &rows(&j), &expected, TOL);
     }
+}
+
+#[test]
+fn coordinates_of_a_returned_vector() {
+    let v = Vector2::new(0.3, -0.4);
+    let j = coordinates_of_a_call_jacobian(v);
+    let (a, b) = (2.0 * v.x, 2.0 * v.y);
+    assert!(
+        (j[(0, 0)] - 2.0 * b.sin()).abs() < 1e-15 && (j[(0, 1)] - 2.0 * a * b.cos()).abs() < 1e-15,
+        "{j}"
+    );
 }
 
 #[test]

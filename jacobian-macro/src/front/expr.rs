@@ -74,6 +74,13 @@ impl Front<'_> {
                 let receiver = self.expr(&call.receiver)?;
                 if let Operand::Value(v) = receiver {
                     let ty = self.f.ty(v).clone();
+                    // `x.len()`: the length, an integer known to the type.
+                    if call.method == "len" && call.args.is_empty() {
+                        if let Some(len) = ty.components() {
+                            let len = len.value();
+                            return Ok(Operand::Code { tokens: quote::quote!(#len), holes: Vec::new() });
+                        }
+                    }
                     let array = matches!(&ty, Type::Array(elem, _) if **elem == Type::Scalar);
                     if is_matrix(&ty) || (array && call.method == "map") {
                         return self.matrix_method(call, v);
@@ -192,25 +199,15 @@ impl Front<'_> {
                 let ty = Type::Tuple(values.iter().map(|v| self.f.ty(*v).clone()).collect());
                 Ok(Operand::Value(self.push1(Op::Tuple, values, ty, e.span())))
             }
-            // `pair.0` of a pair an iterator yielded.
-            Expr::Field(field) => {
-                let item = match &*field.base {
-                    Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
-                        Some(Var::Pair(item)) => Some((**item).clone()),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match (item, &field.member) {
-                    (Some(super::iter::Item::Pair(a, b)), syn::Member::Unnamed(index)) if index.index < 2 => {
-                        match if index.index == 0 { *a } else { *b } {
-                            super::iter::Item::Value(v) => Ok(Operand::Value(v)),
-                            super::iter::Item::Pair(..) => unsupported(e, "a pair where a value is needed"),
-                        }
-                    }
-                    _ => unsupported(e, "this field on differentiated values"),
+            // `x.sin_cos().0`, `f64::sin_cos(x).1`.
+            Expr::Field(field) if matches!(&field.member, syn::Member::Unnamed(i) if i.index < 2) => {
+                if let Some(both) = self.sin_cos(&field.base)? {
+                    let syn::Member::Unnamed(index) = &field.member else { unreachable!("an index") };
+                    return Ok(Operand::Value(both[index.index as usize]));
                 }
+                self.field(field, e)
             }
+            Expr::Field(field) => self.field(field, e),
             Expr::Block(block) if block.label.is_none() => match self.scoped_block(&block.block, true)? {
                 Some(tail) => Ok(tail),
                 None => unsupported(e, "a block without a value where a value is needed"),
@@ -402,6 +399,71 @@ impl Front<'_> {
         syn::parse2::<Expr>(tokens.clone()).is_ok_and(|e| scalar(self, &e))
     }
 
+    /// `pair.0` of a pair an iterator yielded.
+    fn field(&mut self, field: &syn::ExprField, e: &Expr) -> Result<Operand> {
+        // `v.x`, `v.y`, … of a vector (nalgebra's coordinates).
+        if let syn::Member::Named(name) = &field.member {
+            if let Some(k) = ["x", "y", "z", "w", "a", "b"].iter().position(|c| name == c) {
+                if let Operand::Value(v) = self.expr(&field.base)? {
+                    if let Type::Vector(n) = self.f.ty(v).clone() {
+                        if n.lit().is_none_or(|n| k < n) {
+                            let path = Path(vec![Position::Const(k)]);
+                            return Ok(Operand::Value(self.push1(
+                                Op::Get(path),
+                                vec![v],
+                                Type::Scalar,
+                                e.span(),
+                            )));
+                        }
+                    }
+                }
+                return unsupported(e, "this field on differentiated values");
+            }
+        }
+        let item = match &*field.base {
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(Var::Pair(item)) => Some((**item).clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (item, &field.member) {
+            (Some(super::iter::Item::Pair(a, b)), syn::Member::Unnamed(index)) if index.index < 2 => {
+                match if index.index == 0 { *a } else { *b } {
+                    super::iter::Item::Value(v) => Ok(Operand::Value(v)),
+                    super::iter::Item::Pair(..) => unsupported(e, "a pair where a value is needed"),
+                }
+            }
+            _ => unsupported(e, "this field on differentiated values"),
+        }
+    }
+
+    /// `x.sin_cos()` or `f64::sin_cos(x)`: the sine and cosine, from one instruction.
+    pub(super) fn sin_cos(&mut self, e: &Expr) -> Result<Option<[Value; 2]>> {
+        let x = match e {
+            Expr::MethodCall(call) if call.method == "sin_cos" && call.args.is_empty() => &*call.receiver,
+            Expr::Call(call) => match (&*call.func, call.args.iter().collect::<Vec<_>>().as_slice()) {
+                (Expr::Path(path), [x])
+                    if path.path.segments.len() == 2
+                        && self.is_scalar_type(&path.path.segments[0].ident)
+                        && path.path.segments[1].ident == "sin_cos" =>
+                {
+                    *x
+                }
+                _ => return Ok(None),
+            },
+            Expr::Paren(p) => return self.sin_cos(&p.expr),
+            _ => return Ok(None),
+        };
+        let operand = self.expr(x)?;
+        if matches!(operand, Operand::Code { .. }) {
+            return Ok(None);
+        }
+        let x = self.operand_as(operand, &Type::Scalar, x)?;
+        let both = self.push(Op::SinCos, vec![x], &[Type::Scalar, Type::Scalar], e.span());
+        Ok(Some([both[0], both[1]]))
+    }
+
     /// `+ - * /` and negation: on scalars, an instruction; on code alone, code.
     fn arithmetic(&mut self, op: Op, operands: Vec<Operand>, e: &Expr) -> Result<Operand> {
         if operands.iter().all(|o| matches!(o, Operand::Code { .. })) {
@@ -410,7 +472,7 @@ impl Front<'_> {
         let mut args = Vec::new();
         for operand in operands {
             if let Operand::Value(v) = &operand {
-                if *self.f.ty(*v) != Type::Scalar {
+                if !matches!(self.f.ty(*v), Type::Scalar | Type::Opaque) {
                     return unsupported(e, "arithmetic on arrays, vectors or matrices");
                 }
             }

@@ -38,6 +38,15 @@ enum Builder {
     Element(Value, Ident),
     /// The loop variable itself (a range, `enumerate`'s count).
     Index(Ident),
+    /// `&array[k]` (or `array[k]`, `by_value`) of an array that is never differentiated
+    /// (data: a `const`, a constant parameter): user code with holes for the SSA values
+    /// it reads.
+    Constant {
+        array: TokenStream,
+        holes: Vec<Value>,
+        index: Ident,
+        by_value: bool,
+    },
     /// `f(item)`.
     Map(Box<Builder>, Box<Expr>),
     Pair(Box<Builder>, Box<Builder>),
@@ -186,7 +195,24 @@ impl Front<'_> {
             return self.stream(e);
         }
         if !self.reads_ssa(e) {
-            return Ok(None);
+            // Data that is never differentiated: its elements are user code, read by
+            // reference as `iter()` yields them.
+            if !matches!(e, Expr::Path(_) | Expr::Field(_) | Expr::Index(_)) {
+                return Ok(None);
+            }
+            let (Operand::Code { tokens: indices, holes }, Operand::Code { tokens: array, holes: more }) =
+                (self.code(e)?, self.code(e)?)
+            else {
+                return Ok(None);
+            };
+            let index = self.fresh_index();
+            return Ok(Some(Stream {
+                indices: quote!(0..(#indices).len()),
+                chained: false,
+                holes,
+                shape: Shape::Var(index.clone()),
+                item: Builder::Constant { array, holes: more, index, by_value: false },
+            }));
         }
         let Operand::Value(array) = self.expr(e)? else { return Ok(None) };
         let len = match self.f.ty(array) {
@@ -303,6 +329,20 @@ impl Front<'_> {
                     self.push1(Op::Code(Code { tokens: k.to_token_stream() }), vec![], Type::Opaque, span);
                 let ty = self.f.ty(*array).element().unwrap_or(Type::Scalar);
                 Item::Value(self.push1(Op::Get(Path(vec![Position::Dynamic])), vec![*array, index], ty, span))
+            }
+            Builder::Constant { array, holes, index, by_value } => {
+                // Read by value; where the user's code holds it by reference (`iter()`),
+                // `*t` is the value itself.
+                let value = self.push1(
+                    Op::Code(Code { tokens: quote!((#array)[#index]) }),
+                    holes.clone(),
+                    Type::Opaque,
+                    span,
+                );
+                if !*by_value {
+                    self.references.insert(value);
+                }
+                Item::Value(value)
             }
             Builder::Index(k) => Item::Value(self.push1(
                 Op::Code(Code { tokens: k.to_token_stream() }),

@@ -187,8 +187,10 @@ impl Front<'_> {
         if let (Expr::Closure(closure), None) = (&*init.expr, annotation) {
             let captured = self.captures(closure);
             let typed = closure.inputs.iter().all(|p| matches!(p, syn::Pat::Type(_)));
+            // (It reads no SSA value: written as it is, its parameters free to reuse outer
+            // names.)
             if typed && captured.iter().all(|(_, v)| v.is_none()) {
-                self.effect(local.to_token_stream(), local)?;
+                self.push(Op::Code(Code { tokens: local.to_token_stream() }), Vec::new(), &[], local.span());
             }
             let closure = super::iter::Closure { expr: closure.clone(), captured };
             self.bind(name, Var::Closure(Box::new(closure)));
@@ -326,6 +328,11 @@ impl Front<'_> {
                     }
                 }
             }
+            // `let (a, b) = match k { … };`: as the chain of `if`s it is.
+            (syn::Pat::Tuple(_), Expr::Match(m)) => {
+                let chain = self.match_as_if(m)?;
+                return self.destructure(pat, &chain);
+            }
             // `let (a, b) = if c { …; (p, q) } else { …; (r, s) };`: one `if` per component,
             // each arm's statements written again (they are `let`s of pure values; value
             // numbering merges the copies).
@@ -354,14 +361,12 @@ impl Front<'_> {
                 };
                 return self.bind_item(pat, *item);
             }
-            // `let (s, c) = x.sin_cos();`
-            (syn::Pat::Tuple(tuple), Expr::MethodCall(call))
-                if call.method == "sin_cos" && call.args.is_empty() && tuple.elems.len() == 2 =>
-            {
+            // `let (s, c) = x.sin_cos();` (or `f64::sin_cos(x)`).
+            (syn::Pat::Tuple(tuple), Expr::MethodCall(_) | Expr::Call(_)) if tuple.elems.len() == 2 => {
                 let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
-                let receiver = self.expr(&call.receiver)?;
-                let x = self.operand_as(receiver, &Type::Scalar, &call.receiver)?;
-                let both = self.push(Op::SinCos, vec![x], &[Type::Scalar, Type::Scalar], init.span());
+                let Some(both) = self.sin_cos(init)? else {
+                    return unsupported(pat, "this pattern on differentiated values");
+                };
                 names.into_iter().zip(both).map(|(name, v)| (name, Operand::Value(v))).collect()
             }
             (syn::Pat::Tuple(tuple), Expr::Tuple(values)) if tuple.elems.len() == values.elems.len() => {

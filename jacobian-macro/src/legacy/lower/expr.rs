@@ -93,6 +93,18 @@ impl Lowerer<'_> {
                 (syn::Member::Unnamed(i), Value::Tuple(items)) if (i.index as usize) < items.len() => {
                     items[i.index as usize].clone()
                 }
+                // `v.x`, `v.y`, … of a differentiated vector (nalgebra's coordinates): `v[k]`.
+                (syn::Member::Named(name), value) if value.is_active() => {
+                    match ["x", "y", "z", "w", "a", "b"].iter().position(|c| name == c) {
+                        Some(k) => {
+                            let base = &field.base;
+                            let k = proc_macro2::Literal::usize_unsuffixed(k);
+                            let indexed: syn::ExprIndex = syn::parse_quote_spanned!(name.span()=> (#base)[#k]);
+                            self.index(&indexed)
+                        }
+                        None => self.verbatim(expr),
+                    }
+                }
                 _ => self.verbatim(expr),
             },
             Expr::Block(_) | Expr::If(_) | Expr::Match(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_)
