@@ -87,6 +87,39 @@ fn backward_chain_twin(x: &[HyperDual64]) -> HyperDual64 {
     s
 }
 
+// `continue`, an early `return`, and a constant matrix bound without a type annotation.
+both!(skipping, skipping_forward, (x: [f64; 4]) -> f64 {
+    if x[3] > 1.5 {
+        return x[3] * x[0].sin();
+    }
+    let a = Matrix::from_rows([[1.0, 2.0, 0.0, -1.0], [0.0, 1.0, 3.0, 0.5]]);
+    let v = a * Vector::from(x);
+    let mut s = v[0] * v[1];
+    for i in 0..4 {
+        if x[i] < -1.0 {
+            continue;
+        }
+        s += x[i] * x[i] * x[(i + 1) % 4];
+    }
+    s
+});
+
+fn skipping_twin(x: &[HyperDual64]) -> HyperDual64 {
+    if x[3].re > 1.5 {
+        return x[3] * x[0].sin();
+    }
+    let v0 = x[0] + x[1] * 2.0 - x[3];
+    let v1 = x[1] + x[2] * 3.0 + x[3] * 0.5;
+    let mut s = v0 * v1;
+    for i in 0..4 {
+        if x[i].re < -1.0 {
+            continue;
+        }
+        s += x[i] * x[i] * x[(i + 1) % 4];
+    }
+    s
+}
+
 // Branches on differentiated values, and float methods with two operands.
 both!(branchy, branchy_forward, (x: [f64; 3]) -> f64 {
     let r = (x[0] * x[0] + x[1] * x[1] + 1.0).sqrt();
@@ -350,6 +383,14 @@ proptest! {
         check_all!(6, x, v, backward_chain_twin, |p| (p), backward_chain, backward_chain_forward_jacobian,
             backward_chain_jacobian, backward_chain_value_and_jacobian, backward_chain_jvp, backward_chain_vjp,
             backward_chain_hessian, backward_chain_value_gradient_hessian, backward_chain_hvp);
+    }
+
+    #[test]
+    fn continue_return_and_constant_matrices(x in prop::array::uniform4(-2.0..2.0f64), v in prop::array::uniform4(-1.0..1.0f64)) {
+        prop_assume!(x.iter().all(|t| (t + 1.0).abs() > 1e-6) && (x[3] - 1.5).abs() > 1e-6);
+        check_all!(4, x, v, skipping_twin, |p| (p), skipping, skipping_forward_jacobian, skipping_jacobian,
+            skipping_value_and_jacobian, skipping_jvp, skipping_vjp, skipping_hessian,
+            skipping_value_gradient_hessian, skipping_hvp);
     }
 
     #[test]

@@ -344,6 +344,29 @@ impl Forward<'_> {
                 let lin = current.add(&self.lin(args[1]), &mut self.b);
                 self.set(ans, args[0], lin, path, &args[2..])?
             }
+            // `acc + c · row`, elementwise (reverse mode's sum of array adjoints): element by
+            // element, for arrays of literal length.
+            Op::Axpy(path) if path.0.is_empty() => {
+                let Some(n) = self.b.f.ty(ans).components().and_then(|n| n.lit()) else {
+                    return unsupported("a sum of arrays of symbolic length in forward mode");
+                };
+                let (acc, c, row) = (args[0], args[1], args[2]);
+                let dc = self.lin(c);
+                let mut elems = Vec::with_capacity(n);
+                for k in 0..n {
+                    let at = Path(vec![Position::Const(k)]);
+                    let da = self.get(acc, &at, &[])?.lin();
+                    let drow = self.get(row, &at, &[])?.lin().scale(c, &mut self.b);
+                    let mut lin = da.add(&drow, &mut self.b);
+                    if !dc.is_zero() {
+                        let element = self.b.get(row, at.clone(), Vec::new());
+                        let term = dc.scale(element, &mut self.b);
+                        lin = lin.add(&term, &mut self.b);
+                    }
+                    elems.push(lin);
+                }
+                Tangent::Elems(elems)
+            }
             _ => return unsupported("this operation in forward mode"),
         };
         self.tangents.insert(ans, tangent);

@@ -351,7 +351,7 @@ impl Front<'_> {
     ) -> Result<Option<(Value, Value)>> {
         let matrix = |front: &Self, o: &Operand| match o {
             Operand::Value(v) => is_matrix(front.f.ty(*v)),
-            Operand::Code { tokens, .. } => Self::literal_matrix_type(tokens).is_some(),
+            Operand::Code { tokens, .. } => front.constant_matrix_type(tokens).is_some(),
         };
         if !matrix(self, a) && !matrix(self, b) {
             return Ok(None);
@@ -360,7 +360,7 @@ impl Front<'_> {
         for (operand, other) in [(a, b), (b, a)] {
             let value = match operand {
                 Operand::Value(v) => *v,
-                Operand::Code { tokens, .. } => match Self::literal_matrix_type(tokens) {
+                Operand::Code { tokens, .. } => match self.constant_matrix_type(tokens) {
                     Some(ty) => self.operand_as(operand.clone(), &ty, e)?,
                     // The scalar factor of a product with a vector or matrix, or a divisor.
                     None if matrix(self, other) && (matches!(op, Op::Div) || self.is_scalar_code(tokens)) => {
@@ -372,6 +372,19 @@ impl Front<'_> {
             values.push(value);
         }
         Ok(Some((values[0], values[1])))
+    }
+
+    /// The vector or matrix type of user code: a literal (`Matrix::from_rows([[1.0, 2.0]])`)
+    /// or a variable bound to one (`let a = Matrix::from_rows(…);`).
+    fn constant_matrix_type(&self, tokens: &TokenStream) -> Option<Type> {
+        if let Some(ty) = Self::literal_matrix_type(tokens) {
+            return Some(ty);
+        }
+        let ident = syn::parse2::<syn::Ident>(tokens.clone()).ok()?;
+        match self.lookup(&ident.to_string()) {
+            Some(Var::Rust { array: Some(ty), .. }) if is_matrix(ty) => Some(ty.clone()),
+            _ => None,
+        }
     }
 
     /// Whether user code is certainly a scalar of the function's type: a float literal, a

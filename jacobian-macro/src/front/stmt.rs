@@ -755,7 +755,7 @@ impl Front<'_> {
                 }
             }
         }
-        self.statements(&for_loop.body.stmts, false)?;
+        self.statements(&skip_to_next(&for_loop.body.stmts), false)?;
         self.pop_scope();
         let insts = self.open.pop().unwrap_or_default();
         let yields = self.slots(&slots);
@@ -793,6 +793,29 @@ impl Front<'_> {
 enum GoOn<'e> {
     While(&'e Expr),
     UnlessBreak(&'e Expr),
+}
+
+/// A loop body with its top-level `if condition { continue; }` written as what it means:
+/// the rest of the body under `if !(condition) { … }` (once per such guard). Other
+/// `continue`s are left for the lowering to refuse.
+fn skip_to_next(stmts: &[Stmt]) -> Vec<Stmt> {
+    let guard = stmts.iter().position(|stmt| match stmt {
+        Stmt::Expr(Expr::If(i), _) if i.else_branch.is_none() => matches!(
+            i.then_branch.stmts.as_slice(),
+            [Stmt::Expr(Expr::Continue(c), _)] if c.label.is_none()
+        ),
+        _ => false,
+    });
+    let Some(k) = guard else { return stmts.to_vec() };
+    let Stmt::Expr(Expr::If(i), _) = &stmts[k] else { return stmts.to_vec() };
+    if matches!(&*i.cond, Expr::Let(_)) {
+        return stmts.to_vec();
+    }
+    let condition = &i.cond;
+    let rest = skip_to_next(&stmts[k + 1..]);
+    let mut out = stmts[..k].to_vec();
+    out.push(syn::parse_quote!(if !(#condition) { #(#rest)* }));
+    out
 }
 
 /// The one top-level `if condition { break; }` (no `else`, no value, no label) of a `loop`
