@@ -906,3 +906,33 @@ fn kept_user_code_compiles_and_differentiates() {
     assert_eq!(diverging_match_jvp(0.5, 1, Vector::from([2.0])).1, Vector::from([2.0 * 0.5f64.cos()]));
     assert_eq!(diverging_match_vjp(0.5, 0, Vector::from([1.0])).1, Vector::from([2.0]));
 }
+
+// ---------------------------------------------------------- results by shared reference
+// A function returning a reference into its arguments: the siblings that return the value
+// return the function's own reference (the derivative code computes only the value).
+
+#[jacobian(value)]
+fn pick(x: &[f64; 3]) -> &[f64; 3] {
+    x
+}
+
+#[jacobian(value, jvp)]
+fn same(x: &f64) -> &f64 {
+    x
+}
+
+#[jacobian]
+fn through_a_reference(x: [f64; 3]) -> f64 {
+    let p = pick(&x);
+    p[0] * p[2]
+}
+
+#[test]
+fn results_by_shared_reference() {
+    let x = [1.0, 2.0, 3.0];
+    let (value, j) = pick_value_and_jacobian(&x);
+    assert_eq!(value, &x);
+    assert_eq!(j, Matrix::<3, 3>::identity());
+    assert_eq!(same_jvp(&2.0, Vector::from([3.0])), (&2.0, Vector::from([3.0])));
+    assert_eq!(through_a_reference_jacobian(x), Matrix::from_rows([[3.0, 0.0, 1.0]]));
+}

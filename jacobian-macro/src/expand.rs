@@ -28,6 +28,15 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let krate = options.krate.as_ref().map(ToTokens::to_token_stream).unwrap_or_else(|| quote!(::jacobian));
+    // Applied twice, the attribute would write every sibling twice.
+    if let Some(again) =
+        function.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == "jacobian"))
+    {
+        diagnostics.error_at(
+            again,
+            "`#[jacobian]` is applied to this function twice; apply it once with all the options it needs (`#[jacobian(value, jvp, mode = reverse)]`), and for a second set of siblings with other options, annotate a function that calls this one",
+        );
+    }
     // A nalgebra-typed function is differentiated as its translation to `Vector`/`Matrix`;
     // the user's function is emitted as written.
     let (function, nalgebra) = match crate::nalgebra::translate(&function, &krate) {
@@ -561,6 +570,41 @@ impl Context<'_> {
         (nalgebra.original.sig.inputs.clone(), extra, ret, body)
     }
 
+    /// For a function returning a reference (`-> &[f64; 3]`, into its arguments), the
+    /// value a sibling returns is the user's function's own: the derivative code computes
+    /// the value, not the reference.
+    fn value_by_reference(&self, kind: Kind, body: TokenStream) -> TokenStream {
+        let sig = &self.function.sig;
+        let by_reference =
+            matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Reference(_)));
+        let arity = match kind {
+            _ if !by_reference => return body,
+            Kind::ValueAndJacobian | Kind::Jvp | Kind::Vjp => 2,
+            Kind::ValueGradientHessian => 3,
+            Kind::Parts => 1 + self.signature.positions.len(),
+            Kind::Jacobian | Kind::Hessian | Kind::Hvp => return body,
+        };
+        let mut args = Vec::new();
+        let mut receiver = false;
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(_) => receiver = true,
+                syn::FnArg::Typed(typed) => match &*typed.pat {
+                    syn::Pat::Ident(p) => args.push(p.ident.clone()),
+                    _ => return body,
+                },
+            }
+        }
+        let name = &sig.ident;
+        let call = if receiver { quote!(self.#name(#(#args),*)) } else { quote!(#name(#(#args),*)) };
+        let parts = format_ident!("parts", span = Span::mixed_site());
+        let rest = (1..arity).map(syn::Index::from);
+        quote! {
+            let #parts = { #body };
+            (#call, #(#parts.#rest),*)
+        }
+    }
+
     fn sibling(&self, kind: Kind, name: syn::Ident) -> TokenStream {
         let (function, signature, krate) = (self.function, self.signature, self.krate);
         let body = self.body(kind);
@@ -630,6 +674,7 @@ impl Context<'_> {
                 (quote!((#(#parts),*)), String::new())
             }
         };
+        let body = self.value_by_reference(kind, body);
         let doc = if doc.is_empty() { quote!(#[doc(hidden)]) } else { quote!(#[doc = #doc]) };
         let attrs = function.attrs.iter().filter(|a| !a.path().is_ident("doc") && !a.path().is_ident("test"));
         let vis = &function.vis;

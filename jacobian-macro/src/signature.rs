@@ -153,6 +153,13 @@ pub fn analyse(item: &ItemFn, options: &Options, diagnostics: &Diagnostics) -> O
                 };
                 check_scalar(found, &typed.ty);
                 let len = shape.len();
+                if len.lit() == Some(0) {
+                    diagnostics.error_at(
+                        &typed.ty,
+                        format!("`{ident}` has no components to differentiate (its type `{}` is empty); leave it out of `wrt(…)` or give it at least one component", typed.ty.to_token_stream()),
+                    );
+                    continue;
+                }
                 if let Some(last) = positions.last_mut() {
                     *last = Some(inputs.len());
                 }
