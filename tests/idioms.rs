@@ -516,3 +516,33 @@ fn sin_cos_len_match_tuples_and_closures() {
     assert_eq!(closure_reusing_a_name_jacobian([2.0, 3.0, 5.0]), Matrix::from_rows([[9.0, 12.0, 0.0]]));
     assert_eq!(closure_reusing_a_name_hessian([2.0, 3.0, 5.0])[(0, 1)], 6.0);
 }
+
+// ------------------------------------------------------------ rows of nested arrays
+
+#[jacobian(hessian)]
+fn rows_in_a_loop(q: [[f64; 2]; 3]) -> f64 {
+    let mut s = 0.0;
+    for row in &q {
+        s += row[0] * row[1];
+    }
+    s
+}
+
+#[jacobian]
+fn rows_by_index(q: [[f64; 2]; 3], k: usize) -> [f64; 2] {
+    let r = q[k];
+    let [a, b] = q[0];
+    [r[0] * a, r[1] + b]
+}
+
+#[test]
+fn whole_rows_of_nested_arrays() {
+    let q = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    assert_eq!(rows_in_a_loop_jacobian(q), Matrix::from_rows([[2.0, 1.0, 4.0, 3.0, 6.0, 5.0]]));
+    assert_eq!(rows_in_a_loop_hessian(q)[(0, 1)], 1.0);
+    assert_eq!(rows_in_a_loop_hessian(q)[(0, 2)], 0.0);
+    assert_eq!(
+        rows_by_index_jacobian(q, 2),
+        Matrix::from_rows([[5.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]])
+    );
+}

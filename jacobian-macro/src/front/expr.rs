@@ -257,7 +257,8 @@ impl Front<'_> {
     fn index_operand(&mut self, base: Operand, index: &Expr, e: &Expr) -> Result<Operand> {
         if let Operand::Value(v) = &base {
             if is_nested(self.f.ty(*v)) {
-                return unsupported(e, "a whole row of a nested array; read its elements `x[i][j]`");
+                let (path, args) = self.index(index)?;
+                return Ok(Operand::Value(self.row(*v, path, args, e.span())?));
             }
         }
         // `x[3..6]`: the sub-array of a constant range, as its own array.
@@ -283,6 +284,36 @@ impl Front<'_> {
                 self.code(e)
             }
         }
+    }
+
+    /// Row `path` of a nested array `[[T; C]; R]`, as an array `[T; C]` of its elements (a
+    /// literal `C`).
+    pub(super) fn row(
+        &mut self,
+        nested: Value,
+        path: Path,
+        args: Vec<Value>,
+        span: proc_macro2::Span,
+    ) -> Result<Value> {
+        let Some(row_type) = self.f.ty(nested).element() else {
+            return unsupported(&quote::quote_spanned!(span=> _), "indexing this value");
+        };
+        let Some(c) = row_type.components().and_then(|c| c.lit()) else {
+            return unsupported(
+                &quote::quote_spanned!(span=> _),
+                "a whole row of a nested array whose rows have a symbolic length; read its elements `x[i][j]`",
+            );
+        };
+        let items: Vec<Value> = (0..c)
+            .map(|j| {
+                let mut at = path.clone();
+                at.0.push(Position::Const(j));
+                let mut operands = vec![nested];
+                operands.extend(&args);
+                self.push1(Op::Get(at), operands, Type::Scalar, span)
+            })
+            .collect();
+        Ok(self.push1(Op::Build, items, row_type, span))
     }
 
     fn sub_array(&mut self, array: Value, range: &syn::ExprRange, e: &Expr) -> Result<Operand> {

@@ -703,7 +703,12 @@ impl Front<'_> {
             }
             (elements, None) => match elements {
                 Some((array, _)) => {
-                    let Some(len) = self.f.ty(*array).components() else {
+                    // (Of a nested array, its rows.)
+                    let len = match self.f.ty(*array) {
+                        Type::Array(_, rows) => Some(rows.clone()),
+                        ty => ty.components(),
+                    };
+                    let Some(len) = len else {
                         return unsupported(&for_loop.expr, "this array");
                     };
                     let index =
@@ -741,7 +746,12 @@ impl Front<'_> {
                 let index =
                     self.push1(Op::Code(Code { tokens: loop_pattern.clone() }), vec![], Type::Opaque, span);
                 let path = Path(vec![Position::Dynamic]);
-                let element = self.push1(Op::Get(path), vec![*array, index], Type::Scalar, span);
+                // (The rows of a nested array, `for row in &q`.)
+                let element = if super::expr::is_nested(self.f.ty(*array)) {
+                    self.row(*array, path, vec![index], span)?
+                } else {
+                    self.push1(Op::Get(path), vec![*array, index], Type::Scalar, span)
+                };
                 self.f.values[element.0 as usize].name = Some(name.clone());
                 if *by_reference {
                     self.references.insert(element);
@@ -982,7 +992,7 @@ impl Front<'_> {
             return Ok(None);
         };
         match self.f.ty(value) {
-            Type::Array(elem, _) if **elem == Type::Scalar => {
+            Type::Array(elem, _) if **elem == Type::Scalar || super::expr::is_nested(self.f.ty(value)) => {
                 // A parameter taken by reference iterates by reference too.
                 let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
                 Ok(Some((value, by_reference || parameter)))
