@@ -936,3 +936,26 @@ fn results_by_shared_reference() {
     assert_eq!(same_jvp(&2.0, Vector::from([3.0])), (&2.0, Vector::from([3.0])));
     assert_eq!(through_a_reference_jacobian(x), Matrix::from_rows([[3.0, 0.0, 1.0]]));
 }
+
+// A variable whose derivative is zero (`trunc`), then scaled by a constant in place: the
+// first lowering wrote `m *= …` as the user's code but went on reading `m`'s old value
+// (fuzzer seed 4242, function 176).
+#[jacobian(wrt(x), value)]
+fn zero_derivative_then_scaled(x: Vector<2>, c: f64) -> f64 {
+    let mut m = x[1].trunc() + 0.5;
+    m *= 1.0 + c * c;
+    m / x.dot(&x)
+}
+
+#[test]
+fn a_constant_variable_scaled_in_place() {
+    let (x, c) = (Vector::from([0.5, 2.25]), 2.0);
+    let (value, j) = zero_derivative_then_scaled_value_and_jacobian(x, c);
+    let m = 2.5 * 5.0;
+    let r2 = 0.25 + 2.25 * 2.25;
+    assert_eq!(value, zero_derivative_then_scaled(x, c));
+    assert!((value - m / r2).abs() < 1e-15);
+    for k in 0..2 {
+        assert!((j[(0, k)] + m * 2.0 * x[k] / (r2 * r2)).abs() < 1e-14, "{j}");
+    }
+}

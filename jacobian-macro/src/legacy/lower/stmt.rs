@@ -88,7 +88,20 @@ impl Lowerer<'_> {
 
     /// An expression in statement position, its value discarded.
     fn statement_expr(&mut self, expr: &Expr) {
-        if !self.needs_lowering(expr) {
+        // An assignment to a variable the lowering holds by value (`m *= 2.0` of an `m`
+        // whose derivative is zero): through `assign`, so later reads see the new value.
+        let target = match expr {
+            Expr::Assign(assign) => Some(&*assign.left),
+            Expr::Binary(binary) if crate::legacy::activity::is_compound_assign(&binary.op) => {
+                Some(&*binary.left)
+            }
+            _ => None,
+        };
+        let held = target
+            .and_then(crate::legacy::activity::root_name)
+            .and_then(|name| self.lookup(&name))
+            .is_some_and(|binding| !binding.runtime && matches!(binding.value, Value::Scalar(_)));
+        if !self.needs_lowering(expr) && !held {
             self.b.code(quote!(#expr;));
             return;
         }
