@@ -959,3 +959,28 @@ fn a_constant_variable_scaled_in_place() {
         assert!((j[(0, k)] + m * 2.0 * x[k] / (r2 * r2)).abs() < 1e-14, "{j}");
     }
 }
+
+// An integer stepped by a condition on differentiated values: the step is an integer, not
+// a derivative (it was taken for one, and the index then refused).
+#[jacobian]
+fn stepped_by_a_condition(x: [f64; 4]) -> f64 {
+    let mut i = 0;
+    let mut s = 0.0;
+    while i < 4 {
+        s += x[i] * x[i];
+        i += if x[i] > 0.8 { 2 } else { 1 };
+    }
+    s
+}
+
+#[test]
+fn an_integer_chosen_by_a_condition() {
+    assert_eq!(
+        stepped_by_a_condition_jacobian([1.0, 0.5, 0.7, 0.2]),
+        Matrix::from_rows([[2.0, 0.0, 1.4, 0.4]])
+    );
+    assert_eq!(
+        stepped_by_a_condition_jacobian([0.1, 0.9, 0.5, 0.2]),
+        Matrix::from_rows([[0.2, 1.8, 0.0, 0.4]])
+    );
+}

@@ -495,6 +495,24 @@ impl Front<'_> {
                 if !self.reads_ssa(value) {
                     return self.effect(quote!(#e;), e);
                 }
+                // A value that reads differentiated ones but is not one itself (an integer
+                // chosen by a condition on them: `i += if x[i] > 0.5 { 2 } else { 1 }`).
+                if index.is_none() {
+                    if let Operand::Value(v) = self.expr(value)? {
+                        if *self.f.ty(v) == Type::Opaque {
+                            let hole = Code::hole(0);
+                            let (place, op) =
+                                (place, op.map_or_else(|| quote!(=), |op| op.to_token_stream()));
+                            self.push(
+                                Op::Code(Code { tokens: quote!(#place #op #hole;) }),
+                                vec![v],
+                                &[],
+                                e.span(),
+                            );
+                            return Ok(());
+                        }
+                    }
+                }
                 // A differentiated value for a variable bound as non-differentiated: bind it
                 // as an SSA value from its `let` on, and start again.
                 let ty = match index {
