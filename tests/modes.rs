@@ -529,6 +529,27 @@ fn extra_parameters_are_hygienic() {
 }
 
 /// `f32` and generic sizes in reverse mode.
+/// Products over iterator chains that skip, step and reverse: taped over the range.
+#[jacobian(mode = reverse, hessian)]
+fn adapted_products(x: [f64; 4]) -> f64 {
+    x.iter().skip(1).product::<f64>() + x.iter().rev().step_by(2).fold(1.0, |a, b| a * b.sin())
+}
+
+fn adapted_products_twin(x: &[HyperDual64]) -> HyperDual64 {
+    x[1] * x[2] * x[3] + x[3].sin() * x[1].sin()
+}
+
+#[test]
+fn products_over_adapted_ranges() {
+    let x = [0.3, 1.5, -0.7, 2.0];
+    let (value, gradient, hessian) = second_order::<4>(adapted_products_twin, x);
+    assert!(close(adapted_products(x), value, value.abs()));
+    assert_rows("gradient", &adapted_products_jacobian(x), &[gradient]);
+    let h = adapted_products_hessian(x);
+    assert_rows("hessian", &h, &hessian);
+    assert_eq!(h, h.transpose());
+}
+
 /// A product over a const-generic range: reverse mode tapes it in `[T; N]`.
 #[jacobian(mode = reverse, hessian)]
 fn pairwise_product<const N: usize>(x: [f64; N]) -> f64 {

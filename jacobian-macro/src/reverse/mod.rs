@@ -904,8 +904,22 @@ impl Reverse<'_> {
         let holes = *holes;
         let inits = &inst.args[holes..];
         let slots = inits.len();
-        let Ok(syn::Expr::Range(bounds)) = syn::parse2::<syn::Expr>(range.tokens.clone()) else {
+        // A range, or one filtered by adapters that keep each index once (`(0..n).skip(1)`,
+        // `.step_by(2)`, `.take(k)`, `.rev()`): the tape has a place per index of the range.
+        let Ok(mut expr) = syn::parse2::<syn::Expr>(range.tokens.clone()) else {
             return unsupported("which cannot be taped, as it does not run over a range");
+        };
+        let bounds = loop {
+            match expr {
+                syn::Expr::Range(bounds) => break bounds,
+                syn::Expr::Paren(inner) => expr = *inner.expr,
+                syn::Expr::MethodCall(call)
+                    if ["skip", "take", "step_by", "rev"].contains(&call.method.to_string().as_str()) =>
+                {
+                    expr = *call.receiver
+                }
+                _ => return unsupported("which cannot be taped, as it does not run over a range"),
+            }
         };
         // A bound the tape's length can be written with: a literal, or a `const` item
         // (upper-case by convention; not a const-generic parameter, which stable Rust
