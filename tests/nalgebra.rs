@@ -163,6 +163,14 @@ fn coordinates_of_a_call(v: Vector2<f64>) -> f64 {
     h.x * h.y.sin()
 }
 
+/// `zeros()` and `from_diagonal` together, and a matrix repeating a differentiated value.
+#[jacobian]
+fn diagonal_plus_zeros(x: Vector2<f64>) -> Matrix2<f64> {
+    let z = Matrix2::zeros();
+    let d = Matrix2::from_diagonal(&x);
+    z + d + Matrix2::repeat(x.y) * x.x
+}
+
 struct Arm {
     lengths: Vector2<f64>,
 }
@@ -292,6 +300,13 @@ fn coordinates_of_a_returned_vector() {
         (j[(0, 0)] - 2.0 * b.sin()).abs() < 1e-15 && (j[(0, 1)] - 2.0 * a * b.cos()).abs() < 1e-15,
         "{j}"
     );
+}
+
+#[test]
+fn zeros_diagonals_and_repeats() {
+    let j = diagonal_plus_zeros_jacobian(Vector2::new(3.0, 5.0));
+    // Entries row-major: (0,0) = x + xy, (0,1) = xy, (1,0) = xy, (1,1) = y + xy.
+    assert_eq!(j, SMatrix::<f64, 4, 2>::new(6.0, 3.0, 5.0, 3.0, 5.0, 3.0, 5.0, 4.0));
 }
 
 #[test]

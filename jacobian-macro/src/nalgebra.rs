@@ -355,14 +355,28 @@ impl Rewrite<'_> {
             ("from_diagonal", [diagonal]) if !found.vector => {
                 quote_spanned!(span=> #krate::Matrix::from_diagonal(#diagonal))
             }
-            ("repeat" | "from_element", [value]) if found.vector => {
-                let r = found.rows.as_ref()?;
-                quote_spanned!(span=> #krate::Vector::from([#value; #r]))
-            }
-            ("repeat" | "from_element", [value]) => {
-                let (r, c) = (found.rows.as_ref()?, found.columns.as_ref()?);
-                quote_spanned!(span=> #krate::Matrix::<#r, #c, #scalar>::from_rows([[#value; #c]; #r]))
-            }
+            // (Written out where the sizes are literals: the value may be differentiated.)
+            ("repeat" | "from_element", [value]) if found.vector => match rows {
+                Some(n) => {
+                    let items = std::iter::repeat_n(value, n);
+                    quote_spanned!(span=> #krate::Vector::from([#(#items),*]))
+                }
+                None => {
+                    let r = found.rows.as_ref()?;
+                    quote_spanned!(span=> #krate::Vector::from([#value; #r]))
+                }
+            },
+            ("repeat" | "from_element", [value]) => match (rows, columns) {
+                (Some(r), Some(c)) => {
+                    let row = std::iter::repeat_n(value, c).collect::<Vec<_>>();
+                    let rows = (0..r).map(|_| quote!([#(#row),*]));
+                    quote_spanned!(span=> #krate::Matrix::from_rows([#(#rows),*]))
+                }
+                _ => {
+                    let (r, c) = (found.rows.as_ref()?, found.columns.as_ref()?);
+                    quote_spanned!(span=> #krate::Matrix::<#r, #c, #scalar>::from_rows([[#value; #c]; #r]))
+                }
+            },
             _ => return None,
         };
         syn::parse2(tokens).ok()
