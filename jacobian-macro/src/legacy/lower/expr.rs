@@ -479,7 +479,12 @@ impl Lowerer<'_> {
         }
         if let Value::Array(a) = &receiver {
             if matches!(a.container, Container::Array) && name != "map" {
-                return self.unsupported(&call.method, &format!("the method `{name}` is not supported on a differentiated array; index the components in a loop, or use `Vector`"));
+                let message = if name == "iter" || name == "into_iter" {
+                    "this iterator chain over a differentiated array is not supported: chains may use `map`, `zip`, `enumerate`, `rev`, `skip`, `take`, `step_by`, `copied`, and end in `sum`, `product`, `fold` or a `for` loop; other adapters (`filter`, `collect`, `max_by`, …) are not, so write a loop over the indices".to_owned()
+                } else {
+                    format!("the method `{name}` is not supported on a differentiated array; index the components in a loop, or use `Vector`")
+                };
+                return self.unsupported(&call.method, &message);
             }
             if !(matches!(a.container, Container::Result) && rules::arity(&name).is_some()) {
                 let args: Vec<&Expr> = call.args.iter().collect();
