@@ -79,7 +79,59 @@ fn emit(
             return (quote!(#before #expr), emitter.mutable);
         }
     }
+    if let Some(in_place) = in_place_matrix(&statements, &tail, krate) {
+        return (in_place, emitter.mutable);
+    }
     (quote!(#statements #tail), emitter.mutable)
+}
+
+/// `let mut j = init; …j[i][k] += …; Matrix::from_rows(j)` built in the matrix it returns
+/// instead (`let mut m = Matrix::from_rows(init); let j = m.as_rows_mut(); …; m`), so that
+/// the result is not copied out of `j` at the end: where every use of `j` indexes it.
+fn in_place_matrix(statements: &TokenStream, tail: &TokenStream, krate: &TokenStream) -> Option<TokenStream> {
+    let tail_trees: Vec<TokenTree> = tail.clone().into_iter().collect();
+    let (TokenTree::Group(args), head) = tail_trees.split_last()? else { return None };
+    let head: TokenStream = head.iter().cloned().collect();
+    if head.to_string() != quote!(#krate::Matrix::from_rows).to_string() {
+        return None;
+    }
+    let inner: Vec<TokenTree> = args.stream().into_iter().collect();
+    let [TokenTree::Ident(name)] = inner.as_slice() else { return None };
+    let name = name.clone();
+    let trees: Vec<TokenTree> = statements.clone().into_iter().collect();
+    // The top-level `let mut name = init;`.
+    let at = (0..trees.len().saturating_sub(3)).find(|&k| {
+        matches!(&trees[k], TokenTree::Ident(l) if l == "let")
+            && matches!(&trees[k + 1], TokenTree::Ident(m) if m == "mut")
+            && matches!(&trees[k + 2], TokenTree::Ident(n) if *n == name)
+            && matches!(&trees[k + 3], TokenTree::Punct(p) if p.as_char() == '=')
+    })?;
+    let end =
+        (at + 4..trees.len()).find(|&k| matches!(&trees[k], TokenTree::Punct(p) if p.as_char() == ';'))?;
+    // Every later use indexes it (`j[i]`, `&mut j[i]`).
+    fn indexed_only(trees: &[TokenTree], name: &Ident) -> bool {
+        trees.iter().enumerate().all(|(k, tree)| match tree {
+            TokenTree::Ident(i) if i == name => {
+                matches!(trees.get(k + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
+            }
+            TokenTree::Group(g) => indexed_only(&g.stream().into_iter().collect::<Vec<_>>(), name),
+            _ => true,
+        })
+    }
+    if !indexed_only(&trees[end + 1..], &name) {
+        return None;
+    }
+    let before: TokenStream = trees[..at].iter().cloned().collect();
+    let init: TokenStream = trees[at + 4..end].iter().cloned().collect();
+    let after: TokenStream = trees[end + 1..].iter().cloned().collect();
+    let matrix = Ident::new("matrix", Span::mixed_site());
+    Some(quote! {
+        #before
+        let mut #matrix = #krate::Matrix::from_rows(#init);
+        let #name = #matrix.as_rows_mut();
+        #after
+        #matrix
+    })
 }
 
 /// A variable of the emitted code, shared by values that live in it in turn (an array
@@ -604,7 +656,7 @@ impl Emitter<'_> {
                         let (offset, jac) = (offset.value(), self.operand(args[1]));
                         vec![offset, quote!(&#jac)]
                     }
-                    Op::AddBand { offset, width, shift } => {
+                    Op::AddBand { offset, width, shift, .. } => {
                         let (offset, width, diagonal) =
                             (offset.value(), width.value(), self.operand(args[1]));
                         let shift = Literal::i64_unsuffixed(*shift);
@@ -623,7 +675,8 @@ impl Emitter<'_> {
                 let helper = match &inst.op {
                     Op::Axpy(_) => quote!(axpy),
                     Op::AddBlock { .. } => quote!(add_block),
-                    Op::AddBand { .. } => quote!(add_band),
+                    Op::AddBand { transposed: false, .. } => quote!(add_band),
+                    Op::AddBand { transposed: true, .. } => quote!(add_band_transposed),
                     _ => quote!(add_row),
                 };
                 let at = match &inst.op {

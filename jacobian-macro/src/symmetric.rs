@@ -101,6 +101,21 @@ impl Analysis<'_> {
                     }
                     None => false,
                 },
+                // One diagonal of a banded block: on, above or below the diagonal as a whole.
+                Op::AddBand { offset, shift, transposed: false, .. } => match offset.lit() {
+                    Some(column) => {
+                        let side = column as i64 + shift;
+                        let change = match side.cmp(&0) {
+                            std::cmp::Ordering::Equal => Change::Keep,
+                            std::cmp::Ordering::Greater => Change::Mirror,
+                            std::cmp::Ordering::Less => Change::Drop,
+                        };
+                        plan.push((address.clone(), change));
+                        tracked.insert(inst.args[0]);
+                        true
+                    }
+                    None => false,
+                },
                 Op::Splat => true,
                 Op::Build => match self.f.ty(inst.results[0]) {
                     Type::Matrix(r, c) if r == c && r.lit().is_some_and(|n| n * n == inst.args.len()) => {
@@ -261,6 +276,20 @@ fn apply(function: &mut Function, address: &[usize], change: Change) {
                     args[c * n + r] = args[r * n + c];
                 }
             }
+        }
+        Change::Mirror if matches!(block.insts[k].op, Op::AddBand { .. }) => {
+            let inst = &block.insts[k];
+            let result = inst.results[0];
+            let above = function.value(function.ty(result).clone(), None);
+            let Op::AddBand { offset, width, shift, .. } = inst.op.clone() else { unreachable!("a band") };
+            let mirror = Inst {
+                op: Op::AddBand { offset, width, shift, transposed: true },
+                args: vec![above, inst.args[1]],
+                results: vec![result],
+                span: inst.span,
+            };
+            block.insts[k].results[0] = above;
+            block.insts.insert(k + 1, mirror);
         }
         Change::Mirror => {
             let inst = &block.insts[k];

@@ -495,6 +495,15 @@ pub fn add_band_rows<T: Scalar, const N: usize, const L: usize>(
     }
 }
 
+/// The rows `r` of a band at `shift` whose column `r + shift` lies in `0..width`.
+#[inline]
+fn band_rows(len: usize, width: usize, shift: isize) -> core::ops::Range<usize> {
+    let start = shift.min(0).unsigned_abs();
+    let end =
+        if shift >= 0 { width.saturating_sub(shift.unsigned_abs()) } else { width + shift.unsigned_abs() };
+    start.min(len)..end.min(len).max(start.min(len))
+}
+
 /// Adds one diagonal of a banded Jacobian block into the Jacobian: entry
 /// `(r, column + r + shift)` gets `diagonal[r]` wherever `0 ≤ r + shift < width` (the
 /// block's columns are `column..column + width`).
@@ -506,9 +515,27 @@ pub fn add_band<T: Scalar, const R: usize, const C: usize, const L: usize>(
     shift: isize,
     diagonal: &[T; L],
 ) {
-    for (r, d) in diagonal.iter().enumerate() {
-        if let Some(k) = r.checked_add_signed(shift).filter(|k| *k < width) {
-            j[(r, column + k)] += *d;
-        }
+    let rows = j.as_rows_mut();
+    for r in band_rows(L.min(R), width, shift) {
+        let k = column + r.wrapping_add_signed(shift);
+        rows[r][k] += diagonal[r];
+    }
+}
+
+/// [`add_band`] transposed: entry `(column + r + shift, r)` gets `diagonal[r]` wherever
+/// `0 ≤ r + shift < width` (the mirror image, below the diagonal of a Hessian, of a band
+/// above it).
+#[inline]
+pub fn add_band_transposed<T: Scalar, const R: usize, const C: usize, const L: usize>(
+    j: &mut Matrix<R, C, T>,
+    column: usize,
+    width: usize,
+    shift: isize,
+    diagonal: &[T; L],
+) {
+    let rows = j.as_rows_mut();
+    for r in band_rows(L.min(C), width, shift) {
+        let k = column + r.wrapping_add_signed(shift);
+        rows[k][r] += diagonal[r];
     }
 }

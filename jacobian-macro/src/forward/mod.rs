@@ -480,11 +480,12 @@ impl Forward<'_> {
     }
 
     /// The diagonals to hold `value`'s block as, where the band analysis finds it banded
-    /// and the band is clearly smaller than the dense block (at most half its columns).
+    /// and the band is much smaller than the dense block (at most a quarter of its columns,
+    /// and at least 16 rows): short arrays stay dense, whose rows cost less to carry.
     fn banded(&self, value: Value, block: usize) -> Option<Vec<i64>> {
         let offsets = self.bands.diagonals(value, block)?;
-        let narrow = self.lens[block].lit().is_none_or(|n| offsets.len() * 2 <= n);
-        let long = self.b.f.ty(value).components().is_some_and(|len| len.lit().is_none_or(|len| len > 4));
+        let narrow = self.lens[block].lit().is_none_or(|n| offsets.len() * 4 <= n);
+        let long = self.b.f.ty(value).components().is_some_and(|len| len.lit().is_none_or(|len| len >= 16));
         (narrow && long).then_some(offsets)
     }
 
@@ -1287,6 +1288,7 @@ impl Forward<'_> {
                                     offset: offsets[block].clone(),
                                     width: self.lens[block].clone(),
                                     shift: *shift,
+                                    transposed: false,
                                 };
                                 j = self.b.push1(op, vec![j, *diagonal], matrix.clone());
                             }

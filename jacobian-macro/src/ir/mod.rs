@@ -203,6 +203,9 @@ pub enum Op {
         offset: Dim,
         width: Dim,
         shift: i64,
+        /// Added transposed: entry `(offset + r + shift, r)` (the mirror image of the band
+        /// above the diagonal of a Hessian, `symmetric`).
+        transposed: bool,
     },
     /// Adds `args[1] · args[2]` (a scalar times a row `[T; n]`) into row `args[3]` (an
     /// `Opaque` index), or row `row` when it is known, columns `offset..offset + n`, of the

@@ -149,8 +149,9 @@ impl Function {
                 self.show(args[1]),
                 self.show(args[2])
             ),
-            Op::AddBand { offset, width, shift } => format!(
-                "add_band {}[.., {offset}..{offset} + {width}], {} at {shift:+}",
+            Op::AddBand { offset, width, shift, transposed } => format!(
+                "add_band{} {}[.., {offset}..{offset} + {width}], {} at {shift:+}",
+                if *transposed { " transposed" } else { "" },
                 self.show(args[0]),
                 self.show(args[1])
             ),

@@ -470,8 +470,17 @@ impl Reverse<'_> {
                 for (arg, partial) in args.iter().zip(partials) {
                     if let (Some(partial), true) = (partial, self.active(*arg)) {
                         let product = self.b.mul(ybar, partial);
-                        let c =
-                            if SINGULAR.contains(method) { self.unless_zero(ybar, product) } else { product };
+                        // (`powi` with a literal exponent of at least 1 has a finite partial.)
+                        let positive_power = *method == "powi"
+                            && self
+                                .b
+                                .code_of(operands[1])
+                                .is_some_and(|n| n.to_string().parse::<i32>().is_ok_and(|n| n >= 1));
+                        let c = if SINGULAR.contains(method) && !positive_power {
+                            self.unless_zero(ybar, product)
+                        } else {
+                            product
+                        };
                         self.add(*arg, c)?;
                     }
                 }
