@@ -24,7 +24,19 @@ pub fn body(
     // Whether a variable is updated in place is known only after its `let` is written:
     // a first pass finds out, the second writes `let mut` where it is.
     let first = emit(function, scalar, krate, reserved, BTreeSet::new());
-    emit(function, scalar, krate, reserved, first.1).0
+    let body = emit(function, scalar, krate, reserved, first.1).0;
+    // The statements, and a tail `Matrix::from_rows(j)` (its last few tokens) after them.
+    let trees: Vec<TokenTree> = body.clone().into_iter().collect();
+    let ending = quote!(#krate::Matrix::from_rows).into_iter().count() + 1;
+    if trees.len() > ending {
+        let (statements, tail) = trees.split_at(trees.len() - ending);
+        let (statements, tail): (TokenStream, TokenStream) =
+            (statements.iter().cloned().collect(), tail.iter().cloned().collect());
+        if let Some(in_place) = in_place_matrix(&statements, &tail, krate) {
+            return in_place;
+        }
+    }
+    body
 }
 
 fn emit(
@@ -78,9 +90,6 @@ fn emit(
             let expr: TokenStream = trees[let_at + 3..n - 1].iter().cloned().collect();
             return (quote!(#before #expr), emitter.mutable);
         }
-    }
-    if let Some(in_place) = in_place_matrix(&statements, &tail, krate) {
-        return (in_place, emitter.mutable);
     }
     (quote!(#statements #tail), emitter.mutable)
 }

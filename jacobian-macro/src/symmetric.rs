@@ -117,6 +117,12 @@ impl Analysis<'_> {
                     None => false,
                 },
                 Op::Splat => true,
+                // A banded block made dense (`forward`'s `band_to_dense`: zeros and its
+                // diagonals added): symmetric when every diagonal is the main one.
+                Op::Constant(code) if code.tokens.to_string().contains("add_band_rows") => {
+                    let text = code.tokens.to_string();
+                    text.matches("add_band_rows").count() == text.matches(", 0) ;").count()
+                }
                 Op::Build => match self.f.ty(inst.results[0]) {
                     Type::Matrix(r, c) if r == c && r.lit().is_some_and(|n| n * n == inst.args.len()) => {
                         plan.push((address.clone(), Change::Literal(r.lit().unwrap_or(0))));
