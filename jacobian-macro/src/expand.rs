@@ -86,6 +86,19 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         if signature.inputs.iter().all(|input| expressible(input.shape.len())) {
             siblings.push(context.sibling(Kind::Parts, parts_name(&function.sig.ident)));
         }
+        if let Some(key) = &options.check {
+            let original = nalgebra.as_ref().map_or(&function, |nalgebra| &nalgebra.original);
+            let name = options.name.clone().unwrap_or_else(|| named("jacobian"));
+            siblings.extend(crate::check::test(
+                key,
+                original,
+                &function,
+                signature,
+                &krate,
+                &name,
+                &diagnostics,
+            ));
+        }
     }
     let function = nalgebra.as_ref().map_or(&function, |nalgebra| &nalgebra.original);
     if diagnostics.has_errors() {

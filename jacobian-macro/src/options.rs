@@ -1,5 +1,5 @@
 //! Owns the attribute's options: `wrt(a, b)`, `value`, `name = ident`, `crate = path`,
-//! `jvp`, `vjp`, `hessian`, `hvp`, `mode = forward | reverse`.
+//! `jvp`, `vjp`, `hessian`, `hvp`, `mode = forward | reverse`, `check`.
 
 use crate::diagnostics::Diagnostics;
 use proc_macro2::TokenStream;
@@ -12,6 +12,7 @@ const VALUE: &str = "value";
 const NAME: &str = "name";
 const CRATE: &str = "crate";
 const MODE: &str = "mode";
+const CHECK: &str = "check";
 /// Options that are a bare word adding siblings.
 const FLAGS: &[&str] = &["jvp", "vjp", "hessian", "hvp"];
 
@@ -33,6 +34,8 @@ pub struct Options {
     pub hessian: bool,
     pub hvp: bool,
     pub mode: Option<Mode>,
+    /// `check`: the option's own token, where the refusals of `check::test` point.
+    pub check: Option<Ident>,
 }
 
 enum Item {
@@ -42,6 +45,7 @@ enum Item {
     Crate(Ident, Path),
     Flag(Ident),
     Mode(Ident, Mode),
+    Check(Ident),
 }
 
 impl Parse for Item {
@@ -66,6 +70,18 @@ impl Parse for Item {
                 Ok(Item::Wrt(key, names.into_iter().collect()))
             }
             VALUE => Ok(Item::Value(key)),
+            CHECK => {
+                if input.peek(syn::token::Paren) {
+                    let content;
+                    let parens = syn::parenthesized!(content in input);
+                    let _: TokenStream = content.parse()?;
+                    return Err(syn::Error::new(
+                        parens.span.join(),
+                        "`check` takes no arguments: it chooses its test points itself, and every parameter must be differentiated; write `check`, or remove it and test the Jacobian by hand at values you choose",
+                    ));
+                }
+                Ok(Item::Check(key))
+            }
             flag if FLAGS.contains(&flag) => Ok(Item::Flag(key)),
             MODE => {
                 input.parse::<Token![=]>()?;
@@ -111,7 +127,7 @@ impl Parse for Item {
             other => Err(syn::Error::new(
                 key.span(),
                 format!(
-                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name`, `crate = path`, `jvp`, `vjp`, `hessian`, `hvp` and `mode = forward` or `mode = reverse`"
+                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name`, `crate = path`, `jvp`, `vjp`, `hessian`, `hvp`, `check` and `mode = forward` or `mode = reverse`"
                 ),
             )),
         }
@@ -164,6 +180,12 @@ pub fn parse(tokens: TokenStream, diagnostics: &Diagnostics) -> Options {
                     diagnostics.error_at(&key, "`mode` is given twice");
                 }
                 options.mode = Some(mode);
+            }
+            Item::Check(key) => {
+                if options.check.is_some() {
+                    diagnostics.error_at(&key, "`check` is given twice");
+                }
+                options.check = Some(key);
             }
             Item::Crate(key, path) => {
                 if options.krate.is_some() {

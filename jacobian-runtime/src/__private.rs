@@ -539,3 +539,240 @@ pub fn add_band_transposed<T: Scalar, const R: usize, const C: usize, const L: u
         rows[k][r] += diagonal[r];
     }
 }
+
+// `#[jacobian(check)]`: the unit test it generates compares `{name}_jacobian` with central
+// differences of the function. Everything here is `core` only: the test runs in the user's
+// crate, which may be `no_std` outside its tests.
+
+/// How many test points `#[jacobian(check)]` tries.
+pub const CHECK_POINTS: usize = 4;
+
+/// Component `k` of test point `point` of `#[jacobian(check)]`: a fixed pseudo-random
+/// sequence (SplitMix64), the same on every machine and every run. Its magnitudes lie in
+/// `[0.1, 0.9) ∪ [1.1, 1.4)` with either sign: inside `[−1.5, 1.5]`, never 0 or an integer
+/// (nor within 0.1 of one), where `abs`, `floor`, `round`, `sqrt` and `ln` have their kinks,
+/// jumps and poles.
+pub fn check_point(point: usize, k: usize) -> f64 {
+    let mut z = (((point as u64) << 32) ^ k as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+    let mut magnitude = 0.1 + 1.1 * u;
+    if magnitude >= 0.9 {
+        magnitude += 0.2;
+    }
+    if z & 1 == 1 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// The two scalar types a `#[jacobian(check)]` test runs in, with what it needs of them.
+pub trait CheckFloat: Scalar {
+    /// The type's machine epsilon, as `f64`.
+    const EPSILON: f64;
+    /// `cbrt(EPSILON)`: the relative step of central differences that balances truncation
+    /// (`h²`) against rounding (`ε / h`).
+    const CBRT_EPSILON: f64;
+    /// The value as `f64` (exact).
+    fn to_f64(self) -> f64;
+}
+
+impl CheckFloat for f64 {
+    const EPSILON: f64 = f64::EPSILON;
+    const CBRT_EPSILON: f64 = 6.055_454_452_393_343e-6;
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl CheckFloat for f32 {
+    const EPSILON: f64 = f32::EPSILON as f64;
+    const CBRT_EPSILON: f64 = 4.921_566_601_151_848e-3;
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+fn magnitude(x: f64) -> f64 {
+    if x < 0.0 {
+        -x
+    } else {
+        x
+    }
+}
+
+fn all_finite<T: CheckFloat, const M: usize>(values: &[T; M]) -> bool {
+    values.iter().all(|v| v.to_f64().is_finite())
+}
+
+/// A test point printed as the arguments it stands for: `x = 0.5, y = [0.25, -1.25]`.
+struct Arguments<'a, T> {
+    inputs: &'a [(&'a str, usize)],
+    point: &'a [T],
+}
+
+impl<T: CheckFloat> core::fmt::Display for Arguments<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut offset = 0;
+        for (n, (name, len)) in self.inputs.iter().enumerate() {
+            if n > 0 {
+                f.write_str(", ")?;
+            }
+            let components = self.point.get(offset..offset + len).unwrap_or(&[]);
+            offset += len;
+            match components {
+                [one] if *len == 1 => write!(f, "{name} = {one}")?,
+                _ => {
+                    write!(f, "{name} = [")?;
+                    for (k, v) in components.iter().enumerate() {
+                        write!(f, "{}{v}", if k > 0 { ", " } else { "" })?;
+                    }
+                    f.write_str("]")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Input component `column` as the user names it: `y` for a scalar, `y[2]` otherwise
+/// (matrices counted row-major).
+struct Component<'a> {
+    inputs: &'a [(&'a str, usize)],
+    column: usize,
+}
+
+impl core::fmt::Display for Component<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut offset = 0;
+        for (name, len) in self.inputs {
+            if self.column < offset + len {
+                return if *len == 1 {
+                    write!(f, "{name}")
+                } else {
+                    write!(f, "{name}[{}]", self.column - offset)
+                };
+            }
+            offset += len;
+        }
+        write!(f, "input component {}", self.column)
+    }
+}
+
+/// The body of the unit test `#[jacobian(check)]` generates: compares `jacobian` (the
+/// generated `{function}_jacobian`) with central differences of `value` (the function)
+/// at the points of [`check_point`], and panics with the point, the entry, the generated
+/// value and the difference quotient at the first entry that disagrees.
+///
+/// Both closures take the differentiated inputs flattened (parameter order, matrices
+/// row-major) and return the outputs flattened and the Jacobian as rows. Where the function
+/// is not finite at a point (outside the domain of `sqrt`, `ln`, …), the point with every
+/// component made positive is tried instead; entries whose difference quotients are not
+/// finite are skipped; the test fails if no entry could be checked.
+///
+/// Column `k` uses the step `h = cbrt(ε)·max(1, |x_k|)` (rounded so that `x_k ± h` are
+/// exact) and the quotients `D(h)` and `D(2h)`. An entry agrees when
+/// `|J − D(h)| ≤ |D(h) − D(2h)| + 64·ε^(2/3)·(1 + max(|J|, |D(h)|) + |f_i(x)| / max(1, |x_k|))`:
+/// the first term bounds the truncation error (about `|D(h) − D(2h)| / 3`), the second the
+/// rounding error of the quotient and of the generated code.
+#[track_caller]
+pub fn check_jacobian<T: CheckFloat, const N: usize, const M: usize>(
+    function: &str,
+    jacobian_name: &str,
+    inputs: &[(&str, usize)],
+    value: impl Fn(&[T; N]) -> [T; M],
+    jacobian: impl Fn(&[T; N]) -> [[T; N]; M],
+) {
+    let eps23 = T::CBRT_EPSILON * T::CBRT_EPSILON;
+    let mut checked = 0usize;
+    for point in 0..CHECK_POINTS {
+        let mut x: [T; N] = [T::ZERO; N];
+        for (k, c) in x.iter_mut().enumerate() {
+            *c = T::from_f64(check_point(point, k));
+        }
+        let mut fx = value(&x);
+        if !all_finite(&fx) {
+            for c in &mut x {
+                *c = T::from_f64(magnitude(c.to_f64()));
+            }
+            fx = value(&x);
+            if !all_finite(&fx) {
+                continue;
+            }
+        }
+        let j = jacobian(&x);
+        for k in 0..N {
+            let xk = x[k].to_f64();
+            let scale = if magnitude(xk) > 1.0 { magnitude(xk) } else { 1.0 };
+            let h = T::CBRT_EPSILON * scale;
+            let quotients = |h: f64| {
+                let (mut plus, mut minus) = (x, x);
+                plus[k] = T::from_f64(xk + h);
+                minus[k] = T::from_f64(xk - h);
+                let step = plus[k].to_f64() - minus[k].to_f64();
+                let (up, down) = (value(&plus), value(&minus));
+                let mut d = [0.0; M];
+                for i in 0..M {
+                    d[i] = (up[i].to_f64() - down[i].to_f64()) / step;
+                }
+                d
+            };
+            let (d1, d2) = (quotients(h), quotients(2.0 * h));
+            for i in 0..M {
+                if !d1[i].is_finite() || !d2[i].is_finite() {
+                    continue;
+                }
+                checked += 1;
+                let generated = j[i][k].to_f64();
+                let larger = if magnitude(generated) > magnitude(d1[i]) {
+                    magnitude(generated)
+                } else {
+                    magnitude(d1[i])
+                };
+                let tolerance = magnitude(d1[i] - d2[i])
+                    + 64.0 * eps23 * (1.0 + larger + magnitude(fx[i].to_f64()) / scale);
+                let difference = magnitude(generated - d1[i]);
+                if difference.is_nan() || difference > tolerance {
+                    panic!(
+                        "`#[jacobian(check)]`: `{jacobian_name}` disagrees with central differences of `{function}`\n  \
+                         at {arguments}  (test point {number} of {CHECK_POINTS})\n  \
+                         entry ({i}, {k}) = ∂{function}{row}/∂{column}\n    \
+                         generated:          {generated}\n    \
+                         central difference: {d1i}  (step h = {h:.3e}; with step 2h: {d2i})\n    \
+                         |difference| = {difference:.3e} > tolerance {tolerance:.3e}\n  \
+                         If `{function}` is not differentiable near this point (abs, min/max, floor, a branch \
+                         on a differentiated value, a domain boundary), this check does not apply to it: \
+                         remove `check` and test the Jacobian by hand at points you choose.",
+                        arguments = Arguments { inputs, point: &x },
+                        number = point + 1,
+                        row = Row(if M == 1 { None } else { Some(i) }),
+                        column = Component { inputs, column: k },
+                        d1i = d1[i],
+                        d2i = d2[i],
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "`#[jacobian(check)]`: none of the {CHECK_POINTS} test points is in the domain of `{function}` (at each, \
+         and at its absolute values, the value or every difference quotient is NaN or infinite); remove `check` \
+         and test `{jacobian_name}` by hand at points you choose"
+    );
+}
+
+/// `[i]` for an output component, nothing for a scalar output.
+struct Row(Option<usize>);
+
+impl core::fmt::Display for Row {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(i) => write!(f, "[{i}]"),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+use jacobian::{jacobian, Real};
+
+#[jacobian(check)]
+fn f<T: Real>(x: T) -> T {
+    x * x
+}
+
+fn main() {}
