@@ -171,6 +171,16 @@ fn diagonal_plus_zeros(x: Vector2<f64>) -> Matrix2<f64> {
     z + d + Matrix2::repeat(x.y) * x.x
 }
 
+/// A local annotated with its nalgebra type, built by a constructor that names no size.
+#[jacobian(wrt(p))]
+fn annotated_zeros(p: SVector<f64, 2>, t: &[f64; 3]) -> SVector<f64, 3> {
+    let mut r: SVector<f64, 3> = SVector::zeros();
+    for i in 0..3 {
+        r[i] = p[0] * t[i] + p[1];
+    }
+    r
+}
+
 struct Arm {
     lengths: Vector2<f64>,
 }
@@ -307,6 +317,12 @@ fn zeros_diagonals_and_repeats() {
     let j = diagonal_plus_zeros_jacobian(Vector2::new(3.0, 5.0));
     // Entries row-major: (0,0) = x + xy, (0,1) = xy, (1,0) = xy, (1,1) = y + xy.
     assert_eq!(j, SMatrix::<f64, 4, 2>::new(6.0, 3.0, 5.0, 3.0, 5.0, 3.0, 5.0, 4.0));
+}
+
+#[test]
+fn sizes_from_an_annotation() {
+    let j = annotated_zeros_jacobian(Vector2::new(1.0, 2.0), &[0.5, 1.5, 2.5]);
+    assert_eq!(j, SMatrix::<f64, 3, 2>::new(0.5, 1.0, 1.5, 1.0, 2.5, 1.0));
 }
 
 #[test]

@@ -443,6 +443,28 @@ impl VisitMut for Rewrite<'_> {
             },
             _ => (None, None),
         };
+        // `let r: SVector<f64, 3> = SVector::zeros();`: the constructor's sizes from the
+        // annotation.
+        if let (Pat::Type(typed), Some(init)) = (&local.pat, local.init.as_mut()) {
+            if let (Some((_, ty)), Expr::Call(call)) = (static_type(&typed.ty), &mut *init.expr) {
+                if let Expr::Path(path) = &mut *call.func {
+                    let segments = &mut path.path.segments;
+                    let n = segments.len();
+                    if n >= 2 && recognise(&segments[n - 2]).is_some_and(|s| s.rows.is_none()) {
+                        let (scalar, rows, columns) = (&ty.scalar, &ty.rows, &ty.columns);
+                        let args = if ty.vector {
+                            quote!(<#scalar, #rows>)
+                        } else {
+                            quote!(<#scalar, #rows, #columns>)
+                        };
+                        let name = if ty.vector { quote!(SVector) } else { quote!(SMatrix) };
+                        if let Ok(segment) = syn::parse2::<syn::PathSegment>(quote!(#name::#args)) {
+                            segments[n - 2] = segment;
+                        }
+                    }
+                }
+            }
+        }
         let vector = annotated.unwrap_or_else(|| {
             local.init.as_ref().is_some_and(|init| self.is_vector(&init.expr)).then_some(None)
         });
