@@ -19,6 +19,7 @@
 mod analysis;
 mod check;
 mod diagnostics;
+mod doc;
 mod emit;
 mod expand;
 mod forward;

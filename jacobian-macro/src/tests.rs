@@ -116,3 +116,23 @@ fn expansion_time() {
         println!("expansion_time {statements} {:.2}", times[2]);
     }
 }
+
+/// The Jacobian sibling's rustdoc shows what it computes: formulas for a small function,
+/// the pattern for a large one, nothing where it cannot be read off (a loop).
+#[test]
+fn derivatives_in_the_documentation() {
+    let docs =
+        |item: &str| -> String { expand(TokenStream::new(), item.parse().expect("an item")).to_string() };
+    let seed = docs("fn f(x: f64, y: f64) -> [f64; 2] { [x + y, x * y] }");
+    for line in ["∂f[0]/∂x = 1", "∂f[0]/∂y = 1", "∂f[1]/∂x = y", "∂f[1]/∂y = x"] {
+        assert!(seed.contains(line), "{line} missing from {seed}");
+    }
+    let helix = docs("fn helix(t: f64) -> [f64; 3] { [t.cos(), t.sin(), 0.5 * t] }");
+    assert!(helix.contains("∂helix[0]/∂t = −sin(t)") && helix.contains("∂helix[2]/∂t = 0.5"), "{helix}");
+    let long = docs(
+        "fn g(p: [f64; 4]) -> f64 { let r2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2]; -1.0 / r2.sqrt() }",
+    );
+    assert!(long.contains("■■■·  g"), "{long}");
+    let looped = docs("fn h(x: [f64; 3]) -> f64 { let mut s = 0.0; for i in 0..3 { s += x[i] * x[i]; } s }");
+    assert!(!looped.contains("What it computes"), "{looped}");
+}
