@@ -86,11 +86,11 @@ pub fn test(
         })
         .collect();
     if !constants.is_empty() {
-        let (them, are) = if constants.len() == 1 { ("it", "is") } else { ("them", "are") };
+        let are = if constants.len() == 1 { "is" } else { "are" };
         diagnostics.error_at(
             key,
             format!(
-                "`check` cannot choose a value for {}, which {are} not differentiated: its test invents values only for differentiated parameters (`f64`, `f32`, arrays, `Vector`, `Matrix`, nalgebra's vectors and matrices), and a constant needs a value that means something to `{name}`; {by_hand} (a `check(with = …)` form that supplies {them} is planned, not available yet)",
+                "`check` cannot choose a value for {}, which {are} not differentiated: its test invents values only for differentiated parameters (`f64`, `f32`, arrays, `Vector`, `Matrix`, nalgebra's vectors and matrices), and a constant needs a value that means something to `{name}`; {by_hand}",
                 constants.join(", "),
             ),
         );
