@@ -3790,7 +3790,7 @@ pub fn generate(seed: u64, count: usize) -> String {
         let vjp = if sig.vjp { format!("Some({name}_w_vjp)") } else { "None".into() };
         let _ = writeln!(
             out,
-            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n    }},",
+            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n        twin2: None,\n        hessian: None,\n        value_gradient_hessian: None,\n        hvp: None,\n    }},",
             sig.index,
             raw(&f.orig),
             raw(&f.twin),
