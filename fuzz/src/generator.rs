@@ -7,7 +7,9 @@
 //! with the operations spelled out in `jacobian_fuzz::tw`; every branch of the twin (a
 //! comparison, `abs`, `min`, `max`, `signum`, `floor`, …) decides on real parts through
 //! `tw`, which also notes how close the decision was, so that the tests can skip points
-//! where the original and its Jacobian might legitimately take different sides.
+//! where the original and its Jacobian might legitimately take different sides. The twin
+//! is generic, so the same text runs on second-order duals for the Hessians of the
+//! functions with a scalar output that second order takes (see [`gen_second_order`]).
 //!
 //! Domains are kept by construction: the argument of `ln`, `sqrt`, `log*`, `powf`,
 //! `recip`, `acosh` is made positive (`1.0 + e.powi(2)`, `2.0 + e.sin()`, …), the
@@ -29,6 +31,9 @@ pub const DEFAULT_COUNT: usize = 200;
 /// Mixed into the seed for the stream that draws each function's `mode` (see
 /// [`gen_options`]).
 const OPTIONS_STREAM: u64 = 0x6D6F_6465_5F6A_7670;
+/// Mixed into the seed for the stream that draws each function's second-order options
+/// (see [`gen_second_order`]).
+const SECOND_ORDER_STREAM: u64 = 0x6865_7373_6961_6E73;
 
 /// Constructs the generator leaves out because the macro fails on them systematically,
 /// each with its minimized reproducer, checked against `main` at fd752be (and the entries
@@ -356,6 +361,10 @@ pub struct Sig {
     pub jvp: bool,
     /// Whether `{name}_vjp` exists.
     pub vjp: bool,
+    /// Whether `{name}_hessian` exists (and, with `value`, `{name}_value_gradient_hessian`).
+    pub hessian: bool,
+    /// Whether `{name}_hvp` exists.
+    pub hvp: bool,
     /// Whether later functions may call this one.
     pub callable: bool,
 }
@@ -390,6 +399,334 @@ pub fn gen_options(rng: &mut Rng, sig: &mut Sig, counts: &mut BTreeMap<&'static 
     }
     mark("option_jvp");
     mark("option_vjp");
+}
+
+/// The second-order options of a function with an `f64` output that [`second_order_ok`]
+/// expects the macro to take: `hessian`, `hvp` and `value` (so that
+/// `{name}_value_gradient_hessian` exists too) for most, `hessian` and `hvp` without
+/// adding `value` for one in eight, `hvp` alone for another. Drawn from a stream of its own
+/// (see [`generate`]), once per function whether used or not, so that neither the programs
+/// of a seed nor the other options change. (An `[f64; 1]` output passes the macro's check
+/// for a scalar output, then second order refuses it: "a gradient of a non-scalar output",
+/// `#[jacobian(hessian)] fn f(x: f64) -> [f64; 1] { [x * x] }`.)
+pub fn gen_second_order(
+    rng: &mut Rng,
+    sig: &mut Sig,
+    counts: &mut BTreeMap<&'static str, usize>,
+    callees: &BTreeSet<usize>,
+) {
+    let draw = rng.below(8);
+    if sig.ret != Ty::S || !second_order_ok(sig, counts, callees) {
+        return;
+    }
+    match draw {
+        0 => sig.hvp = true,
+        1 => (sig.hessian, sig.hvp) = (true, true),
+        _ => (sig.hessian, sig.hvp, sig.value) = (true, true, true),
+    }
+    let mut mark = |what: &'static str| *counts.entry(what).or_insert(0) += 1;
+    if sig.hessian {
+        mark("option_hessian");
+    }
+    mark("option_hvp");
+}
+
+/// Constructs (as `Ctx::mark` counts them) on which the macro refuses `hessian` and `hvp`
+/// with a compile error: second order is forward mode over the new pipeline's reverse mode,
+/// with no fallback, so every construct either of them does not take is an error naming the
+/// function. Functions using any of these get no second-order options. Checked against
+/// `main` at 66b026f with seeds 1 to 23, count 600 (every function that compiles without
+/// second order compiles with it).
+///
+/// Documented as not yet taken ("second derivatives do not yet take …"):
+/// - `call`: "calls of functions with differentiated arguments" (calls of other annotated
+///   functions: most of the refused functions);
+/// - `while`, `loop`, `break`, `continue`, `label`, `early_return`: "a `while` loop that
+///   carries differentiated values", "this control flow" (a `while` loop that reads no
+///   differentiated value, `break`, `continue`), "a `let` before a loop's `break`", "this
+///   expression on differentiated values" (`break` with a value), "labelled loops", "an
+///   early `return`", and the counters' `k += 1` (see [`effects_refused`]);
+/// - `for_each_deref`, `for_each_constant`: `for e in *x` over a reference parameter, and
+///   `for e in a` over an array of constants, "loops over anything but a range, an array or
+///   an iterator chain" (`#[jacobian(hessian)] fn f(x: f64, n: usize) -> f64 { let a =
+///   [(n + 1) as f64, 1.0]; let mut s = x; for e in a { s += e * x; } s * x }`);
+/// - (from the signature, see [`second_order_ok`]) several differentiated parameters one
+///   of which has the length `L3`: "several differentiated parameters of symbolic or large
+///   size".
+///
+/// Refused although the error says second order takes "vectors and matrices with
+/// arithmetic, matrix products, float methods, `if`" (first order takes all of these, by the
+/// legacy lowering); found by this fuzzer for issue 10, item 5, each minimized
+/// (`K1 = 0.625`, `K2 = 1.25`, `K3 = -0.375`, `L3 = 3`):
+/// - `constant_vector_operand`, `constant_scalar_factor_second_order`,
+///   `mat_transpose_constant`: an operand of a vector or matrix operation computed from
+///   constants alone (other than a `Vector::from([…])` or `Matrix::from_rows([…])`
+///   literal), or a constant scalar factor: "this operand of a vector or matrix operation;
+///   bind it to a variable with a type annotation":
+///   ```text
+///   #[jacobian(hessian)] fn a(x: f64) -> f64 { let v = Vector::from([x, x]) * K1.tanh(); v[0] }
+///   #[jacobian(hessian)] fn b(x: f64) -> f64 { let v = Vector::from([x, x]) - Vector::from([K2, K3]).map(|t| t + t); v[0] }
+///   #[jacobian(hessian)] fn c(s: f64) -> f64 { let v = Matrix::from_rows([[2.0, -2.75], [-1.75, K2]]).transpose() * Vector::from([s, K2]); v[0] }
+///   ```
+/// - `dot_constant_receiver`, `component_op_constant_receiver`: a constant receiver of
+///   `dot`, `component_mul` or `component_div` with a differentiated argument: "references
+///   to differentiated values", "this method on differentiated values":
+///   ```text
+///   #[jacobian(hessian)] fn d(x: f64) -> f64 { Vector::from([1.0, 2.0]).dot(&Vector::from([x, x])) }
+///   #[jacobian(hessian)] fn e(x: Vector<2>) -> f64 { let v = Vector::from([1.0, 2.0]).component_mul(&x); v[1] }
+///   ```
+/// - `vector_from_array`: `Vector::from(a)` of an array variable, when the array's
+///   components are read besides, or in a branch or a loop: "this operation in forward
+///   mode":
+///   ```text
+///   #[jacobian(hessian)] fn f(x: [f64; 2]) -> f64 { let s = Vector::from(x).norm_squared(); s * x[0] }
+///   #[jacobian(hessian)] fn g(x: [f64; 2], y: f64) -> f64 { if y < 1.0 { 1.0 } else { Vector::from(x).norm_squared() } }
+///   ```
+///   and of an array `[f64; L3]` next to sizes written `3`: "a product of matrices whose
+///   sizes do not match", "this arithmetic on vectors or matrices":
+///   ```text
+///   #[jacobian(hessian)] fn h(x: [f64; L3]) -> f64 {
+///       let v = Matrix::from_rows([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) * Vector::from(x);
+///       v[0]
+///   }
+///   ```
+/// - `shadow_in_block_constant`: a block expression shadowing a variable with a constant:
+///   "a block that shadows a variable with a `let`":
+///   ```text
+///   #[jacobian(hessian)] fn i(x: f64) -> f64 { let s = { let x = 2.0f64.sin(); x * x }; s * x }
+///   ```
+/// - `elem_assign_constant_runtime_index`: a constant written at a run-time index (a loop
+///   variable too) into a copy of a differentiated array that is read after: "this
+///   operation in forward mode":
+///   ```text
+///   #[jacobian(hessian)] fn j(x: [f64; 2], n: usize) -> f64 { let mut a = x; a[n] = 1.0; x[0] * a[0] }
+///   ```
+/// - `nested_branch_update` (see [`nested_branch_update`]) and `effects_after_branch` (see
+///   [`effects_refused`]), decided on the text of the body.
+const SECOND_ORDER_REFUSED: &[&str] = &[
+    "call",
+    "while",
+    "loop",
+    "break",
+    "continue",
+    "label",
+    "early_return",
+    "for_each_deref",
+    "constant_vector_operand",
+    "constant_scalar_factor_second_order",
+    "mat_transpose_constant",
+    "dot_constant_receiver",
+    "component_op_constant_receiver",
+    "vector_from_array",
+    "elem_assign_constant_runtime_index",
+    "for_each_constant",
+    "shadow_in_block_constant",
+    "nested_branch_update",
+    "effects_after_branch",
+];
+
+/// Whether the macro takes second order on a function of this signature and these
+/// constructs (see [`SECOND_ORDER_REFUSED`]).
+fn second_order_ok(sig: &Sig, counts: &BTreeMap<&'static str, usize>, callees: &BTreeSet<usize>) -> bool {
+    if !callees.is_empty() || SECOND_ORDER_REFUSED.iter().any(|c| counts.contains_key(c)) {
+        return false;
+    }
+    // "several differentiated parameters of symbolic or large size": arrays of length
+    // `L3` beside another differentiated parameter
+    let diff: Vec<&Param> = sig
+        .params
+        .iter()
+        .filter(|p| p.ty != Ty::I && sig.wrt.as_ref().is_none_or(|w| w.contains(&p.name)))
+        .collect();
+    !(diff.len() > 1 && diff.iter().any(|p| p.ty == Ty::A(3)))
+}
+
+/// Whether the macro's reverse mode may refuse a body for "user code that changes a
+/// variable a recomputed loop or branch reads" (its `Effects` check): user code run for
+/// its effects (a statement that is neither a `let` nor a `for` loop, and reads no value
+/// the front end holds as SSA) after, or inside, a branch or loop on differentiated values.
+/// It refuses even code without any effect (reported with issue 10, item 5):
+/// ```text
+/// #[jacobian(hessian)]
+/// fn f(x: f64) -> f64 {
+///     let s = if x <= 0.5 { x } else { x * 2.0 };
+///     if K1 < 2.0 {}   // also `for i in 0..4 { if i < 2 {} }`
+///     s
+/// }
+/// // error: `hessian` is not supported for this function yet: second derivatives do not
+/// // yet take user code that changes a variable a recomputed loop or branch reads
+/// ```
+/// Decided on the text of the body (one statement per line, blocks by `{` and `}` at the
+/// ends of lines), conservatively: the SSA values are the differentiated parameters `ssa`
+/// and the variables bound to what reads one, and every `if` that reads one, every `let`
+/// of a branch that reads one and every `for` loop is taken for a region on differentiated
+/// values.
+pub fn effects_refused(body: &str, mut ssa: BTreeSet<String>) -> bool {
+    let mut lines: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    // the last line is the value returned
+    lines.pop();
+    let mut pos = 0;
+    walk(&lines, &mut pos, &mut ssa, false)
+}
+
+/// Whether `text` is a whole `Vector::from([…])` or `Matrix::from_rows([…])`.
+fn constructor_literal(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("Vector::from(").or_else(|| text.strip_prefix("Matrix::from_rows("))
+    else {
+        return false;
+    };
+    if !rest.starts_with('[') {
+        return false;
+    }
+    // the parenthesis opened by the constructor closes at the very end
+    let mut depth = 1usize;
+    for (k, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return k == rest.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a variable is assigned (`m = …`, `m += …`, `a[i] = …`) inside an `if` inside
+/// another (an `else if` counts), which the macro refuses in functions with vector or matrix
+/// parameters: "this operation in forward mode" (reported with issue 10, item 5):
+/// ```text
+/// #[jacobian(hessian)]
+/// fn f(x: Vector<2>) -> f64 {
+///     let mut m = 1.0;
+///     if x[0] < 1.0 {
+///     } else if x[1] >= 1.0 {
+///         m = (m + x[1]).atan();
+///     }
+///     m
+/// }
+/// ```
+pub fn nested_branch_update(body: &str) -> bool {
+    // per open block, how many `if`s deep it puts its statements
+    let mut levels: Vec<usize> = Vec::new();
+    for line in body.lines().map(str::trim) {
+        if line.starts_with('}') {
+            let arm = levels.pop().unwrap_or(0);
+            if line.ends_with('{') {
+                // `} else if … {` is an `if` inside the `else`; `} else {` is at the level of
+                // the arm before it
+                levels.push(arm + usize::from(line.starts_with("} else if ")));
+            }
+            continue;
+        }
+        if line.ends_with('{') {
+            levels.push(usize::from(line.starts_with("if ")));
+            continue;
+        }
+        let assigns = !line.starts_with("let ")
+            && [" = ", " += ", " -= ", " *= ", " /= "].iter().any(|op| line.contains(op));
+        if assigns && levels.iter().sum::<usize>() >= 2 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `text` names one of `names` (as a whole identifier).
+fn names_any(text: &str, names: &BTreeSet<String>) -> bool {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| names.contains(w))
+}
+
+/// The name a `let` or `for` line binds (`let mut m: f64 = …`, `for e in …`), if one.
+fn bound_name(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("let ").or_else(|| line.strip_prefix("for "))?;
+    let rest = rest.strip_prefix("mut ").unwrap_or(rest);
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    (end > 0).then(|| &rest[..end])
+}
+
+/// What a `let` or `for` line reads: after its `=` or `in`.
+fn bound_from(line: &str) -> &str {
+    match (line.find(" = "), line.find(" in ")) {
+        (Some(k), _) if line.starts_with("let ") => &line[k..],
+        (_, Some(k)) if line.starts_with("for ") => &line[k..],
+        _ => "",
+    }
+}
+
+/// The statements of one block from `lines[*pos]` to its closing line (not consumed), or
+/// to the end; whether one of them is user code run for its effects after or inside a
+/// region.
+fn walk(lines: &[&str], pos: &mut usize, ssa: &mut BTreeSet<String>, in_region: bool) -> bool {
+    let mut after = false;
+    let mut refused = false;
+    while *pos < lines.len() {
+        let line = lines[*pos];
+        if line.starts_with('}') {
+            return refused;
+        }
+        *pos += 1;
+        // the variable it binds is an SSA value when what it is bound to reads one
+        if let Some(name) = bound_name(line) {
+            if names_any(bound_from(line), ssa) {
+                ssa.insert(name.to_string());
+            } else {
+                ssa.remove(name);
+            }
+        }
+        if line.ends_with('{') {
+            // a construct over several lines: its whole text, to the line that closes it
+            let start = *pos - 1;
+            let mut depth = 0usize;
+            let mut end = start;
+            for (k, l) in lines.iter().enumerate().skip(start) {
+                end = k;
+                if l.starts_with('}') {
+                    depth -= 1;
+                }
+                if l.ends_with('{') {
+                    depth += 1;
+                }
+                if depth == 0 {
+                    break;
+                }
+            }
+            let region = line.starts_with("for ") || names_any(&lines[start..=end].join("\n"), ssa);
+            if !region && !line.starts_with("let ") && (after || in_region) {
+                refused = true;
+            }
+            // its blocks: `{ … }`, and `} else {` or `} else if … {` after one
+            loop {
+                refused |= walk(lines, pos, ssa, in_region || region);
+                if *pos >= lines.len() {
+                    break;
+                }
+                let close = lines[*pos];
+                // an `else if` is an `if` in the `else`: user code there if the rest of the
+                // chain reads no SSA value
+                if region && close.starts_with("} else if ") && !names_any(&lines[*pos..=end].join("\n"), ssa)
+                {
+                    refused = true;
+                }
+                *pos += 1;
+                if !close.ends_with('{') {
+                    break;
+                }
+            }
+            after |= region;
+            continue;
+        }
+        // a one-line statement; a `let` whose value branches on an SSA value is a region
+        let named = names_any(line, ssa);
+        if !line.starts_with("let ") && !named && (after || in_region) {
+            refused = true;
+        }
+        after |= named && (line.contains("if ") || line.contains("match "));
+    }
+    refused
 }
 
 /// One generated function: both texts, its signature, what it used.
@@ -707,6 +1044,23 @@ struct Ctx<'r> {
 impl<'r> Ctx<'r> {
     fn mark(&mut self, what: &'static str) {
         *self.counts.entry(what).or_insert(0) += 1;
+    }
+
+    /// Marks a vector or matrix operand that may not depend on a differentiated input, other
+    /// than a `Vector::from([…])` or `Matrix::from_rows([…])` literal: the macro refuses
+    /// second order on operations with such operands (see [`SECOND_ORDER_REFUSED`]).
+    fn constant_operand(&mut self, e: &E) {
+        if !e.diff && !constructor_literal(&e.o) {
+            self.mark("constant_vector_operand");
+        }
+    }
+
+    /// Marks a scalar factor of a vector or matrix that may not depend on a differentiated
+    /// input (see [`SECOND_ORDER_REFUSED`]).
+    fn constant_factor(&mut self, s: &E) {
+        if !s.diff {
+            self.mark("constant_scalar_factor_second_order");
+        }
     }
 
     fn fresh(&mut self, prefix: &str) -> String {
@@ -1470,7 +1824,11 @@ impl<'r> Ctx<'r> {
         match self.rng.below(6) {
             0 | 1 => {
                 self.mark("dot");
+                if !a.diff {
+                    self.mark("dot_constant_receiver");
+                }
                 let b = self.vk(n, depth + 1);
+                self.constant_operand(&b);
                 let mag = n as f64 * a.mag * b.mag;
                 let e = E::new(
                     format!("{ao}.dot({})", borrow(&b)),
@@ -1774,6 +2132,8 @@ impl<'r> Ctx<'r> {
                     |c| c.matrix_from_rows(n, k, depth + 1),
                 );
                 let x = self.vk(k, depth + 1);
+                self.constant_operand(&w);
+                self.constant_operand(&x);
                 let mag = k as f64 * w.mag * x.mag;
                 let (wo, _) = w.at(P_MUL);
                 let (xo, _) = x.at(P_UN);
@@ -1788,6 +2148,8 @@ impl<'r> Ctx<'r> {
                 let b = self.vk(n, depth + 1);
                 let sub = self.rng.chance(0.5) && a.o != b.o;
                 self.mark(if sub { "vec_sub" } else { "vec_add" });
+                self.constant_operand(&a);
+                self.constant_operand(&b);
                 let (ao, _) = a.at(P_ADD);
                 let (bo, _) = b.at(P_MUL);
                 let (op, f) = if sub { ('-', "vsub") } else { ('+', "vadd") };
@@ -1798,6 +2160,7 @@ impl<'r> Ctx<'r> {
             5 => {
                 self.mark("vec_neg");
                 let a = self.shaped(|c| c.v(n, depth + 1), |c| c.vector_from(n, depth + 1));
+                self.constant_operand(&a);
                 let (ao, _) = if a.prec >= P_UN && !a.o.starts_with('-') {
                     (a.o.clone(), a.t.clone())
                 } else {
@@ -1815,6 +2178,8 @@ impl<'r> Ctx<'r> {
                     |c| c.vector_from(n, depth + 1),
                 );
                 let s = self.scalar_factor(depth + 2, |c, s| c.tame(s, 10.0));
+                self.constant_operand(&a);
+                self.constant_factor(&s);
                 let mag = a.mag * s.mag;
                 let diff = a.diff || s.diff;
                 if self.rng.chance(0.5) {
@@ -1836,6 +2201,8 @@ impl<'r> Ctx<'r> {
                 self.mark("vec_div");
                 let a = self.shaped(|c| c.v(n, depth + 1), |c| c.vector_from(n, depth + 1));
                 let s = self.scalar_factor(depth + 2, |c, s| c.nonzero(s));
+                self.constant_operand(&a);
+                self.constant_factor(&s);
                 let (ao, _) = a.at(P_MUL);
                 let (so, _) = s.at(P_UN);
                 E::new(format!("{ao} / {so}"), format!("tw::vdiv({}, {})", a.t, s.t), P_MUL, a.mag * 4.0)
@@ -1846,6 +2213,7 @@ impl<'r> Ctx<'r> {
                 self.mark("map_path");
                 let a = self.vk(n, depth + 1);
                 let a = if a.mag > 50.0 { self.tame_v(a) } else { a };
+                self.constant_operand(&a);
                 let f = *self.rng.pick(MAP_PATHS);
                 self.mark(f);
                 let (ao, at) = a.atom();
@@ -1863,6 +2231,10 @@ impl<'r> Ctx<'r> {
                 };
                 let a = self.shaped(tamed, |c| c.vector_from(n, depth + 1));
                 let b = self.shaped(tamed, |c| c.vector_from(n, depth + 1));
+                if !a.diff {
+                    self.mark("component_op_constant_receiver");
+                }
+                self.constant_operand(&b);
                 let (ao, _) = a.atom();
                 E::new(
                     format!("{ao}.component_mul({})", borrow(&b)),
@@ -1898,6 +2270,9 @@ impl<'r> Ctx<'r> {
                     let t: Vec<String> = items.iter().map(|v| format!("D::from({})", fmt_lit(*v))).collect();
                     (format!("Vector::from([{}])", o.join(", ")), format!("[{}]", t.join(", ")))
                 };
+                if !a.diff {
+                    self.mark("component_op_constant_receiver");
+                }
                 let (ao, _) = a.atom();
                 E::new(
                     format!("{ao}.component_div(&{d_o})"),
@@ -1984,6 +2359,7 @@ impl<'r> Ctx<'r> {
             },
             |c| c.vector_from(n, depth + 1),
         );
+        self.constant_operand(&a);
         let t = self.fresh("t");
         let param = Var { diff: a.diff, lit: a.lit, ..Self::scalar_var(&t, false, a.mag) };
         self.scopes.push(vec![param]);
@@ -2083,6 +2459,9 @@ impl<'r> Ctx<'r> {
             0 => {
                 self.mark("mat_transpose");
                 let a = self.shaped(|s| s.m(c, r, depth + 1), |s| s.matrix_from_rows(c, r, depth + 1));
+                if !a.diff {
+                    self.mark("mat_transpose_constant");
+                }
                 let (ao, _) = a.atom();
                 E::new(format!("{ao}.transpose()"), format!("tw::transpose({})", a.t), P_ATOM, a.mag)
                     .op(a.diff)
@@ -2105,6 +2484,8 @@ impl<'r> Ctx<'r> {
                     },
                     |s| s.matrix_from_rows(k, c, depth + 1),
                 );
+                self.constant_operand(&a);
+                self.constant_operand(&b);
                 let (ao, _) = a.at(P_MUL);
                 let (bo, _) = b.at(P_UN);
                 E::new(
@@ -2121,6 +2502,8 @@ impl<'r> Ctx<'r> {
                 let b = self.mk(r, c, depth + 1);
                 let sub = self.rng.chance(0.5) && a.o != b.o;
                 self.mark(if sub { "mat_sub" } else { "mat_add" });
+                self.constant_operand(&a);
+                self.constant_operand(&b);
                 let (ao, _) = a.at(P_ADD);
                 let (bo, _) = b.at(P_MUL);
                 let (op, f) = if sub { ('-', "msub") } else { ('+', "madd") };
@@ -2138,6 +2521,8 @@ impl<'r> Ctx<'r> {
                     |s| s.matrix_from_rows(r, c, depth + 1),
                 );
                 let s = self.scalar_factor(depth + 2, |c, s| c.tame(s, 10.0));
+                self.constant_operand(&a);
+                self.constant_factor(&s);
                 let s = typed_left_factor(s, &a);
                 let (so, _) = s.at(P_MUL);
                 let (ao, _) = a.at(P_UN);
@@ -2785,6 +3170,12 @@ impl<'r> Ctx<'r> {
             (false, true) => format!("*{}", a.name),
         };
         self.mark(if by_ref { "for_each_ref" } else { "for_each_value" });
+        if !a.diff {
+            self.mark("for_each_constant");
+        }
+        if a.is_ref && !by_ref {
+            self.mark("for_each_deref");
+        }
         self.line(&format!("for {x} in {src} {{"), &format!("for {x} in {} {{", a.name));
         self.push();
         self.bind(Var {
@@ -2962,7 +3353,8 @@ impl<'r> Ctx<'r> {
         let name = self.fresh("s");
         let scalars = self.vars(|v| v.ty == Ty::S && !v.is_ref);
         // shadow an outer name inside the block now and then
-        let inner = if !scalars.is_empty() && self.rng.chance(0.5) {
+        let shadows = !scalars.is_empty() && self.rng.chance(0.5);
+        let inner = if shadows {
             self.mark("shadow_in_block");
             self.rng.pick(&scalars).name.clone()
         } else {
@@ -2970,6 +3362,9 @@ impl<'r> Ctx<'r> {
         };
         let a = self.binding_init(1, false);
         let a = self.tame(a, 30.0);
+        if shadows && !a.diff {
+            self.mark("shadow_in_block_constant");
+        }
         self.scopes.push(vec![Var {
             known: a.known,
             diff: a.diff,
@@ -3236,6 +3631,9 @@ impl<'r> Ctx<'r> {
         };
         if op != "=" {
             self.mark("elem_compound_assign");
+        }
+        if op == "=" && flat.is_none() && !e.diff {
+            self.mark("elem_assign_constant_runtime_index");
         }
         if op == "=" && e.o == lo {
             return;
@@ -3507,6 +3905,8 @@ fn gen_sig(rng: &mut Rng, index: usize, counts: &mut BTreeMap<&'static str, usiz
         mode: None,
         jvp: false,
         vjp: false,
+        hessian: false,
+        hvp: false,
     }
 }
 
@@ -3532,6 +3932,12 @@ fn attribute(sig: &Sig) -> String {
     if sig.vjp {
         opts.push("vjp".into());
     }
+    if sig.hessian {
+        opts.push("hessian".into());
+    }
+    if sig.hvp {
+        opts.push("hvp".into());
+    }
     if opts.is_empty() {
         "#[jacobian]".into()
     } else {
@@ -3540,8 +3946,15 @@ fn attribute(sig: &Sig) -> String {
 }
 
 /// Generates function `index`, which may call any callable function in `earlier`; its
-/// `mode`, `jvp` and `vjp` options are drawn from `options` (see [`gen_options`]).
-pub fn gen_function(rng: &mut Rng, options: &mut Rng, index: usize, earlier: &[Sig]) -> GenFn {
+/// `mode`, `jvp` and `vjp` options are drawn from `options` (see [`gen_options`]), its
+/// second-order ones from `second` (see [`gen_second_order`]).
+pub fn gen_function(
+    rng: &mut Rng,
+    options: &mut Rng,
+    second: &mut Rng,
+    index: usize,
+    earlier: &[Sig],
+) -> GenFn {
     let mut counts = BTreeMap::new();
     let mut sig = gen_sig(rng, index, &mut counts);
     gen_options(options, &mut sig, &mut counts);
@@ -3598,6 +4011,19 @@ pub fn gen_function(rng: &mut Rng, options: &mut Rng, index: usize, earlier: &[S
     };
     ctx.line(&ret.o, &ret.t);
     sig.ret_mag = ret.mag.clamp(1.0, 1e4);
+    let differentiated: BTreeSet<String> = sig
+        .params
+        .iter()
+        .filter(|p| p.ty != Ty::I && sig.wrt.as_ref().is_none_or(|w| w.contains(&p.name)))
+        .map(|p| p.name.clone())
+        .collect();
+    if effects_refused(&ctx.o, differentiated) {
+        ctx.mark("effects_after_branch");
+    }
+    if nested_branch_update(&ctx.o) && sig.params.iter().any(|p| matches!(p.ty, Ty::V(_) | Ty::M(..))) {
+        ctx.mark("nested_branch_update");
+    }
+    gen_second_order(second, &mut sig, &mut ctx.counts, &ctx.callees);
 
     let po: Vec<String> = sig
         .params
@@ -3713,10 +4139,11 @@ pub fn generate(seed: u64, count: usize) -> String {
     let mut rng = Rng::new(seed);
     // the options' own stream: adding an option leaves every program of a seed as it was
     let mut options = Rng::new(seed ^ OPTIONS_STREAM);
+    let mut second = Rng::new(seed ^ SECOND_ORDER_STREAM);
     let mut sigs: Vec<Sig> = Vec::new();
     let mut fns = Vec::new();
     for index in 0..count {
-        let f = gen_function(&mut rng, &mut options, index, &sigs);
+        let f = gen_function(&mut rng, &mut options, &mut second, index, &sigs);
         sigs.push(f.sig.clone());
         fns.push(f);
     }
@@ -3774,6 +4201,31 @@ pub fn generate(seed: u64, count: usize) -> String {
                 );
             }
         }
+        if sig.hessian || sig.hvp {
+            let _ = writeln!(
+                out,
+                "fn {name}_w_twin2(x: &[f64], {n}: usize) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {{\n    let d = jacobian_fuzz::seed2::<{nd}>([{}]);\n    jacobian_fuzz::unseed2(&jacobian_fuzz::FlatD::flat_d(&{name}_twin({ta})))\n}}\n",
+                seeds.join(", ")
+            );
+        }
+        if sig.hessian {
+            let _ = writeln!(
+                out,
+                "fn {name}_w_hessian(x: &[f64], {n}: usize) -> Vec<Vec<f64>> {{\n    jacobian_fuzz::rows(&{name}_hessian({oa}))\n}}\n"
+            );
+            if sig.value {
+                let _ = writeln!(
+                    out,
+                    "fn {name}_w_vgh(x: &[f64], {n}: usize) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {{\n    jacobian_fuzz::flat_triple({name}_value_gradient_hessian({oa}))\n}}\n"
+                );
+            }
+        }
+        if sig.hvp {
+            let _ = writeln!(
+                out,
+                "fn {name}_w_hvp(x: &[f64], {n}: usize, v: &[f64]) -> Vec<f64> {{\n    jacobian_fuzz::Flat::flat(&{name}_hvp({oa}, jacobian_fuzz::vector(v)))\n}}\n"
+            );
+        }
     }
     out.push_str("pub static ENTRIES: &[jacobian_fuzz::Entry] = &[\n");
     for f in &fns {
@@ -3788,9 +4240,15 @@ pub fn generate(seed: u64, count: usize) -> String {
         let value = if sig.value { format!("Some({name}_w_value)") } else { "None".into() };
         let jvp = if sig.jvp { format!("Some({name}_w_jvp)") } else { "None".into() };
         let vjp = if sig.vjp { format!("Some({name}_w_vjp)") } else { "None".into() };
+        let some =
+            |wanted: bool, what: &str| if wanted { format!("Some({name}_w_{what})") } else { "None".into() };
+        let twin2 = some(sig.hessian || sig.hvp, "twin2");
+        let hessian = some(sig.hessian, "hessian");
+        let vgh = some(sig.hessian && sig.value, "vgh");
+        let hvp = some(sig.hvp, "hvp");
         let _ = writeln!(
             out,
-            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n    }},",
+            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n        twin2: {twin2},\n        hessian: {hessian},\n        value_gradient_hessian: {vgh},\n        hvp: {hvp},\n    }},",
             sig.index,
             raw(&f.orig),
             raw(&f.twin),

@@ -1,7 +1,11 @@
 //! Runs the generated table: every function at several random points, the macro's
 //! Jacobian against the dual twin's, and the twin's values against the original's; at each
 //! point also the `jvp` sibling's J·v for a random direction `v` and the `vjp` sibling's
-//! Jᵀ·u for random weights `u` against the products with the twin's Jacobian.
+//! Jᵀ·u for random weights `u` against the products with the twin's Jacobian. For scalar
+//! outputs with second-order siblings, the twin runs again on second-order duals: the
+//! `hessian` sibling must be exactly symmetric and match the twin's Hessian entry by entry,
+//! `value_gradient_hessian` must match the value, the twin's gradient and Hessian, and
+//! `hvp` the twin's H·v for a random `v`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,6 +19,11 @@ type ValuesAndJacobian = fn(&[f64], usize) -> (Vec<f64>, Vec<Vec<f64>>);
 /// A `jvp` or `vjp` sibling: inputs, `n`, and the vector it multiplies (`v` or `u`), to the
 /// output and the product, flattened.
 type Product = fn(&[f64], usize, &[f64]) -> (Vec<f64>, Vec<f64>);
+/// Value, gradient and Hessian (rows), of the second-order twin or of
+/// `{name}_value_gradient_hessian`.
+type ValueGradientHessian = fn(&[f64], usize) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+/// `{name}_hvp`: inputs, `n` and `v` to H·v.
+type HessianProduct = fn(&[f64], usize, &[f64]) -> Vec<f64>;
 
 /// One generated function, as the generated table lists it.
 pub struct Entry {
@@ -47,6 +56,15 @@ pub struct Entry {
     pub jvp: Option<Product>,
     /// `{name}_vjp` (value and Jᵀ·u, `u` of length `outputs`), with the `vjp` option.
     pub vjp: Option<Product>,
+    /// The dual twin on second-order duals: value, gradient, Hessian. Present with any of
+    /// the second-order siblings.
+    pub twin2: Option<ValueGradientHessian>,
+    /// `{name}_hessian`, with the `hessian` option.
+    pub hessian: Option<Jacobian>,
+    /// `{name}_value_gradient_hessian`, with the `hessian` and `value` options.
+    pub value_gradient_hessian: Option<ValueGradientHessian>,
+    /// `{name}_hvp` (H·v, `v` of length `columns.len()`), with the `hvp` option.
+    pub hvp: Option<HessianProduct>,
 }
 
 /// The outcome of [`check_all`].
@@ -64,6 +82,19 @@ pub struct Report {
     /// Components of J·v and Jᵀ·u not compared because a term's entry of the twin's
     /// Jacobian was not finite.
     pub product_non_finite: usize,
+    /// Functions with second-order siblings.
+    pub second_order_functions: usize,
+    /// Points at which second order was checked (the twin's Hessian against `hessian`,
+    /// `value_gradient_hessian` where it exists, and `hvp`'s H·v where it exists).
+    pub hessian_points: usize,
+    pub value_gradient_hessian_points: usize,
+    pub hvp_points: usize,
+    /// Checked points where second order was not: the second-order twin made a decision
+    /// near its kink that the first-order one did not count (on a value whose gradient
+    /// vanishes there but whose Hessian does not).
+    pub hessian_near_kink: usize,
+    /// Checked points where the twin's Hessian had a non-finite entry.
+    pub hessian_non_finite: usize,
     pub constructs: BTreeMap<&'static str, (usize, usize)>,
     /// Functions checked at fewer points than asked, with the number of points checked and
     /// the last near-kink decision (distance, scale).
@@ -186,6 +217,51 @@ fn product_mismatch(got: &[f64], want: &[Option<(f64, f64)>]) -> Option<String> 
     }
 }
 
+/// Entries of a Hessian `got` that are not exactly symmetric (bit for bit, NaN matching NaN).
+fn asymmetry(got: &[Vec<f64>]) -> Option<String> {
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    let mut bad = Vec::new();
+    for (i, row) in got.iter().enumerate() {
+        for (k, mirror) in got.iter().enumerate().skip(i + 1) {
+            if !same(row[k], mirror[i]) {
+                bad.push(format!("({i}, {k}) is {:e} but ({k}, {i}) is {:e}", row[k], mirror[i]));
+            }
+        }
+    }
+    if bad.is_empty() {
+        None
+    } else {
+        Some(format!("not symmetric: {}", bad.join("; ")))
+    }
+}
+
+/// A Hessian `got` against the twin's `want`: square of the right size, exactly symmetric,
+/// and each entry `(i, k)` within [`close`] on the scale of the larger of rows `i` and `k`
+/// of `want` (a symmetric scale, so that an entry and its mirror are held alike).
+pub fn hessian_mismatch(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<String> {
+    let n = want.len();
+    if got.len() != n || got.iter().any(|row| row.len() != n) {
+        return Some(format!("shapes differ: expected {n} × {n}"));
+    }
+    if let Some(off) = asymmetry(got) {
+        return Some(off);
+    }
+    let scales: Vec<f64> = want.iter().map(|row| row_scale(row)).collect();
+    let mut bad = Vec::new();
+    for (i, (ra, rb)) in got.iter().zip(want).enumerate() {
+        for (k, (&a, &b)) in ra.iter().zip(rb).enumerate() {
+            if !close(a, b, scales[i].max(scales[k])) {
+                bad.push(format!("({i}, {k}): got {a:e}, expected {b:e}, diff {:e}", (a - b).abs()));
+            }
+        }
+    }
+    if bad.is_empty() {
+        None
+    } else {
+        Some(bad.join("; "))
+    }
+}
+
 fn fmt_product(want: &[Option<(f64, f64)>]) -> String {
     let items: Vec<String> =
         want.iter().map(|w| w.map_or("(not finite)".into(), |(b, _)| format!("{b:e}"))).collect();
@@ -216,6 +292,11 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
         let mut rng = Rng::new(seed ^ (e.index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1FF);
         // the vectors of jvp and vjp from a stream of their own: the points stay as they were
         let mut directions = Rng::new(seed ^ (e.index as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ 0x0D1C);
+        // and those of hvp from another
+        let mut curvatures = Rng::new(seed ^ (e.index as u64).wrapping_mul(0x1656_67B1_9E37_79F9) ^ 0x4E55);
+        if e.twin2.is_some() {
+            report.second_order_functions += 1;
+        }
         let mut checked = 0;
         let mut attempts = 0;
         while checked < points && attempts < points * 20 {
@@ -306,6 +387,10 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
                     ));
                 }
             }
+            let v: Vec<f64> = (0..e.columns.len()).map(|_| curvatures.uniform(-1.0, 1.0)).collect();
+            if let Some(twin2) = e.twin2 {
+                check_second_order(entries, e, twin2, &x, n, &v, (&ov, &tj), &mut report);
+            }
         }
         if checked < points {
             report.short.push((e.index, checked, tw::last_near_kink()));
@@ -317,6 +402,92 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
         }
     }
     report
+}
+
+/// The second-order siblings of `e` at `(x, n)` against the second-order twin, whose value
+/// and gradient must first be the original's and the first-order twin's (`want`).
+#[allow(clippy::too_many_arguments)]
+fn check_second_order(
+    entries: &[Entry],
+    e: &Entry,
+    twin2: ValueGradientHessian,
+    x: &[f64],
+    n: usize,
+    v: &[f64],
+    (ov, tj): (&[f64], &[Vec<f64>]),
+    report: &mut Report,
+) {
+    tw::reset_near_kink();
+    let (tv, tg, th) = twin2(x, n);
+    if tw::take_near_kink() {
+        report.hessian_near_kink += 1;
+        return;
+    }
+    if let Some(d) = value_mismatch(&tv, ov).or_else(|| jac_mismatch(std::slice::from_ref(&tg), tj)) {
+        let detail = format!(
+            "second-order twin value {tv:?}, gradient {tg:?}\noriginal values {ov:?}\nfirst-order twin Jacobian:\n{}off: {d}",
+            fmt_rows(tj)
+        );
+        report.twin_failures.push(describe(
+            entries,
+            e,
+            x,
+            n,
+            "the second-order twin is not the first-order one (generator bug)",
+            &detail,
+        ));
+        return;
+    }
+    if th.iter().flatten().any(|h| !h.is_finite()) {
+        report.hessian_non_finite += 1;
+    }
+    let mut fail =
+        |what: &str, detail: String| report.failures.push(describe(entries, e, x, n, what, &detail));
+    if let Some(hessian) = e.hessian {
+        let h = hessian(x, n);
+        if let Some(d) = hessian_mismatch(&h, &th) {
+            fail(
+                "hessian differs from the dual twin's",
+                format!("macro Hessian:\n{}dual twin Hessian:\n{}off: {d}", fmt_rows(&h), fmt_rows(&th)),
+            );
+        }
+    }
+    if let Some(vgh) = e.value_gradient_hessian {
+        let (value, g, h) = vgh(x, n);
+        let off = value_mismatch(&value, ov)
+            .map(|m| format!("value: {m}"))
+            .or_else(|| jac_mismatch(std::slice::from_ref(&g), tj).map(|m| format!("gradient: {m}")))
+            .or_else(|| hessian_mismatch(&h, &th).map(|m| format!("Hessian: {m}")));
+        if let Some(off) = off {
+            fail(
+                "value_gradient_hessian differs",
+                format!(
+                    "its value {value:?}\noriginal {ov:?}\nits gradient {g:?}\ndual twin Jacobian:\n{}its Hessian:\n{}dual twin Hessian:\n{}off: {off}",
+                    fmt_rows(tj),
+                    fmt_rows(&h),
+                    fmt_rows(&th)
+                ),
+            );
+        }
+    }
+    if let Some(hvp) = e.hvp {
+        let got = hvp(x, n, v);
+        let want = product(&th, v, false);
+        report.product_non_finite += want.iter().filter(|w| w.is_none()).count();
+        if let Some(off) = product_mismatch(&got, &want) {
+            fail(
+                "hvp differs from the dual twin's H·v",
+                format!(
+                    "v = {v:?}\nhvp H·v = {got:?}\ndual twin H·v = {}\ndual twin Hessian:\n{}off: {off}",
+                    fmt_product(&want),
+                    fmt_rows(&th)
+                ),
+            );
+        }
+    }
+    report.hessian_points += usize::from(e.hessian.is_some());
+    report.value_gradient_hessian_points += usize::from(e.value_gradient_hessian.is_some());
+    report.hvp_points += usize::from(e.hvp.is_some());
 }
 
 impl Report {
@@ -332,6 +503,16 @@ impl Report {
             s,
             "jvp checked at {} points, vjp at {} ({} product components skipped: non-finite twin Jacobian)",
             self.jvp_points, self.vjp_points, self.product_non_finite
+        );
+        let _ = writeln!(
+            s,
+            "second order for {} functions: hessian checked at {} points, value_gradient_hessian at {}, hvp at {} ({} points skipped near a kink of the second-order twin, {} with a non-finite Hessian)",
+            self.second_order_functions,
+            self.hessian_points,
+            self.value_gradient_hessian_points,
+            self.hvp_points,
+            self.hessian_near_kink,
+            self.hessian_non_finite
         );
         if !self.short.is_empty() {
             let list: Vec<String> = self

@@ -6,7 +6,9 @@
 //! into `$OUT_DIR/generated.rs`, which `tests/differential.rs` includes and checks with
 //! [`harness::check_all`]: at random points, the macro's Jacobian against the twin's,
 //! and the twin's values against the original's (a check on the generator itself); the
-//! `jvp` and `vjp` siblings' products with random vectors against the twin's Jacobian's.
+//! `jvp` and `vjp` siblings' products with random vectors against the twin's Jacobian's;
+//! for scalar outputs that second order takes, the `hessian`, `value_gradient_hessian`
+//! and `hvp` siblings against the twin run on second-order duals (`Dual2SVec64`).
 //!
 //! [`tw`] holds what the twins call where num-dual has no method of the same meaning
 //! (`abs`, `min`, `floor`, `hypot`, …) and the vector and matrix operations on arrays.
@@ -15,7 +17,7 @@ pub mod generator;
 pub mod harness;
 pub mod tw;
 
-use num_dual::DualSVec64;
+use num_dual::{Dual2SVec64, DualNum, DualSVec64};
 
 pub use harness::{check_all, Entry, Report};
 
@@ -76,6 +78,26 @@ impl<const K: usize, const R: usize, const C: usize> FlatD<DualSVec64<K>> for [[
     }
 }
 
+impl<const K: usize> FlatD<Dual2SVec64<K>> for Dual2SVec64<K> {
+    fn flat_d(&self) -> Vec<Dual2SVec64<K>> {
+        vec![*self]
+    }
+}
+
+impl<const K: usize> FlatD<Dual2SVec64<K>> for [Dual2SVec64<K>; 1] {
+    fn flat_d(&self) -> Vec<Dual2SVec64<K>> {
+        self.to_vec()
+    }
+}
+
+/// A `{name}_value_gradient_hessian` sibling's result: the output flattened, the gradient
+/// and the Hessian as rows.
+pub fn flat_triple<A: Flat, const N: usize>(
+    (a, g, h): (A, jacobian::Matrix<1, N, f64>, jacobian::Matrix<N, N, f64>),
+) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
+    (a.flat(), g.flat(), rows(&h))
+}
+
 /// A Jacobian as rows of `f64`.
 pub fn rows<const M: usize, const N: usize>(j: &jacobian::Matrix<M, N, f64>) -> Vec<Vec<f64>> {
     (0..M).map(|i| (0..N).map(|k| j[(i, k)]).collect()).collect()
@@ -86,9 +108,23 @@ pub fn seed<const N: usize>(x: [f64; N]) -> [DualSVec64<N>; N] {
     std::array::from_fn(|k| DualSVec64::<N>::from_re(x[k]).derivative(k))
 }
 
-/// A constant (an input that is not differentiated).
-pub fn cst<const N: usize>(v: f64) -> DualSVec64<N> {
-    DualSVec64::<N>::from_re(v)
+/// A constant (an input that is not differentiated), of the dual type of the variables.
+pub fn cst<D: DualNum<Primitive = f64>>(v: f64) -> D {
+    D::from(v)
+}
+
+/// `N` variables seeded for second order: variable `k` carries the `k`-th unit gradient.
+pub fn seed2<const N: usize>(x: [f64; N]) -> [Dual2SVec64<N>; N] {
+    std::array::from_fn(|k| Dual2SVec64::<N>::from_re(x[k]).derivative(k))
+}
+
+/// Value, gradient and Hessian of a scalar second-order dual output.
+pub fn unseed2<const N: usize>(ys: &[Dual2SVec64<N>]) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
+    let y = &ys[0];
+    let gradient = (0..N).map(|k| y.v1.0.as_ref().map_or(0.0, |g| g[k])).collect();
+    let hessian =
+        (0..N).map(|i| (0..N).map(|k| y.v2.0.as_ref().map_or(0.0, |h| h[(i, k)])).collect()).collect();
+    (vec![y.re], gradient, hessian)
 }
 
 /// Values and Jacobian (rows: outputs, columns: seeded variables) of dual outputs.

@@ -2,6 +2,10 @@
 //! was), float methods whose num-dual counterpart is missing or means something else,
 //! and the `Vector`/`Matrix` operations of the originals on plain arrays.
 //!
+//! The twins run on first-order duals (`DualSVec64`, the Jacobian) and on second-order ones
+//! (`Dual2SVec64`, the Hessian): the functions here that apply a chain rule on real parts
+//! add the second-order terms where [`Tangent::SECOND`] says the number has them.
+//!
 //! Every decision goes through [`note`]: when the two sides of a comparison, the
 //! argument of `abs`/`signum`, or the argument of `floor` and its kin are within a
 //! relative 1e-8 of the kink, [`take_near_kink`] reports it and the tests skip that
@@ -9,7 +13,7 @@
 
 use std::cell::Cell;
 
-use num_dual::{DualNum, DualSVec64, DualStruct};
+use num_dual::{Dual2SVec64, DualNum, DualSVec64, DualStruct};
 
 /// The scalar type of a twin: a num-dual number that can tell whether it carries any
 /// derivative at all.
@@ -22,12 +26,25 @@ impl<D: DualNum<Primitive = f64> + Copy + Tangent> Real for D {}
 /// them with the same operations), and by the twin (whose real parts are the original's
 /// to the last bit, see `div`), so it never makes a point doubtful.
 pub trait Tangent {
+    /// Whether the number carries second derivatives (whose chain rules then need the
+    /// second-order terms).
+    const SECOND: bool = false;
     fn is_constant(&self) -> bool;
 }
 
 impl<const N: usize> Tangent for DualSVec64<N> {
     fn is_constant(&self) -> bool {
         self.eps.0.as_ref().is_none_or(|e| e.iter().all(|&v| v == 0.0))
+    }
+}
+
+/// Constant: neither a gradient nor a Hessian part (a value whose gradient vanishes at the
+/// point but whose Hessian does not still moves).
+impl<const N: usize> Tangent for Dual2SVec64<N> {
+    const SECOND: bool = true;
+    fn is_constant(&self) -> bool {
+        self.v1.0.as_ref().is_none_or(|e| e.iter().all(|&v| v == 0.0))
+            && self.v2.0.as_ref().is_none_or(|e| e.iter().all(|&v| v == 0.0))
     }
 }
 
@@ -174,13 +191,30 @@ pub fn round<D: Real>(a: D) -> D {
     D::from(x.round())
 }
 
+/// The second-order term `½ f'' da²` of a function of one argument at a derivative part
+/// `da` (what `a - re(a)` is): only for second-order duals, where `da²` is not zero.
+fn curvature<D: Real>(da: D, f2: f64) -> D {
+    da * da * D::from(0.5 * f2)
+}
+
+/// `½ f_aa da² + f_ab da db + ½ f_bb db²` for a function of two arguments.
+fn curvature2<D: Real>(da: D, db: D, faa: f64, fab: f64, fbb: f64) -> D {
+    curvature(da, faa) + da * db * D::from(fab) + curvature(db, fbb)
+}
+
 /// `tanh` by the chain rule on the real part: num-dual's `tanh` is `sinh / cosh`, which
 /// is NaN beyond |x| ≈ 710 where the true derivative underflows to 0.
 pub fn tanh<D: Real>(a: D) -> D {
     let x = re(&a);
     let t = x.tanh();
-    // `a - x` is `a`'s derivative part alone (first-order duals)
-    with_value(t, (a - D::from(x)) * D::from(1.0 - t * t))
+    // `a - x` is `a`'s derivative part alone
+    let da = a - D::from(x);
+    let s = 1.0 - t * t;
+    let mut d = da * D::from(s);
+    if D::SECOND {
+        d += curvature(da, -2.0 * t * s);
+    }
+    with_value(t, d)
 }
 
 /// `value + d` for a derivative part `d` (a dual whose real part is a zero), with `value`
@@ -197,7 +231,13 @@ fn with_value<D: Real>(value: f64, d: D) -> D {
 pub fn atan2<D: Real>(y: D, x: D) -> D {
     let (yr, xr) = (re(&y), re(&x));
     let r2 = xr * xr + yr * yr;
-    with_value(yr.atan2(xr), (y - D::from(yr)) * D::from(xr / r2) - (x - D::from(xr)) * D::from(yr / r2))
+    let (dy, dx) = (y - D::from(yr), x - D::from(xr));
+    let mut d = dy * D::from(xr / r2) - dx * D::from(yr / r2);
+    if D::SECOND {
+        let r4 = r2 * r2;
+        d += curvature2(dy, dx, -2.0 * xr * yr / r4, (yr * yr - xr * xr) / r4, 2.0 * xr * yr / r4);
+    }
+    with_value(yr.atan2(xr), d)
 }
 
 // The functions below compute the real part with the `f64` method the original calls, and
@@ -210,7 +250,12 @@ pub fn atan2<D: Real>(y: D, x: D) -> D {
 pub fn div<D: Real>(a: D, b: D) -> D {
     let (x, y) = (re(&a), re(&b));
     let q = x / y;
-    with_value(q, ((a - D::from(x)) - (b - D::from(y)) * D::from(q)) * D::from(1.0 / y))
+    let (da, db) = (a - D::from(x), b - D::from(y));
+    let mut d = (da - db * D::from(q)) * D::from(1.0 / y);
+    if D::SECOND {
+        d += curvature2(da, db, 0.0, -1.0 / (y * y), 2.0 * q / (y * y));
+    }
+    with_value(q, d)
 }
 
 pub fn powi<D: Real>(a: D, n: i32) -> D {
@@ -218,13 +263,23 @@ pub fn powi<D: Real>(a: D, n: i32) -> D {
     if n == 0 {
         return D::from(1.0);
     }
-    with_value(x.powi(n), (a - D::from(x)) * D::from(f64::from(n) * x.powi(n - 1)))
+    let da = a - D::from(x);
+    let mut d = da * D::from(f64::from(n) * x.powi(n - 1));
+    if D::SECOND && n != 1 {
+        d += curvature(da, f64::from(n) * f64::from(n - 1) * x.powi(n - 2));
+    }
+    with_value(x.powi(n), d)
 }
 
 pub fn tan<D: Real>(a: D) -> D {
     let x = re(&a);
     let t = x.tan();
-    with_value(t, (a - D::from(x)) * D::from(1.0 + t * t))
+    let da = a - D::from(x);
+    let mut d = da * D::from(1.0 + t * t);
+    if D::SECOND {
+        d += curvature(da, 2.0 * t * (1.0 + t * t));
+    }
+    with_value(t, d)
 }
 
 pub fn to_degrees<D: Real>(a: D) -> D {
@@ -240,7 +295,13 @@ pub fn to_radians<D: Real>(a: D) -> D {
 pub fn hypot<D: Real>(a: D, b: D) -> D {
     let (x, y) = (re(&a), re(&b));
     let h = x.hypot(y);
-    with_value(h, ((a - D::from(x)) * D::from(x) + (b - D::from(y)) * D::from(y)) * D::from(1.0 / h))
+    let (da, db) = (a - D::from(x), b - D::from(y));
+    let mut d = (da * D::from(x) + db * D::from(y)) * D::from(1.0 / h);
+    if D::SECOND {
+        let h3 = h * h * h;
+        d += curvature2(da, db, y * y / h3, -x * y / h3, x * x / h3);
+    }
+    with_value(h, d)
 }
 
 /// `a.log(base)` with a base that may itself be differentiated.
@@ -248,26 +309,42 @@ pub fn log<D: Real>(a: D, base: D) -> D {
     let (x, b) = (re(&a), re(&base));
     let v = x.log(b);
     let ln_b = b.ln();
-    with_value(
-        v,
-        (a - D::from(x)) * D::from(1.0 / (x * ln_b)) - (base - D::from(b)) * D::from(v / (b * ln_b)),
-    )
+    let (da, db) = (a - D::from(x), base - D::from(b));
+    let mut d = da * D::from(1.0 / (x * ln_b)) - db * D::from(v / (b * ln_b));
+    if D::SECOND {
+        // v = ln x / ln b
+        let faa = -1.0 / (x * x * ln_b);
+        let fab = -1.0 / (x * b * ln_b * ln_b);
+        let fbb = v * (ln_b + 2.0) / (b * b * ln_b * ln_b);
+        d += curvature2(da, db, faa, fab, fbb);
+    }
+    with_value(v, d)
 }
 
 /// `a.powf(p)` with an exponent that may itself be differentiated (`a > 0`).
 pub fn powf<D: Real>(a: D, p: D) -> D {
     let (x, q) = (re(&a), re(&p));
     let v = x.powf(q);
-    with_value(v, (a - D::from(x)) * D::from(q * x.powf(q - 1.0)) + (p - D::from(q)) * D::from(v * x.ln()))
+    let (da, dp) = (a - D::from(x), p - D::from(q));
+    let mut d = da * D::from(q * x.powf(q - 1.0)) + dp * D::from(v * x.ln());
+    if D::SECOND {
+        let ln_x = x.ln();
+        let faa = q * (q - 1.0) * x.powf(q - 2.0);
+        let fap = x.powf(q - 1.0) * (1.0 + q * ln_x);
+        d += curvature2(da, dp, faa, fap, v * ln_x * ln_x);
+    }
+    with_value(v, d)
 }
 
 /// `a.mul_add(b, c)`, fused as the original's.
 pub fn mul_add<D: Real>(a: D, b: D, c: D) -> D {
     let (x, y, z) = (re(&a), re(&b), re(&c));
-    with_value(
-        x.mul_add(y, z),
-        (a - D::from(x)) * D::from(y) + (b - D::from(y)) * D::from(x) + (c - D::from(z)),
-    )
+    let (da, db) = (a - D::from(x), b - D::from(y));
+    let mut d = da * D::from(y) + db * D::from(x) + (c - D::from(z));
+    if D::SECOND {
+        d += da * db;
+    }
+    with_value(x.mul_add(y, z), d)
 }
 
 // ------------------------------------------------------------------ vectors as arrays

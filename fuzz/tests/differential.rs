@@ -1,6 +1,8 @@
 //! The macro's Jacobians of randomly generated programs against the Jacobians of their
 //! dual-number twins (num-dual, forward mode), at several random points per function, and
-//! the `jvp`/`vjp` siblings' products with random vectors against the twin's Jacobian's.
+//! the `jvp`/`vjp` siblings' products with random vectors against the twin's Jacobian's;
+//! for scalar outputs that second order takes, the `hessian`, `value_gradient_hessian` and
+//! `hvp` siblings against the twin on second-order duals.
 //! `JACOBIAN_FUZZ_SEED` and `JACOBIAN_FUZZ_COUNT` choose the programs (see build.rs);
 //! `JACOBIAN_FUZZ_POINTS` the points per function (default 8). CI (`.ci/run`) runs it at
 //! the generator's fixed seed and again at one taken from the commit's hash, and prints the
@@ -34,7 +36,7 @@ fn generated_jacobians_match_dual_twins() {
     );
     assert!(
         report.failures.is_empty(),
-        "{} mismatches of a Jacobian, jvp or vjp with the dual twin",
+        "{} mismatches of a Jacobian, jvp, vjp, Hessian or hvp with the dual twin",
         report.failures.len()
     );
     assert!(report.points >= report.functions * points * 9 / 10, "too many points skipped near kinks");
