@@ -504,6 +504,10 @@ pub fn gen_second_order(
 /// - `nested_branch_update` (see [`nested_branch_update`]) and `effects_after_branch` (see
 ///   [`effects_refused`]), decided on the text of the body.
 const SECOND_ORDER_REFUSED: &[&str] = &[
+    // Loops over run-time ranges: one that needs a tape (a product, a recurrence) is
+    // refused ("a tape needs a range whose bounds are literals or `const` items").
+    "for_runtime_bound",
+    "for_dependent_bound",
     "call",
     "while",
     "loop",

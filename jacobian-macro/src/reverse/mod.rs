@@ -976,7 +976,8 @@ impl Reverse<'_> {
         let mut components = 0;
         for k in &changing {
             components +=
-                self.ty(body.params[*k]).components().and_then(|n| n.lit()).unwrap_or(usize::MAX / 2);
+                // (A symbolic size, `[T; LEN]`, is the user's to keep small.)
+                self.ty(body.params[*k]).components().and_then(|n| n.lit()).unwrap_or(1);
         }
         if components.saturating_mul(trips.lit().unwrap_or(0)) > TAPE_LIMIT {
             return unsupported("whose tape would not fit on the stack");
