@@ -117,22 +117,40 @@ fn in_place_matrix(statements: &TokenStream, tail: &TokenStream, krate: &TokenSt
     })?;
     let end =
         (at + 4..trees.len()).find(|&k| matches!(&trees[k], TokenTree::Punct(p) if p.as_char() == ';'))?;
-    // Every later use indexes it (`j[i]`, `&mut j[i]`).
-    fn indexed_only(trees: &[TokenTree], name: &Ident) -> bool {
-        trees.iter().enumerate().all(|(k, tree)| match tree {
-            TokenTree::Ident(i) if i == name => {
-                matches!(trees.get(k + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
+    // Every later use indexes it (`j[i]`, `&mut j[i]`) or lends it whole (`&mut j`, which
+    // `j` itself is once it borrows the matrix).
+    fn borrowed(trees: &[TokenTree], name: &Ident) -> Option<Vec<TokenTree>> {
+        let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+        for (k, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Ident(i) if i == name => {
+                    let indexed = matches!(trees.get(k + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket);
+                    let lent = k >= 2
+                        && matches!(&trees[k - 2], TokenTree::Punct(p) if p.as_char() == '&')
+                        && matches!(&trees[k - 1], TokenTree::Ident(m) if m == "mut")
+                        && matches!(trees.get(k + 1), None | Some(TokenTree::Punct(_)));
+                    if lent {
+                        out.truncate(out.len() - 2);
+                    } else if !indexed {
+                        return None;
+                    }
+                    out.push(tree.clone());
+                }
+                TokenTree::Group(g) => {
+                    let inner = borrowed(&g.stream().into_iter().collect::<Vec<_>>(), name)?;
+                    let mut group = Group::new(g.delimiter(), inner.into_iter().collect());
+                    group.set_span(g.span());
+                    out.push(TokenTree::Group(group));
+                }
+                other => out.push(other.clone()),
             }
-            TokenTree::Group(g) => indexed_only(&g.stream().into_iter().collect::<Vec<_>>(), name),
-            _ => true,
-        })
+        }
+        Some(out)
     }
-    if !indexed_only(&trees[end + 1..], &name) {
-        return None;
-    }
+    let after = borrowed(&trees[end + 1..], &name)?;
     let before: TokenStream = trees[..at].iter().cloned().collect();
     let init: TokenStream = trees[at + 4..end].iter().cloned().collect();
-    let after: TokenStream = trees[end + 1..].iter().cloned().collect();
+    let after: TokenStream = after.into_iter().collect();
     let matrix = Ident::new("matrix", Span::mixed_site());
     Some(quote! {
         #before
@@ -684,8 +702,14 @@ impl Emitter<'_> {
                 let helper = match &inst.op {
                     Op::Axpy(_) => quote!(axpy),
                     Op::AddBlock { .. } => quote!(add_block),
-                    Op::AddBand { transposed: false, .. } => quote!(add_band),
-                    Op::AddBand { transposed: true, .. } => quote!(add_band_transposed),
+                    Op::AddBand { transposed, .. } => {
+                        let rows = !matches!(self.f.ty(args[0]), Type::Matrix(..));
+                        match (rows, transposed) {
+                            (true, _) => quote!(add_band_rows),
+                            (false, false) => quote!(add_band),
+                            (false, true) => quote!(add_band_transposed),
+                        }
+                    }
                     _ => quote!(add_row),
                 };
                 let at = match &inst.op {

@@ -12,16 +12,15 @@
 //! derivatives, indices whose order is known only at run time) leaves the function
 //! unchanged, and the caller mirrors the matrix instead.
 
-use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
+use crate::analysis::band::{indices, Index};
+use crate::ir::{Block, Function, Inst, Op, Path, Position, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Rewrites the Hessian that `function` yields (alone, or last in a tuple) to be symmetric
 /// by construction; `false`, with the function unchanged, where it cannot.
 pub fn symmetrise(function: &mut Function) -> bool {
     let Some(&result) = function.body.yields.first() else { return false };
-    let mut codes = BTreeMap::new();
-    let mut loop_variables = BTreeSet::new();
-    collect(&function.body, &mut codes, &mut loop_variables);
+    let indices = indices(function);
     let hessian = match defining(&function.body, result).map(|inst| (&inst.op, &inst.args)) {
         Some((Op::Tuple, args)) => match args.last() {
             Some(&last) => last,
@@ -29,7 +28,7 @@ pub fn symmetrise(function: &mut Function) -> bool {
         },
         _ => result,
     };
-    let analysis = Analysis { codes: &codes, loop_variables: &loop_variables, f: function };
+    let analysis = Analysis { indices: &indices, f: function };
     let mut plan = Vec::new();
     if !analysis.trace(&function.body, &mut vec![], BTreeSet::from([hessian]), &mut plan) {
         return false;
@@ -56,18 +55,10 @@ enum Change {
     Literal(usize),
 }
 
-/// An index as a loop variable or a constant plus an offset.
-#[derive(Clone, Debug, PartialEq)]
-enum Index {
-    Const(i64),
-    Offset(String, i64),
-}
-
 struct Analysis<'a> {
-    /// Every `Code` instruction by its result: how index values are computed.
-    codes: &'a BTreeMap<Value, (String, Vec<Value>)>,
-    /// Names bound by `for` patterns: immutable within an iteration.
-    loop_variables: &'a BTreeSet<String>,
+    /// What each index value is: a constant, or a loop variable or constant plus a literal
+    /// (`analysis::band`).
+    indices: &'a BTreeMap<Value, Index>,
     f: &'a Function,
 }
 
@@ -107,7 +98,13 @@ impl Analysis<'_> {
                         let side = column as i64 + shift;
                         let change = match side.cmp(&0) {
                             std::cmp::Ordering::Equal => Change::Keep,
-                            std::cmp::Ordering::Greater => Change::Mirror,
+                            // (Mirrored only in a matrix: `add_band_transposed`.)
+                            std::cmp::Ordering::Greater
+                                if matches!(self.f.ty(inst.results[0]), Type::Matrix(..)) =>
+                            {
+                                Change::Mirror
+                            }
+                            std::cmp::Ordering::Greater => return false,
                             std::cmp::Ordering::Less => Change::Drop,
                         };
                         plan.push((address.clone(), change));
@@ -117,12 +114,7 @@ impl Analysis<'_> {
                     None => false,
                 },
                 Op::Splat => true,
-                // A banded block made dense (`forward`'s `band_to_dense`: zeros and its
-                // diagonals added): symmetric when every diagonal is the main one.
-                Op::Constant(code) if code.tokens.to_string().contains("add_band_rows") => {
-                    let text = code.tokens.to_string();
-                    text.matches("add_band_rows").count() == text.matches(", 0) ;").count()
-                }
+
                 Op::Build => match self.f.ty(inst.results[0]) {
                     Type::Matrix(r, c) if r == c && r.lit().is_some_and(|n| n * n == inst.args.len()) => {
                         plan.push((address.clone(), Change::Literal(r.lit().unwrap_or(0))));
@@ -180,13 +172,7 @@ impl Analysis<'_> {
         {
             return Some(Change::Keep);
         }
-        match (&r, &c) {
-            (Index::Const(a), Index::Const(b)) => Some(if a < b { Change::Mirror } else { Change::Drop }),
-            (Index::Offset(x, a), Index::Offset(y, b)) if x == y => {
-                Some(if a < b { Change::Mirror } else { Change::Drop })
-            }
-            _ => None,
-        }
+        Some(if c.minus(&r)? > 0 { Change::Mirror } else { Change::Drop })
     }
 
     /// The row and column an update writes, when both are known as indices.
@@ -195,68 +181,15 @@ impl Analysis<'_> {
         let mut dynamic = inst.args[2..].iter();
         let mut index = |p: &Position| match p {
             Position::Const(k) => Some(Index::Const(*k as i64)),
-            Position::Dynamic => self.index(*dynamic.next()?),
+            Position::Dynamic => self.indices.get(dynamic.next()?).cloned(),
         };
         Some((index(first)?, index(second)?))
-    }
-
-    /// An index value as a loop variable plus a constant, or a constant.
-    fn index(&self, value: Value) -> Option<Index> {
-        let (tokens, args) = self.codes.get(&value)?;
-        let words: Vec<&str> = tokens.split_whitespace().collect();
-        let name = |word: &str| -> Option<Index> {
-            if let Some(k) = word.strip_prefix(Code::HOLE).and_then(|k| k.parse::<usize>().ok()) {
-                return self.index(*args.get(k)?);
-            }
-            if let Ok(n) = word.parse::<i64>() {
-                return Some(Index::Const(n));
-            }
-            self.loop_variables.contains(word).then(|| Index::Offset(word.to_owned(), 0))
-        };
-        let shift = |index: Index, by: i64| match index {
-            Index::Const(n) => Index::Const(n + by),
-            Index::Offset(x, n) => Index::Offset(x, n + by),
-        };
-        let number = |word: &str| word.trim_end_matches("usize").parse::<i64>().ok();
-        match words.as_slice() {
-            [word] => name(word),
-            [a, "+", b] => match (number(a), number(b)) {
-                (_, Some(n)) => Some(shift(name(a)?, n)),
-                (Some(n), _) => Some(shift(name(b)?, n)),
-                _ => None,
-            },
-            [a, "-", b] => Some(shift(name(a)?, -number(b)?)),
-            _ => None,
-        }
     }
 }
 
 /// The instruction of `block` (not nested) that defines `value`.
 fn defining(block: &Block, value: Value) -> Option<&Inst> {
     block.insts.iter().find(|inst| inst.results.contains(&value))
-}
-
-/// Every `Code` instruction's tokens and arguments by its result, and every `for` pattern's
-/// name.
-fn collect(block: &Block, codes: &mut BTreeMap<Value, (String, Vec<Value>)>, loops: &mut BTreeSet<String>) {
-    for inst in &block.insts {
-        match &inst.op {
-            Op::Code(code) => {
-                if let [result] = inst.results.as_slice() {
-                    codes.insert(*result, (code.tokens.to_string(), inst.args.clone()));
-                }
-            }
-            Op::For { pattern, .. } => {
-                if let Ok(ident) = syn::parse2::<syn::Ident>(pattern.clone()) {
-                    loops.insert(ident.to_string());
-                }
-            }
-            _ => {}
-        }
-        for inner in inst.blocks() {
-            collect(inner, codes, loops);
-        }
-    }
 }
 
 /// The block an address leads to (instruction, block, instruction, block, …) and the

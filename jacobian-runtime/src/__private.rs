@@ -480,21 +480,6 @@ pub fn cols<T, const R: usize, const C: usize>(_: &Matrix<R, C, T>) -> usize {
     C
 }
 
-/// Adds a diagonal into a dense Jacobian block: `jac[r][r + offset] += diagonal[r]` for
-/// every `r` whose column is in range (a banded block made dense).
-#[inline]
-pub fn add_band_rows<T: Scalar, const N: usize, const L: usize>(
-    jac: &mut [[T; N]; L],
-    diagonal: &[T; L],
-    offset: isize,
-) {
-    for (r, (row, d)) in jac.iter_mut().zip(diagonal).enumerate() {
-        if let Some(column) = r.checked_add_signed(offset).filter(|c| *c < N) {
-            row[column] += *d;
-        }
-    }
-}
-
 /// The rows `r` of a band at `shift` whose column `r + shift` lies in `0..width`.
 #[inline]
 fn band_rows(len: usize, width: usize, shift: isize) -> core::ops::Range<usize> {
@@ -515,10 +500,20 @@ pub fn add_band<T: Scalar, const R: usize, const C: usize, const L: usize>(
     shift: isize,
     diagonal: &[T; L],
 ) {
-    let rows = j.as_rows_mut();
+    add_band_rows(j.as_rows_mut(), column, width, shift, diagonal);
+}
+
+/// [`add_band`] into a block held as rows, `[[T; C]; R]`.
+#[inline]
+pub fn add_band_rows<T: Scalar, const R: usize, const C: usize, const L: usize>(
+    rows: &mut [[T; C]; R],
+    column: usize,
+    width: usize,
+    shift: isize,
+    diagonal: &[T; L],
+) {
     for r in band_rows(L.min(R), width, shift) {
-        let k = column + r.wrapping_add_signed(shift);
-        rows[r][k] += diagonal[r];
+        rows[r][column + r.wrapping_add_signed(shift)] += diagonal[r];
     }
 }
 
@@ -535,8 +530,7 @@ pub fn add_band_transposed<T: Scalar, const R: usize, const C: usize, const L: u
 ) {
     let rows = j.as_rows_mut();
     for r in band_rows(L.min(C), width, shift) {
-        let k = column + r.wrapping_add_signed(shift);
-        rows[k][r] += diagonal[r];
+        rows[column + r.wrapping_add_signed(shift)][r] += diagonal[r];
     }
 }
 
@@ -773,6 +767,35 @@ impl core::fmt::Display for Row {
         match self.0 {
             Some(i) => write!(f, "[{i}]"),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each band entry lands at `(r, column + r + shift)` (transposed: the mirror), entries
+    /// whose column falls outside `0..width` are left out, and nothing else moves.
+    #[test]
+    fn bands_add_where_they_belong() {
+        let d = [1.0, 2.0, 3.0];
+        for shift in [-2isize, -1, 0, 1, 2] {
+            let mut m = Matrix::<3, 5>::zeros();
+            add_band(&mut m, 1, 3, shift, &d);
+            let mut t = Matrix::<5, 3>::zeros();
+            add_band_transposed(&mut t, 1, 3, shift, &d);
+            let mut rows = [[0.0; 5]; 3];
+            add_band_rows(&mut rows, 1, 3, shift, &d);
+            for r in 0..3 {
+                for c in 0..5 {
+                    let k = r as isize + shift;
+                    let expected = if (0..3).contains(&k) && c as isize == 1 + k { d[r] } else { 0.0 };
+                    assert_eq!(m[(r, c)], expected, "shift {shift}, ({r}, {c})");
+                    assert_eq!(t[(c, r)], expected, "transposed, shift {shift}, ({c}, {r})");
+                    assert_eq!(rows[r][c], expected, "rows, shift {shift}, ({r}, {c})");
+                }
+            }
         }
     }
 }

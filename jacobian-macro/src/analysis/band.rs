@@ -68,14 +68,7 @@ impl Bands {
             arrays: BTreeMap::new(),
             inputs: inputs.iter().enumerate().map(|(k, v)| (*v, k)).collect(),
         };
-        let mut codes = BTreeMap::new();
-        let mut loops = BTreeSet::new();
-        collect(&function.body, &mut codes, &mut loops);
-        for value in codes.keys() {
-            if let Some(index) = index_of(*value, &codes, &loops) {
-                bands.indices.insert(*value, index);
-            }
-        }
+        bands.indices = indices(function);
         for (input, block) in &bands.inputs {
             if matches!(function.ty(*input), Type::Array(..) | Type::Vector(_) | Type::Matrix(..)) {
                 bands.arrays.insert(*input, BTreeMap::from([(*block, Some(BTreeSet::from([0])))]));
@@ -330,6 +323,15 @@ impl Bands {
     }
 }
 
+/// The index every `Code` value of `function` stands for, where it is one (see
+/// [`index_of`]).
+pub fn indices(function: &Function) -> BTreeMap<Value, Index> {
+    let mut codes = BTreeMap::new();
+    let mut loops = BTreeSet::new();
+    collect(&function.body, &mut codes, &mut loops);
+    codes.keys().filter_map(|value| Some((*value, index_of(*value, &codes, &loops)?))).collect()
+}
+
 /// Every `Code` instruction's tokens and arguments by its result, and every `for` pattern.
 fn collect(block: &Block, codes: &mut BTreeMap<Value, (String, Vec<Value>)>, loops: &mut BTreeSet<String>) {
     for inst in &block.insts {
@@ -354,7 +356,7 @@ fn collect(block: &Block, codes: &mut BTreeMap<Value, (String, Vec<Value>)>, loo
 
 /// The index a `Code` value computes, when it is a loop variable plus a constant or a
 /// constant: `i`, `i + 1`, `1 + i`, `i - 1`, `7`, or one of these through a hole.
-pub fn index_of(
+fn index_of(
     value: Value,
     codes: &BTreeMap<Value, (String, Vec<Value>)>,
     loops: &BTreeSet<String>,

@@ -539,19 +539,17 @@ impl Forward<'_> {
     fn band_to_dense(&mut self, id: usize, block: usize, len: &Dim) -> Value {
         let band = self.band[id].clone();
         let ty = self.jac_type(block, len);
-        let zeros = self.b.zeros(&ty);
-        let krate = self.krate.clone();
-        let j = proc_macro2::Ident::new("__jacobian_band", proc_macro2::Span::mixed_site());
-        let mut holes = vec![zeros];
-        let mut adds = Vec::new();
-        for (k, (offset, diagonal)) in band.offsets.iter().zip(&band.diagonals).enumerate() {
-            let offset = proc_macro2::Literal::i64_unsuffixed(*offset);
-            let hole = ir::Code::hole(k + 1);
-            adds.push(quote!(#krate::__private::add_band_rows(&mut #j, &#hole, #offset);));
-            holes.push(*diagonal);
+        let mut jac = self.b.zeros(&ty);
+        for (shift, diagonal) in band.offsets.iter().zip(&band.diagonals) {
+            let op = Op::AddBand {
+                offset: Dim::Lit(0),
+                width: self.lens[block].clone(),
+                shift: *shift,
+                transposed: false,
+            };
+            jac = self.b.push1(op, vec![jac, *diagonal], ty.clone());
         }
-        let h0 = ir::Code::hole(0);
-        self.b.constant(quote!({ let mut #j = #h0; #(#adds)* #j }), holes, ty)
+        jac
     }
 
     /// Element `position` of a banded block set to `lin` (every diagonal written: the

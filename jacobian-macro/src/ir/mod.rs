@@ -196,7 +196,8 @@ pub enum Op {
     AddBlock {
         offset: Dim,
     },
-    /// Adds the diagonal `args[1]` (`[T; m]`) into the matrix `args[0]` (`Matrix<m, _>`):
+    /// Adds the diagonal `args[1]` (`[T; m]`) into the matrix `args[0]` (`Matrix<m, _>`, or
+    /// a held block `[[T; n]; m]`):
     /// entry `(r, offset + r + shift)` gets `args[1][r]` wherever `0 ≤ r + shift < width`
     /// (one diagonal of a banded block, `forward::Band`).
     AddBand {

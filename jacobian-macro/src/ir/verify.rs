@@ -173,7 +173,12 @@ impl Checker<'_> {
                     && results.as_slice() == [args[0]]
             }
             Op::AddBand { .. } => {
-                matches!(args.as_slice(), [Type::Matrix(..), Type::Array(e, _)] if **e == Type::Scalar)
+                let target = |t: &Type| match t {
+                    Type::Matrix(..) => true,
+                    Type::Array(row, _) => matches!(&**row, Type::Array(e, _) if **e == Type::Scalar),
+                    _ => false,
+                };
+                matches!(args.as_slice(), [t, Type::Array(e, _)] if target(t) && **e == Type::Scalar)
                     && results.as_slice() == [args[0]]
             }
             Op::AddBlock { .. } => {
