@@ -984,3 +984,36 @@ fn an_integer_chosen_by_a_condition() {
         Matrix::from_rows([[0.2, 1.8, 0.0, 0.4]])
     );
 }
+
+// ------------------------------------------------- a band past the end of a symbolic length
+// Fuzzer seed 5, function 158: in a Hessian over `[f64; L3]` (a `const` length), a banded
+// block's element at a literal row read its diagonal of offset 2 at column `row + 2`, past
+// the end for L3 = 3 (index out of bounds at run time); the column is now clamped, where the
+// diagonal holds zero.
+
+const L3: usize = 3;
+
+#[jacobian(mode = reverse, hessian)]
+fn band_past_the_end(x0: [f64; L3]) -> f64 {
+    let mut m1 = 0.875 * f64::exp_m1((1.0 + (2.0 + x0[2].sin())).acosh().atan()).min(x0[0]).cos();
+    m1 += f64::sqrt(x0[0].cosh()).signum();
+    -(x0[2] / (0.25 + x0[2].abs()))
+        * (Vector::from([0.5, m1]).dot(&Vector::from([m1, m1]).map(f64::atan)).tanh().tanh() * 2.0).exp2()
+}
+
+#[test]
+fn a_band_past_the_end_of_a_symbolic_length() {
+    let x = [0.3, -0.7, 1.1];
+    let h = band_past_the_end_hessian(x);
+    let step = 1e-6;
+    for k in 0..L3 {
+        let (mut up, mut down) = (x, x);
+        up[k] += step;
+        down[k] -= step;
+        let (gu, gd) = (band_past_the_end_jacobian(up), band_past_the_end_jacobian(down));
+        for i in 0..L3 {
+            let fd = (gu[(0, i)] - gd[(0, i)]) / (2.0 * step);
+            assert!((h[(i, k)] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "{h} at ({i}, {k}): {fd}");
+        }
+    }
+}

@@ -822,6 +822,10 @@ impl Emitter<'_> {
                 let items = args.iter().map(|a| self.operand(*a));
                 quote!((#(#items),*))
             }
+            Op::Chain { .. } => {
+                let parts = self.operand(args[0]);
+                quote!(#parts.0)
+            }
             Op::Literal(_) => TokenStream::new(),
             Op::If { then, otherwise } => return self.branch(inst, then, otherwise),
             Op::For { pattern, range, holes, body } => {

@@ -331,6 +331,10 @@ impl Context<'_> {
         direction: Option<syn::Ident>,
     ) -> Result<(TokenStream, bool), String> {
         let primal = self.primal.clone()?;
+        // A callee's parts give first derivatives only.
+        if crate::ir::contains(&primal.body, &|op| matches!(op, crate::ir::Op::Chain { .. })) {
+            return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only".into());
+        }
         let gradient =
             reverse::function(&primal, self.signature, reverse::Returns::Gradient).map_err(Self::why)?;
         let matrix = direction.is_none();

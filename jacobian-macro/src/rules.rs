@@ -200,3 +200,13 @@ fn powi_derivative(a: Value, n: Value, b: &mut Builder) -> Value {
         }
     }
 }
+
+/// The partial derivative of component `i` of a call's value with respect to component `l`
+/// of the argument whose Jacobian block is field `field` of `parts`, the tuple the callee's
+/// hidden parts sibling returned (`Op::Chain`): the callee computed it.
+pub fn chain_partial(parts: Value, field: usize, i: usize, l: usize, b: &mut Builder) -> Value {
+    let h0 = crate::ir::Code::hole(0);
+    let field = syn::Index::from(field);
+    let (i, l) = (proc_macro2::Literal::usize_unsuffixed(i), proc_macro2::Literal::usize_unsuffixed(l));
+    b.constant(quote::quote!(#h0.#field[(#i, #l)]), vec![parts], crate::ir::Type::Scalar)
+}

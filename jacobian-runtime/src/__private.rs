@@ -107,6 +107,25 @@ pub fn add_block<T: Scalar, const R: usize, const C: usize, const N: usize, cons
 #[derive(Clone, Copy, Debug)]
 pub struct NotDifferentiated;
 
+/// Entries of a parameter's block the called function does not have: a caller that reads
+/// them passes a differentiated value to a parameter its callee does not differentiate.
+/// (No position type is ever `Differentiated`, so this only ever reports that mistake.)
+impl<I: Differentiated> core::ops::Index<I> for NotDifferentiated {
+    type Output = f64;
+    fn index(&self, _: I) -> &f64 {
+        &0.0
+    }
+}
+
+/// Never implemented: the bound that reports a differentiated value passed to a parameter
+/// the called function treats as a constant (see `NotDifferentiated`'s `Index`).
+#[diagnostic::on_unimplemented(
+    message = "a value that depends on the differentiated parameters is passed to a parameter the called function does not differentiate",
+    label = "the called function treats this parameter as a constant",
+    note = "list the parameter in the called function's `#[jacobian(wrt(…))]`, or pass a value that does not depend on the differentiated parameters"
+)]
+pub trait Differentiated {}
+
 /// A callee's Jacobian block for one parameter, `M × L`, as used by the chain rule.
 #[diagnostic::on_unimplemented(
     message = "a value that depends on the differentiated parameters is passed to a parameter the called function does not differentiate",

@@ -63,6 +63,8 @@ fn block(function: &Function, block_: &Block) -> f64 {
             // A load, an add and a store.
             Op::Accumulate(_) => 2.0,
             Op::Call(_) => METHOD,
+            // (The callee's work is in the parts call, `Code`, the same in both modes.)
+            Op::Chain { .. } => result_length,
             Op::SinCos => 1.5 * METHOD,
             Op::Build => inst.args.len() as f64,
             Op::Splat => result_length,

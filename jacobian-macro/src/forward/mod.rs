@@ -367,6 +367,39 @@ impl Forward<'_> {
                 }
                 Tangent::Elems(elems)
             }
+            // A call of another `#[jacobian]` function: component `i` of its value moves
+            // with component `l` of argument `k` by entry `(i, l)` of the callee's block.
+            Op::Chain { blocks } => {
+                let Some(m) = self.b.f.ty(ans).components().and_then(|n| n.lit()) else {
+                    return unsupported("a call whose result has a symbolic size");
+                };
+                let mut elems = vec![Lin::default(); m];
+                for (k, field) in blocks.iter().enumerate() {
+                    let arg = args[1 + k];
+                    let ty = self.b.f.ty(arg).clone();
+                    let Some(n) = ty.components().and_then(|n| n.lit()) else {
+                        return unsupported("a call with an argument of symbolic size");
+                    };
+                    for l in 0..n {
+                        let lin = match ty {
+                            Type::Scalar => self.lin(arg),
+                            _ => self.get(arg, &Path(vec![Position::Const(l)]), &[])?.lin(),
+                        };
+                        if lin.is_zero() {
+                            continue;
+                        }
+                        for (i, elem) in elems.iter_mut().enumerate() {
+                            let coef = crate::rules::chain_partial(args[0], *field, i, l, &mut self.b);
+                            let term = lin.scale(coef, &mut self.b);
+                            *elem = elem.add(&term, &mut self.b);
+                        }
+                    }
+                }
+                match self.b.f.ty(ans) {
+                    Type::Scalar => Tangent::Scalar(elems.pop().unwrap_or_default()),
+                    _ => Tangent::Elems(elems),
+                }
+            }
             _ => return unsupported("this operation in forward mode"),
         };
         self.tangents.insert(ans, tangent);
@@ -455,7 +488,16 @@ impl Forward<'_> {
                     if column < 0 || n.lit().is_some_and(|n| column >= n as i64) {
                         continue;
                     }
-                    (column as usize, None)
+                    if n.lit().is_none() && *offset > 0 {
+                        // Past the end for a short symbolic length: there the diagonal
+                        // holds zero, added to the last column instead.
+                        let last = n.value();
+                        let column = proc_macro2::Literal::i64_unsuffixed(column);
+                        let index = self.b.code(quote!((#column as usize).min(#last - 1)), Vec::new());
+                        (0, Some(index))
+                    } else {
+                        (column as usize, None)
+                    }
                 }
                 Position::Dynamic if *offset == 0 => (0, Some(indices[0])),
                 Position::Dynamic => {

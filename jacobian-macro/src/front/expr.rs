@@ -19,18 +19,32 @@ impl Front<'_> {
         if let Some(value) = float_literal(e) {
             return Ok(Operand::Value(self.push1(Op::Literal(value), vec![], Type::Scalar, e.span())));
         }
+        // (The type the context gives a call's result, for this expression only.)
+        let mut expected = self.expected.take();
+        if let Some((result, ty)) = &self.result {
+            if std::ptr::eq(*result, e) {
+                expected = Some(ty.clone());
+            }
+        }
         if !self.reads_ssa(e) && !is_float_data(e) {
             return self.code(e);
         }
         match e {
-            Expr::Paren(p) => self.expr(&p.expr),
-            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Paren(p) => {
+                self.expected = expected;
+                self.expr(&p.expr)
+            }
+            Expr::Group(g) => {
+                self.expected = expected;
+                self.expr(&g.expr)
+            }
             Expr::Path(path) => match path.path.get_ident().and_then(|i| self.ssa(&i.to_string())) {
                 Some(value) => Ok(Operand::Value(value)),
                 None => unsupported(e, "this path"),
             },
             Expr::Unary(unary) => match unary.op {
                 UnOp::Neg(_) => {
+                    self.expected = expected;
                     let operand = self.expr(&unary.expr)?;
                     if let Operand::Value(v) = operand {
                         if is_matrix(self.f.ty(v)) {
@@ -61,7 +75,7 @@ impl Front<'_> {
                     // Comparisons, `%`, `&&`…: never differentiated.
                     _ => return self.code(e),
                 };
-                let (a, b) = (self.expr(&binary.left)?, self.expr(&binary.right)?);
+                let (a, b) = self.operands(&op, &binary.left, &binary.right, expected.as_ref())?;
                 if let Some((a, b)) = self.matrix_operands(&op, &a, &b, e)? {
                     return self.matrix_arithmetic(&op, a, Some(b), e);
                 }
@@ -70,6 +84,10 @@ impl Front<'_> {
             Expr::MethodCall(call) => {
                 if let Some(consumed) = self.consume(call)? {
                     return Ok(consumed);
+                }
+                // (`g(x).sin()`: a float method's receiver is a scalar.)
+                if rules::arity(&call.method.to_string()).is_some() {
+                    self.expected = Some(Type::Scalar);
                 }
                 let receiver = self.expr(&call.receiver)?;
                 if let Operand::Value(v) = receiver {
@@ -84,6 +102,21 @@ impl Front<'_> {
                     let array = matches!(&ty, Type::Array(elem, _) if **elem == Type::Scalar);
                     if is_matrix(&ty) || (array && call.method == "map") {
                         return self.matrix_method(call, v);
+                    }
+                }
+                // `self.residual(p)`, `model.f(x)`: a method of a constant receiver that is
+                // not a float method, with differentiated arguments, is another
+                // `#[jacobian]` function.
+                if let Operand::Code { tokens, holes } = &receiver {
+                    let name = call.method.to_string();
+                    if holes.is_empty()
+                        && crate::rules::arity(&name).is_none()
+                        && !VECTOR_METHODS.contains(&name.as_str())
+                    {
+                        let parts = crate::expand::parts_name(&call.method);
+                        let turbofish = &call.turbofish;
+                        let callee = quote::quote!(#tokens.#parts #turbofish);
+                        return self.annotated_call(callee, &call.args, expected, e);
                     }
                 }
                 let mut operands = vec![receiver];
@@ -112,9 +145,27 @@ impl Front<'_> {
                     {
                         path.path.segments[1].ident.clone()
                     }
+                    Expr::Path(path) if path.qself.is_none() => {
+                        // Another `#[jacobian]` function: chained through its parts sibling.
+                        let mut callee = path.path.clone();
+                        let Some(last) = callee.segments.last_mut() else {
+                            return unsupported(e, "this call");
+                        };
+                        let name = last.ident.to_string();
+                        if name.starts_with(|c: char| c.is_uppercase()) {
+                            return unsupported(e, "a tuple struct or enum variant of differentiated values");
+                        }
+                        last.ident = crate::expand::parts_name(&last.ident);
+                        return self.annotated_call(callee.to_token_stream(), &call.args, expected, e);
+                    }
                     _ => return unsupported(e, "calls of functions with differentiated arguments"),
                 };
-                let operands = call.args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+                let mut operands = Vec::new();
+                for arg in &call.args {
+                    // (`f64::max(g(x), y)`: a float method's operands are scalars.)
+                    self.expected = Some(Type::Scalar);
+                    operands.push(self.expr(arg)?);
+                }
                 self.method(&method, operands, e)
             }
             Expr::Cast(cast) => {
@@ -132,7 +183,16 @@ impl Front<'_> {
                 }
             }
             Expr::Array(array) => {
-                let items = array.elems.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+                let mut items = Vec::new();
+                for item in &array.elems {
+                    // (An element's type, for a call of another `#[jacobian]` function there.)
+                    self.expected = match &expected {
+                        Some(Type::Array(elem, _)) => Some((**elem).clone()),
+                        Some(Type::Vector(_) | Type::Matrix(..)) => Some(Type::Scalar),
+                        _ => None,
+                    };
+                    items.push(self.expr(item)?);
+                }
                 // Rows of a nested array `[[a, b], [c, d]]`: arrays of one length.
                 let row = match items.first() {
                     Some(Operand::Value(v)) => match self.f.ty(*v) {
@@ -508,6 +568,72 @@ impl Front<'_> {
         Ok(Some([both[0], both[1]]))
     }
 
+    /// The operands of `left op right`. A call of another `#[jacobian]` function added to,
+    /// subtracted from or dividing a scalar is a scalar (no vector or matrix is added to a
+    /// scalar, nor divides one), which is the context its result type needs; such a call on
+    /// the left is lowered after the right operand that tells.
+    fn operands(
+        &mut self,
+        op: &Op,
+        left: &Expr,
+        right: &Expr,
+        expected: Option<&Type>,
+    ) -> Result<(Operand, Operand)> {
+        // A scalar is made by `+ - * /` of scalars only.
+        if expected == Some(&Type::Scalar) {
+            self.expected = Some(Type::Scalar);
+            let a = self.expr(left)?;
+            self.expected = Some(Type::Scalar);
+            let b = self.expr(right)?;
+            return Ok((a, b));
+        }
+        let additive = matches!(op, Op::Add | Op::Sub);
+        let call = |e: &Expr| matches!(e, Expr::Call(_) | Expr::MethodCall(_));
+        if additive && call(left) && !call(right) {
+            let b = self.expr(right)?;
+            if self.is_scalar_operand(&b, right) {
+                self.expected = Some(Type::Scalar);
+            }
+            let a = self.expr(left)?;
+            return Ok((a, b));
+        }
+        let a = self.expr(left)?;
+        if (additive || matches!(op, Op::Div)) && self.is_scalar_operand(&a, left) {
+            self.expected = Some(Type::Scalar);
+        }
+        let b = self.expr(right)?;
+        Ok((a, b))
+    }
+
+    /// `let y = g(…);` without annotation, for a call `g` of another `#[jacobian]` function:
+    /// a scalar if a later statement uses `y` as only a scalar can be used (a float method's
+    /// receiver or operand, added to or compared with a float literal) before binding the
+    /// name again. Nothing else is guessed: a wrong type would be an error in the expansion.
+    pub(super) fn call_result_type(local: &syn::Local, rest: &[syn::Stmt]) -> Option<Type> {
+        let (syn::Pat::Ident(ident), Some(init)) = (&local.pat, &local.init) else { return None };
+        if !matches!(&*init.expr, Expr::Call(_) | Expr::MethodCall(_)) {
+            return None;
+        }
+        let mut uses = ScalarUse { name: &ident.ident, found: false, rebound: false };
+        for stmt in rest {
+            uses.visit_stmt(stmt);
+            if uses.found || uses.rebound {
+                break;
+            }
+        }
+        uses.found.then_some(Type::Scalar)
+    }
+
+    /// Known to be a scalar: a scalar value, or a float literal.
+    fn is_scalar_operand(&self, operand: &Operand, e: &Expr) -> bool {
+        match operand {
+            Operand::Value(v) => *self.f.ty(*v) == Type::Scalar,
+            Operand::Code { .. } => {
+                matches!(e, Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }))
+            }
+        }
+    }
+
     /// `+ - * /` and negation: on scalars, an instruction; on code alone, code.
     fn arithmetic(&mut self, op: Op, operands: Vec<Operand>, e: &Expr) -> Result<Operand> {
         if operands.iter().all(|o| matches!(o, Operand::Code { .. })) {
@@ -551,6 +677,73 @@ impl Front<'_> {
     }
 
     /// The user's code for `e`, with the SSA values it reads as holes.
+    /// `callee(args…)`, a call of another `#[jacobian]` function (`callee` already names
+    /// its hidden parts sibling, which returns the value and one Jacobian block per
+    /// parameter): the parts call is user code (`Code`), and its value an `Op::Chain` whose
+    /// derivatives forward and reverse mode read from the blocks. The value's type is not
+    /// written anywhere the macro can see but where the context gives it (`expected`: a
+    /// `let` annotation, the function's result).
+    fn annotated_call(
+        &mut self,
+        callee: TokenStream,
+        args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
+        expected: Option<Type>,
+        e: &Expr,
+    ) -> Result<Operand> {
+        let Some(ty) = expected else {
+            return unsupported(e, "the result of a call of another function, where its type is not written");
+        };
+        if !ty.is_differentiable() || matches!(ty, Type::Tuple(_)) {
+            return unsupported(e, "a call of another function with this result type");
+        }
+        let mut holes = Vec::new();
+        let mut written = Vec::new();
+        let mut chained = Vec::new();
+        let mut blocks = Vec::new();
+        for (k, arg) in args.iter().enumerate() {
+            if !self.reads_ssa(arg) {
+                written.push(arg.to_token_stream());
+                continue;
+            }
+            let (inner, reference) = match arg {
+                Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
+                arg => (arg, false),
+            };
+            match self.expr(inner)? {
+                Operand::Value(v) if self.f.ty(v).is_differentiable() => {
+                    if matches!(self.f.ty(v), Type::Tuple(_)) {
+                        return unsupported(arg, "a tuple of differentiated values passed to a function");
+                    }
+                    let hole = Code::hole(holes.len());
+                    holes.push(v);
+                    written.push(if reference { quote::quote!(&#hole) } else { hole.to_token_stream() });
+                    chained.push(v);
+                    blocks.push(k + 1);
+                }
+                operand => {
+                    // Not differentiated (an integer computed from data): its code, with its
+                    // holes renumbered after ours.
+                    let (tokens, inner_holes) = match operand {
+                        Operand::Code { tokens, holes } => (tokens, holes),
+                        Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
+                    };
+                    let tokens = renumber_holes(tokens, holes.len());
+                    holes.extend(inner_holes);
+                    written.push(if reference { quote::quote!(&#tokens) } else { tokens });
+                }
+            }
+        }
+        let parts = self.push1(
+            Op::Code(Code { tokens: quote::quote!(#callee(#(#written),*)) }),
+            holes,
+            Type::Opaque,
+            e.span(),
+        );
+        let mut operands = vec![parts];
+        operands.extend(chained);
+        Ok(Operand::Value(self.push1(Op::Chain { blocks }, operands, ty, e.span())))
+    }
+
     pub(super) fn code(&mut self, e: &Expr) -> Result<Operand> {
         if leaves(e) {
             return unsupported(e, "code that returns or breaks");
@@ -825,4 +1018,133 @@ pub(super) fn is_nested(ty: &Type) -> bool {
 
 fn is_array_of_scalars(ty: &Type) -> bool {
     matches!(ty, Type::Array(elem, _) if **elem == Type::Scalar)
+}
+
+/// Methods of vectors, matrices, arrays and iterators: on a constant receiver, never a
+/// call of an annotated function.
+const VECTOR_METHODS: &[&str] = &[
+    "dot",
+    "transpose",
+    "norm",
+    "norm_squared",
+    "sum",
+    "product",
+    "component_mul",
+    "component_div",
+    "map",
+    "cross",
+    "normalize",
+    "len",
+    "iter",
+    "into_iter",
+    "zip",
+    "fold",
+    "clone",
+    "copied",
+    "cloned",
+    "enumerate",
+    "determinant",
+    "try_inverse",
+    "solve",
+    "from_fn",
+];
+
+/// `tokens` with every hole `k` renamed `k + offset`.
+fn renumber_holes(tokens: TokenStream, offset: usize) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => match Code::hole_number(&ident) {
+                Some(k) => proc_macro2::TokenTree::Ident(Code::hole(k + offset)),
+                None => proc_macro2::TokenTree::Ident(ident),
+            },
+            proc_macro2::TokenTree::Group(group) => {
+                let mut renamed =
+                    proc_macro2::Group::new(group.delimiter(), renumber_holes(group.stream(), offset));
+                renamed.set_span(group.span());
+                proc_macro2::TokenTree::Group(renamed)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// Finds a use of `name` that only a scalar has (`Front::call_result_type`).
+struct ScalarUse<'a> {
+    name: &'a Ident,
+    found: bool,
+    rebound: bool,
+}
+
+impl ScalarUse<'_> {
+    fn is_name(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Path(p) => p.path.is_ident(self.name),
+            Expr::Paren(p) => self.is_name(&p.expr),
+            _ => false,
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for ScalarUse<'_> {
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+        }
+        let mut binds = false;
+        let mut finder = BindsName { name: self.name, found: &mut binds };
+        finder.visit_pat(&local.pat);
+        self.rebound |= binds;
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let float = rules::arity(&call.method.to_string()).is_some();
+        if float && (self.is_name(&call.receiver) || call.args.iter().any(|a| self.is_name(a))) {
+            self.found = true;
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let Expr::Path(path) = &*call.func {
+            let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let float_path = matches!(segments.as_slice(), [ty, m] if (ty == "f64" || ty == "f32") && rules::arity(m).is_some());
+            if float_path && call.args.iter().any(|a| self.is_name(a)) {
+                self.found = true;
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+
+    fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
+        let literal = |e: &Expr| matches!(e, Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }));
+        let scalar_op =
+            !matches!(binary.op, BinOp::Mul(_) | BinOp::Div(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_));
+        if scalar_op
+            && ((self.is_name(&binary.left) && literal(&binary.right))
+                || (self.is_name(&binary.right) && literal(&binary.left)))
+        {
+            self.found = true;
+        }
+        syn::visit::visit_expr_binary(self, binary);
+    }
+
+    // (A closure or item may bind the name for itself: not looked into.)
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether a pattern binds `name`.
+struct BindsName<'a, 'b> {
+    name: &'a Ident,
+    found: &'b mut bool,
+}
+
+impl<'ast> Visit<'ast> for BindsName<'_, '_> {
+    fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+        if pat.ident == *self.name {
+            *self.found = true;
+        }
+        syn::visit::visit_pat_ident(self, pat);
+    }
 }

@@ -107,7 +107,7 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
 
 fn collect_constants(block: &Block, out: &mut std::collections::BTreeSet<Value>) {
     for inst in &block.insts {
-        if matches!(inst.op, Op::Constant(_)) {
+        if matches!(inst.op, Op::Constant(_) | Op::Chain { .. }) {
             out.extend(&inst.results);
         }
         for nested in inst.blocks() {
@@ -213,7 +213,7 @@ impl Flatten {
                 }
             }
             let produced = match inst.op {
-                Op::Constant(_) => {
+                Op::Constant(_) | Op::Chain { .. } => {
                     inst.results.iter().copied().filter(|r| flat_type(function.ty(*r)).is_some()).collect()
                 }
                 _ => Vec::new(),

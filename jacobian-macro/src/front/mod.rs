@@ -109,6 +109,14 @@ struct Front<'a> {
     open: Vec<Vec<Inst>>,
     /// `let` sites (numbered in order) that must bind SSA values of these types.
     promoted: BTreeMap<usize, Type>,
+    /// The type the context gives the next expression lowered, if it is a call of another
+    /// `#[jacobian]` function (whose result type the macro cannot see): a `let`
+    /// annotation's, the function result's.
+    expected: Option<Type>,
+    /// The type the uses of a `let` bound to a call show (`Front::call_result_type`).
+    expected_of_call: Option<Type>,
+    /// The function's result expression, and its type: the context of a call there.
+    result: Option<(*const syn::Expr, Type)>,
     sites: usize,
     /// Loops over arrays lowered so far (for their index variables' names).
     loops: usize,
@@ -126,6 +134,9 @@ impl<'a> Front<'a> {
             bound: BTreeMap::new(),
             open: vec![Vec::new()],
             promoted,
+            expected: None,
+            expected_of_call: None,
+            result: None,
             sites: 0,
             loops: 0,
             references: BTreeSet::new(),
@@ -135,10 +146,6 @@ impl<'a> Front<'a> {
     fn function(&mut self, item: &syn::ItemFn) -> Result<Function> {
         self.generics = item.sig.generics.clone();
         self.parameters(item)?;
-        let result = self.body(&item.block)?;
-        let Some(result) = result else {
-            return unsupported(&item.block, "a body that does not end in its result");
-        };
         let output = match (&item.sig.output, &self.signature.tuple_output) {
             (_, Some(parts)) => Some(Type::Tuple(parts.iter().map(type_of_shape).collect())),
             (syn::ReturnType::Type(_, ty), None) => {
@@ -147,6 +154,16 @@ impl<'a> Front<'a> {
             (syn::ReturnType::Default, None) => None,
         };
         let Some(output) = output else { return unsupported(&item.sig.output, "this result type") };
+        let last = match item.block.stmts.last() {
+            Some(syn::Stmt::Expr(syn::Expr::Return(ret), _)) => ret.expr.as_deref(),
+            Some(syn::Stmt::Expr(e, None)) => Some(e),
+            _ => None,
+        };
+        self.result = last.map(|e| (e as *const syn::Expr, output.clone()));
+        let result = self.body(&item.block)?;
+        let Some(result) = result else {
+            return unsupported(&item.block, "a body that does not end in its result");
+        };
         let result = match &output {
             Type::Tuple(_) => self.tuple_result(result, &output, &item.block)?,
             _ => self.operand_as(result, &output, &item.block)?,

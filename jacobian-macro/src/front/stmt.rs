@@ -66,7 +66,10 @@ impl Front<'_> {
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
             match stmt {
-                Stmt::Local(local) => self.local(local)?,
+                Stmt::Local(local) => {
+                    self.expected_of_call = Self::call_result_type(local, &stmts[i + 1..]);
+                    self.local(local)?
+                }
                 Stmt::Expr(e, None) if last && want_value && !is_statement_like(e) => {
                     return self.expr(e).map(Some)
                 }
@@ -213,6 +216,9 @@ impl Front<'_> {
             self.bind(name, Var::Rust { site: Some(site), array: None });
             return Ok(());
         }
+        // (A call of another `#[jacobian]` function has the annotation's type, or the one
+        // its uses show.)
+        self.expected = declared.clone().or(self.expected_of_call.take());
         let value = self.expr(&init.expr)?;
         let value = match (declared, value) {
             (Some(ty), value) => self.operand_as(value, &ty, &init.expr)?,
@@ -473,6 +479,7 @@ impl Front<'_> {
                         let new_element = match old {
                             Some(old) => self.updated(old, op, value, e)?,
                             None => {
+                                self.expected = Some(element.clone());
                                 let v = self.expr(value)?;
                                 self.operand_as(v, &element, value)?
                             }
@@ -542,6 +549,9 @@ impl Front<'_> {
     /// type of `current`.
     fn updated(&mut self, current: Value, op: Option<&syn::BinOp>, value: &Expr, e: &Expr) -> Result<Value> {
         let ty = self.f.ty(current).clone();
+        // (The type a call of another `#[jacobian]` function there has: `*=`, `/=` scale.)
+        let scales = matches!(op, Some(syn::BinOp::MulAssign(_) | syn::BinOp::DivAssign(_)));
+        self.expected = Some(if scales { Type::Scalar } else { ty.clone() });
         let rhs = self.expr(value)?;
         let Some(op) = op else { return self.operand_as(rhs, &ty, value) };
         let op = match op {

@@ -220,6 +220,15 @@ pub enum Op {
     Convert,
     /// `(args…)`.
     Tuple,
+    /// The value of a call of another `#[jacobian]` function: `args[0].0`, where `args[0]`
+    /// is the tuple its hidden parts sibling returned (an `Opaque` `Code` result): the value,
+    /// then one Jacobian block per parameter (`Matrix<m, n>`, `m` the value's components,
+    /// `n` the parameter's). `args[1 + k]` is a differentiated argument, whose block is the
+    /// tuple's field `blocks[k]`: the call is a primitive whose partial derivatives the
+    /// callee computed (and forward and reverse mode read them), not user code.
+    Chain {
+        blocks: Vec<usize>,
+    },
     /// `if args[0] { then } else { otherwise }`: the condition is `Opaque`; each arm yields
     /// the instruction's results.
     If {
@@ -343,4 +352,10 @@ impl Inst {
             _ => Vec::new(),
         }
     }
+}
+
+/// Whether an instruction of `block`, or of a block nested in it, has an operation `test`
+/// accepts.
+pub fn contains(block: &Block, test: &dyn Fn(&Op) -> bool) -> bool {
+    block.insts.iter().any(|inst| test(&inst.op) || inst.blocks().into_iter().any(|b| contains(b, test)))
 }

@@ -173,6 +173,7 @@ impl Function {
             Op::Convert => format!("convert {}", self.list(args)),
             Op::Scale => format!("scale {}", self.list(args)),
             Op::Tuple => format!("tuple {}", self.list(args)),
+            Op::Chain { blocks } => format!("chain {} {blocks:?}", self.list(args)),
 
             Op::If { then, otherwise } => {
                 let mut text = format!("if {} {{\n", self.show(args[0]));

@@ -211,6 +211,13 @@ impl Checker<'_> {
                 _ => false,
             },
             Op::Tuple => results.as_slice() == [&Type::Tuple(args.iter().map(|t| (*t).clone()).collect())],
+            Op::Chain { blocks } => {
+                args.len() == blocks.len() + 1
+                    && *args[0] == Type::Opaque
+                    && args[1..].iter().all(|t| t.is_differentiable())
+                    && results.len() == 1
+                    && results[0].is_differentiable()
+            }
             Op::If { then, otherwise } => {
                 if args.as_slice() != [&Type::Opaque] {
                     return Err(show("a condition that is not opaque"));

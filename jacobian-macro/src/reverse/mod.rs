@@ -582,6 +582,52 @@ impl Reverse<'_> {
                 }
                 self.add(aggregate, ybar)?;
             }
+            // A call of another `#[jacobian]` function: argument `k`'s adjoint gains the
+            // callee's block transposed times the value's adjoint.
+            Op::Chain { blocks } => {
+                let parts = self.val(args[0]);
+                let result = inst.results[0];
+                let Some(m) = self.ty(result).components().and_then(|n| n.lit()) else {
+                    return unsupported("a call whose result has a symbolic size");
+                };
+                let ybars: Vec<Value> = match self.ty(result) {
+                    Type::Scalar => vec![ybar],
+                    _ => {
+                        (0..m).map(|i| self.b.get(ybar, Path(vec![Position::Const(i)]), Vec::new())).collect()
+                    }
+                };
+                for (k, field) in blocks.iter().enumerate() {
+                    let arg = args[1 + k];
+                    if !self.active(arg) {
+                        continue;
+                    }
+                    let ty = self.ty(arg);
+                    let Some(n) = ty.components().and_then(|n| n.lit()) else {
+                        return unsupported("a call with an argument of symbolic size");
+                    };
+                    let mut elems = Vec::with_capacity(n);
+                    for l in 0..n {
+                        let mut sum: Option<Value> = None;
+                        for (i, ybar) in ybars.iter().enumerate() {
+                            let coef = crate::rules::chain_partial(parts, *field, i, l, &mut self.b);
+                            let term = self.b.mul(*ybar, coef);
+                            sum = Some(match sum {
+                                Some(s) => self.b.add(s, term),
+                                None => term,
+                            });
+                        }
+                        elems.push(sum.unwrap_or_else(|| self.b.lit(0.0)));
+                    }
+                    let adjoint = match &ty {
+                        Type::Scalar => elems[0],
+                        Type::Array(elem, _) if **elem == Type::Scalar => {
+                            self.b.push1(Op::Build, elems, ty.clone())
+                        }
+                        _ => return unsupported("a call with an argument of this type"),
+                    };
+                    self.add(arg, adjoint)?;
+                }
+            }
             _ => return unsupported("this operation"),
         }
         Ok(())

@@ -1,0 +1,212 @@
+//! Calls of other `#[jacobian]` functions through the new pipeline (`Op::Chain`): the
+//! caller's derivative chains through the callee's hidden parts sibling in forward mode,
+//! reverse mode, `jvp` and `vjp`. Each caller is checked against dual numbers on random
+//! points, and forward mode against reverse mode.
+
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::{assert_jacobian_close_scaled, dual_jacobian};
+use jacobian::{jacobian, Matrix, Vector};
+use num_dual::DualNum;
+use proptest::prelude::*;
+
+const N: usize = 8;
+const TOL: f64 = 1e-12;
+
+#[jacobian]
+fn softplus(t: f64) -> f64 {
+    (1.0 + t.exp()).ln()
+}
+
+fn softplus_twin<D: DualNum<Primitive = f64> + Copy>(t: D) -> D {
+    (t.exp() + 1.0).ln()
+}
+
+#[jacobian]
+fn pair(a: f64, b: f64) -> f64 {
+    a * b.sin() + b
+}
+
+fn pair_twin<D: DualNum<Primitive = f64> + Copy>(a: D, b: D) -> D {
+    a * b.sin() + b
+}
+
+/// A scalar helper in a loop: a gradient with many inputs (reverse mode chains through the
+/// callee's parts in its backward sweep).
+#[jacobian(mode = reverse, vjp, jvp)]
+fn loss(x: [f64; N]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..N - 1 {
+        total += softplus(x[i] - x[i + 1]) * pair(x[i], x[i + 1]);
+    }
+    total
+}
+
+#[jacobian(mode = forward)]
+fn loss_forward(x: [f64; N]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..N - 1 {
+        total += softplus(x[i] - x[i + 1]) * pair(x[i], x[i + 1]);
+    }
+    total
+}
+
+fn loss_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; N]) -> D {
+    let mut total = D::from(0.0);
+    for i in 0..N - 1 {
+        total += softplus_twin(x[i] - x[i + 1]) * pair_twin(x[i], x[i + 1]);
+    }
+    total
+}
+
+/// A vector-valued helper whose result type the caller writes, with a constant argument
+/// by reference.
+#[jacobian(wrt(x))]
+fn rotate(angle: f64, x: Vector<2>) -> Vector<2> {
+    let (s, c) = angle.sin_cos();
+    Vector::from([c * x[0] - s * x[1], s * x[0] + c * x[1]])
+}
+
+#[jacobian(wrt(v))]
+fn scaled(m: &Matrix<2, 2>, v: Vector<2>) -> [f64; 2] {
+    let w = m * v;
+    [w[0] * w[1], w[0] - w[1].tanh()]
+}
+
+#[jacobian(mode = reverse, vjp, jvp)]
+fn chained(x: [f64; 3]) -> [f64; 3] {
+    let m = Matrix::from_rows([[1.0, 0.5], [-0.25, 2.0]]);
+    let r: Vector<2> = rotate(0.3, Vector::from([x[0], x[1] * x[2]]));
+    let s: [f64; 2] = scaled(&m, r);
+    [s[0] + x[2], s[1] * x[0], softplus(r[0]) + pair(x[1], s[1])]
+}
+
+#[jacobian(mode = forward)]
+fn chained_forward(x: [f64; 3]) -> [f64; 3] {
+    let m = Matrix::from_rows([[1.0, 0.5], [-0.25, 2.0]]);
+    let r: Vector<2> = rotate(0.3, Vector::from([x[0], x[1] * x[2]]));
+    let s: [f64; 2] = scaled(&m, r);
+    [s[0] + x[2], s[1] * x[0], softplus(r[0]) + pair(x[1], s[1])]
+}
+
+fn chained_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; 3]) -> [D; 3] {
+    let (s, c) = (D::from(0.3_f64.sin()), D::from(0.3_f64.cos()));
+    let y = [x[0], x[1] * x[2]];
+    let r = [c * y[0] - s * y[1], s * y[0] + c * y[1]];
+    let w = [r[0] + r[1] * 0.5, r[0] * -0.25 + r[1] * 2.0];
+    let sc = [w[0] * w[1], w[0] - w[1].tanh()];
+    [sc[0] + x[2], sc[1] * x[0], softplus_twin(r[0]) + pair_twin(x[1], sc[1])]
+}
+
+/// A method of a constant receiver, a path call, and a call as the result.
+struct Model {
+    weights: [f64; 3],
+}
+
+impl Model {
+    #[jacobian(wrt(x))]
+    fn response(&self, x: [f64; 3]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..3 {
+            s += self.weights[i] * x[i].tanh();
+        }
+        s
+    }
+
+    #[jacobian(wrt(x), mode = reverse)]
+    fn objective(&self, x: [f64; 3]) -> f64 {
+        self.response(x).powi(2) + helpers::bump(x[0] * x[2])
+    }
+}
+
+fn response_twin<D: DualNum<Primitive = f64> + Copy>(weights: [f64; 3], x: [D; 3]) -> D {
+    let mut s = D::from(0.0);
+    for i in 0..3 {
+        s += x[i].tanh() * weights[i];
+    }
+    s
+}
+
+mod helpers {
+    use jacobian::jacobian;
+
+    #[jacobian]
+    pub fn bump(t: f64) -> f64 {
+        (-t * t).exp()
+    }
+}
+
+/// The result of a call is the function's result.
+#[jacobian]
+fn returned(x: [f64; 2]) -> Vector<2> {
+    rotate(0.7, Vector::from([x[1], x[0] * x[1]]))
+}
+
+fn returned_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; 2]) -> [D; 2] {
+    let (s, c) = (D::from(0.7_f64.sin()), D::from(0.7_f64.cos()));
+    let y = [x[1], x[0] * x[1]];
+    [c * y[0] - s * y[1], s * y[0] + c * y[1]]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_scalar_helper_in_a_loop(x in prop::array::uniform8(-2.0f64..2.0)) {
+        let (value, expected) = dual_jacobian(|x| [loss_twin(x)], x);
+        let reverse = loss_jacobian(x);
+        let forward = loss_forward_jacobian(x);
+        assert_jacobian_close_scaled(&x, &reverse, &expected, TOL);
+        assert_jacobian_close_scaled(&x, &forward, &expected, TOL);
+        let u = 0.75;
+        let (v_value, vjp) = loss_vjp(x, Vector::from([u]));
+        prop_assert!((v_value - value[0]).abs() < 1e-12);
+        for k in 0..N {
+            prop_assert!((vjp[k] - u * expected[0][k]).abs() < 1e-11 * (1.0 + expected[0][k].abs()));
+        }
+        let direction: [f64; N] = std::array::from_fn(|k| (k as f64 * 0.37).sin());
+        let (_, jvp) = loss_jvp(x, Vector::from(direction));
+        let dot: f64 = (0..N).map(|k| expected[0][k] * direction[k]).sum();
+        prop_assert!((jvp[0] - dot).abs() < 1e-11 * (1.0 + dot.abs()));
+    }
+
+    #[test]
+    fn vector_helpers_with_written_types(x in prop::array::uniform3(-2.0f64..2.0)) {
+        let (value, expected) = dual_jacobian(chained_twin, x);
+        assert_jacobian_close_scaled(&x, &chained_jacobian(x), &expected, TOL);
+        assert_jacobian_close_scaled(&x, &chained_forward_jacobian(x), &expected, TOL);
+        let u = [0.5, -1.25, 2.0];
+        let (v_value, vjp) = chained_vjp(x, Vector::from(u));
+        for i in 0..3 {
+            prop_assert!((v_value[i] - value[i]).abs() < 1e-12);
+        }
+        for k in 0..3 {
+            let e: f64 = (0..3).map(|i| u[i] * expected[i][k]).sum();
+            prop_assert!((vjp[k] - e).abs() < 1e-11 * (1.0 + e.abs()));
+        }
+        let v = [1.0, -0.5, 0.25];
+        let (_, jvp) = chained_jvp(x, Vector::from(v));
+        for i in 0..3 {
+            let e: f64 = (0..3).map(|k| expected[i][k] * v[k]).sum();
+            prop_assert!((jvp[i] - e).abs() < 1e-11 * (1.0 + e.abs()));
+        }
+    }
+
+    #[test]
+    fn methods_and_paths(x in prop::array::uniform3(-2.0f64..2.0)) {
+        let model = Model { weights: [0.5, -1.5, 2.0] };
+        let (_, expected) = dual_jacobian(
+            |x| [response_twin(model.weights, x).powi(2) + (-(x[0] * x[2]) * (x[0] * x[2])).exp()],
+            x,
+        );
+        assert_jacobian_close_scaled(&x, &model.objective_jacobian(x), &expected, TOL);
+    }
+
+    #[test]
+    fn a_call_as_the_result(x in prop::array::uniform2(-2.0f64..2.0)) {
+        let (_, expected) = dual_jacobian(returned_twin, x);
+        assert_jacobian_close_scaled(&x, &returned_jacobian(x), &expected, TOL);
+    }
+}
