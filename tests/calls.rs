@@ -150,6 +150,47 @@ fn returned_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; 2]) -> [D; 2] {
     [c * y[0] - s * y[1], s * y[0] + c * y[1]]
 }
 
+/// Result types the caller does not write: read from the callees' signatures in this file
+/// (a matrix multiplied and transposed, a vector passed on, a const-generic callee, a
+/// parameter taken by reference passed on as it is).
+#[jacobian]
+fn rotation(t: f64) -> Matrix<2, 2> {
+    Matrix::from_rows([[t.cos(), -t.sin()], [t.sin(), t.cos()]])
+}
+
+#[jacobian]
+fn squares<const M: usize>(x: [f64; M]) -> [f64; M] {
+    let mut out = x;
+    for i in 0..M {
+        out[i] = x[i] * x[i];
+    }
+    out
+}
+
+#[jacobian(wrt(x))]
+fn shifted(x: &Vector<2>, by: f64) -> Vector<2> {
+    Vector::from([x[0] + by, x[1] * by])
+}
+
+#[jacobian(mode = reverse, vjp)]
+fn unwritten(t: f64, x: &Vector<2>) -> [f64; 3] {
+    let r = rotation(t);
+    let y = r * shifted(x, 0.5);
+    let z = rotation(t).transpose() * y;
+    let s = squares([z[0], y[1], t]);
+    [s[0] + s[2], s[1] * z[1], y[0]]
+}
+
+fn unwritten_twin<D: DualNum<Primitive = f64> + Copy>(v: [D; 3]) -> [D; 3] {
+    let (t, x) = (v[0], [v[1], v[2]]);
+    let (c, s) = (t.cos(), t.sin());
+    let w = [x[0] + 0.5, x[1] * 0.5];
+    let y = [c * w[0] - s * w[1], s * w[0] + c * w[1]];
+    let z = [c * y[0] + s * y[1], -s * y[0] + c * y[1]];
+    let sq = [z[0] * z[0], y[1] * y[1], t * t];
+    [sq[0] + sq[2], sq[1] * z[1], y[0]]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -208,5 +249,18 @@ proptest! {
     fn a_call_as_the_result(x in prop::array::uniform2(-2.0f64..2.0)) {
         let (_, expected) = dual_jacobian(returned_twin, x);
         assert_jacobian_close_scaled(&x, &returned_jacobian(x), &expected, TOL);
+    }
+
+    #[test]
+    fn result_types_from_the_callees_signatures(v in prop::array::uniform3(-2.0f64..2.0)) {
+        let (_, expected) = dual_jacobian(unwritten_twin, v);
+        let x = Vector::from([v[1], v[2]]);
+        assert_jacobian_close_scaled(&v, &unwritten_jacobian(v[0], &x), &expected, TOL);
+        let u = [1.0, -2.0, 0.5];
+        let (_, vjp) = unwritten_vjp(v[0], &x, Vector::from(u));
+        for k in 0..3 {
+            let e: f64 = (0..3).map(|i| u[i] * expected[i][k]).sum();
+            prop_assert!((vjp[k] - e).abs() < 1e-11 * (1.0 + e.abs()));
+        }
     }
 }

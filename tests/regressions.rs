@@ -1017,3 +1017,63 @@ fn a_band_past_the_end_of_a_symbolic_length() {
         }
     }
 }
+
+// ---------------------------------------------- a carried variable read after its update
+// Fuzzer seed 1, function 182 (once calls took the new pipeline): in `jvp`, the outer
+// loop's `x1 *= 1.0 + x0[i]` was written as an update of `x1` in place although the
+// derivative code after it still read the old `x1`, which the inner loop's result shares
+// a variable with: J·v came out wrong.
+
+#[jacobian(mode = reverse, jvp)]
+fn updated_after_an_inner_loop(x0: [f64; 3], x1: f64) -> f64 {
+    let mut x1 = x1;
+    for i2 in 0..3 {
+        for _i3 in 0..2 {
+            x1 /= 2.0 + (x0[0] * x1).sin();
+        }
+        x1 *= 1.0 + x0[i2];
+    }
+    x1
+}
+
+#[test]
+fn a_carried_variable_is_not_updated_while_its_old_value_is_read() {
+    let (x0, x1) = ([0.3, -0.2, 0.5], 0.8);
+    let j = updated_after_an_inner_loop_jacobian(x0, x1);
+    let step = 1e-6;
+    let f = |x: [f64; 4]| updated_after_an_inner_loop([x[0], x[1], x[2]], x[3]);
+    let at = [x0[0], x0[1], x0[2], x1];
+    for k in 0..4 {
+        let (mut up, mut down) = (at, at);
+        up[k] += step;
+        down[k] -= step;
+        let fd = (f(up) - f(down)) / (2.0 * step);
+        assert!((j[(0, k)] - fd).abs() < 1e-7, "{j}: column {k} vs {fd}");
+    }
+    let v = [0.1, 0.2, 0.3, 0.4];
+    let (_, jvp) = updated_after_an_inner_loop_jvp(x0, x1, Vector::from(v));
+    let expected: f64 = (0..4).map(|k| j[(0, k)] * v[k]).sum();
+    assert!((jvp[0] - expected).abs() < 1e-14, "{} vs {expected}", jvp[0]);
+}
+
+// ------------------------------------------------------------ arithmetic of literals alone
+// Fuzzer seed 11, function 91: `m1 = f64::atan(1.0 * m1)` of a variable holding a literal
+// was emitted as `let t = 1.0 * 0.375; t.atan()`, a method of `{float}` (E0689).
+
+#[jacobian(mode = reverse, jvp, vjp)]
+fn literal_arithmetic(x0: [f64; 2], x1: f64) -> f64 {
+    let mut m1 = 0.375;
+    if x1 < m1 {
+        m1 = f64::atan(1.0 * m1);
+    }
+    0.375 - -Vector::from([x0[0], m1, m1, x1])[3] * (-0.375 - m1).atan() + x0[1]
+}
+
+#[test]
+fn arithmetic_of_literals_alone_has_a_type() {
+    let m1 = 0.375_f64.atan();
+    let j = literal_arithmetic_jacobian([0.5, 0.25], 0.125);
+    assert_eq!(j, Matrix::from_rows([[0.0, 1.0, (-0.375 - m1).atan()]]));
+    let (_, jvp) = literal_arithmetic_jvp([0.5, 0.25], 0.125, Vector::from([1.0, 2.0, 4.0]));
+    assert_eq!(jvp[0], 2.0 + 4.0 * (-0.375 - m1).atan());
+}

@@ -517,7 +517,14 @@ impl Emitter<'_> {
                 quote!(-#a)
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => {
-                let (a, b) = (self.atom(args[0]), self.atom(args[1]));
+                let (mut a, b) = (self.atom(args[0]), self.atom(args[1]));
+                // Arithmetic of literals alone is `{float}` to rustc: the first typed.
+                let literal = |v: Value| self.inline.get(&v).is_some_and(is_float_literal);
+                if literal(args[0]) && literal(args[1]) && !self.scalar.generic {
+                    let value: f64 =
+                        self.inline[&args[0]].to_string().replace(['(', ')', ' '], "").parse().unwrap_or(0.0);
+                    a = self.literal(value, true);
+                }
                 match inst.op {
                     Op::Add => quote!(#a + #b),
                     Op::Sub => quote!(#a - #b),
@@ -571,9 +578,23 @@ impl Emitter<'_> {
                 };
                 // Float literals alone would be `{float}`, on which methods are ambiguous.
                 let scalar_result = result.is_some_and(|r| *self.f.ty(r) == Type::Scalar);
+                let result_type = result.map(|r| self.f.ty(r).clone());
                 if scalar_result && !self.scalar.generic && unsuffixed_float(&tokens) {
                     let ty = &self.scalar.tokens;
                     quote!(((#tokens) as #ty))
+                } else if let (Some(Type::Array(elem, n)), true) =
+                    (result_type, syn::parse2::<Ident>(tokens.clone()).is_ok())
+                {
+                    // A user's array variable (`let mut a = [0.0; 2];`) may still be
+                    // `[{float}; 2]` to rustc: its type, so that methods of its elements
+                    // resolve.
+                    match *elem {
+                        Type::Scalar => {
+                            let (ty, n) = (&self.scalar.tokens, n.type_arg());
+                            quote!(<[#ty; #n]>::from(#tokens))
+                        }
+                        _ => tokens,
+                    }
                 } else {
                     tokens
                 }
@@ -622,7 +643,17 @@ impl Emitter<'_> {
                 let ty = result.map(|r| self.f.ty(r).clone()).unwrap_or(Type::Opaque);
                 match &ty {
                     Type::Array(_, n) => {
-                        let item = self.operand(args[0]);
+                        // (A literal typed: an array of literals is `[{float}; n]` to rustc
+                        // until something fixes its type, and methods of its elements would
+                        // be ambiguous.)
+                        let item = match self.inline.get(&args[0]) {
+                            Some(tokens) if !self.scalar.generic && is_float_literal(tokens) => {
+                                let value: f64 =
+                                    tokens.to_string().replace(['(', ')', ' '], "").parse().unwrap_or(0.0);
+                                self.literal(value, true)
+                            }
+                            _ => self.operand(args[0]),
+                        };
                         let n = n.type_arg();
                         quote!([#item; #n])
                     }
@@ -1095,12 +1126,20 @@ fn coalescable(body: &Block) -> BTreeSet<usize> {
     let mut out = BTreeSet::new();
     for (k, (param, next)) in body.params.iter().zip(&body.yields).enumerate() {
         let Some(defined) = body.insts.iter().position(|i| i.results.contains(next)) else { continue };
+        // The values that may live in the parameter's variable: it, and the results of a
+        // nested loop or branch it flows into (a loop's carried value shares its variable).
+        let mut sharing = vec![*param];
+        for inst in &body.insts[..defined] {
+            if !inst.blocks().is_empty() && inst.args.iter().any(|a| sharing.contains(a)) {
+                sharing.extend(&inst.results);
+            }
+        }
         let read_later = body.insts[defined + 1..].iter().any(|inst| {
             let mut used = inst.args.clone();
             for nested in inst.blocks() {
                 collect_uses(nested, &mut used);
             }
-            used.contains(param)
+            used.iter().any(|u| sharing.contains(u))
         });
         let yielded_elsewhere =
             body.yields.iter().enumerate().any(|(j, y)| j != k && (y == param || y == next));

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod analysis;
+mod callees;
 mod check;
 mod diagnostics;
 mod doc;

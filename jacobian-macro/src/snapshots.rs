@@ -309,3 +309,13 @@ fn f(x: Vector<3>, w: &Matrix<2, 3>) -> f64 {
     y.norm_squared() + x.dot(&x)
 }";
 }
+
+/// Not a check: prints every stage of `JACOBIAN_STAGES` (a function) with the options
+/// `JACOBIAN_ATTR`, when set (`cargo test -p jacobian-macro --lib snapshots::print_stages
+/// -- --nocapture --exact`).
+#[test]
+fn print_stages() {
+    if let Ok(source) = std::env::var("JACOBIAN_STAGES") {
+        println!("{}", stages(&std::env::var("JACOBIAN_ATTR").unwrap_or_default(), &source));
+    }
+}

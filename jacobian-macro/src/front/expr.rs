@@ -12,6 +12,8 @@ use super::matrix::is_matrix;
 use super::{dim_of, unsupported, Front, Operand, Result, Var};
 use crate::ir::{Code, Op, Path, Position, Type, Value};
 use crate::rules;
+use crate::shape::Dim;
+use std::collections::BTreeMap;
 
 impl Front<'_> {
     /// Lowers an expression for its value.
@@ -116,7 +118,7 @@ impl Front<'_> {
                         let parts = crate::expand::parts_name(&call.method);
                         let turbofish = &call.turbofish;
                         let callee = quote::quote!(#tokens.#parts #turbofish);
-                        return self.annotated_call(callee, &call.args, expected, e);
+                        return self.annotated_call(callee, &call.method, &call.args, expected, e);
                     }
                 }
                 let mut operands = vec![receiver];
@@ -155,8 +157,9 @@ impl Front<'_> {
                         if name.starts_with(|c: char| c.is_uppercase()) {
                             return unsupported(e, "a tuple struct or enum variant of differentiated values");
                         }
+                        let name = last.ident.clone();
                         last.ident = crate::expand::parts_name(&last.ident);
-                        return self.annotated_call(callee.to_token_stream(), &call.args, expected, e);
+                        return self.annotated_call(callee.to_token_stream(), &name, &call.args, expected, e);
                     }
                     _ => return unsupported(e, "calls of functions with differentiated arguments"),
                 };
@@ -686,27 +689,36 @@ impl Front<'_> {
     fn annotated_call(
         &mut self,
         callee: TokenStream,
+        name: &Ident,
         args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
         expected: Option<Type>,
         e: &Expr,
     ) -> Result<Operand> {
-        let Some(ty) = expected else {
-            return unsupported(e, "the result of a call of another function, where its type is not written");
-        };
-        if !ty.is_differentiable() || matches!(ty, Type::Tuple(_)) {
-            return unsupported(e, "a call of another function with this result type");
-        }
         let mut holes = Vec::new();
         let mut written = Vec::new();
         let mut chained = Vec::new();
         let mut blocks = Vec::new();
+        // The type of each argument that is a differentiable value, for the callee's
+        // const-generic sizes.
+        let mut arguments: Vec<Option<Type>> = Vec::new();
         for (k, arg) in args.iter().enumerate() {
+            arguments.push(None);
             if !self.reads_ssa(arg) {
                 written.push(arg.to_token_stream());
                 continue;
             }
             let (inner, reference) = match arg {
                 Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
+                // A reference passed on as it is (`g(x)` for `x: &Vector<2>`, `v` of
+                // `for v in &a`): the value is what it refers to, so it is lent again.
+                Expr::Path(path) => {
+                    let held =
+                        path.path.get_ident().and_then(|i| self.ssa(&i.to_string())).is_some_and(|v| {
+                            self.references.contains(&v)
+                                || self.f.params.iter().any(|p| p.value == v && p.by_reference)
+                        });
+                    (arg, held)
+                }
                 arg => (arg, false),
             };
             match self.expr(inner)? {
@@ -719,6 +731,7 @@ impl Front<'_> {
                     written.push(if reference { quote::quote!(&#hole) } else { hole.to_token_stream() });
                     chained.push(v);
                     blocks.push(k + 1);
+                    arguments[k] = Some(self.f.ty(v).clone());
                 }
                 operand => {
                     // Not differentiated (an integer computed from data): its code, with its
@@ -733,6 +746,21 @@ impl Front<'_> {
                 }
             }
         }
+        let ty = match expected {
+            Some(ty) => ty,
+            None => match self.callee_result(name, &arguments) {
+                Some(ty) => ty,
+                None => {
+                    return unsupported(
+                        e,
+                        "the result of a call of another function, where its type is not written",
+                    )
+                }
+            },
+        };
+        if !ty.is_differentiable() || matches!(ty, Type::Tuple(_)) {
+            return unsupported(e, "a call of another function with this result type");
+        }
         let parts = self.push1(
             Op::Code(Code { tokens: quote::quote!(#callee(#(#written),*)) }),
             holes,
@@ -742,6 +770,43 @@ impl Front<'_> {
         let mut operands = vec![parts];
         operands.extend(chained);
         Ok(Operand::Value(self.push1(Op::Chain { blocks }, operands, ty, e.span())))
+    }
+
+    /// The result type of the annotated function `name`, from its signature in the source
+    /// file (`callees`), its const-generic sizes taken from the arguments' types.
+    fn callee_result(&mut self, name: &Ident, arguments: &[Option<Type>]) -> Option<Type> {
+        let at = self.at;
+        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let callee = callees.get(&name.to_string())?;
+        let callee = match crate::nalgebra::translate(&callee, &quote::quote!(::jacobian)) {
+            Some((translated, _)) => translated,
+            None => callee,
+        };
+        let syn::ReturnType::Type(_, output) = &callee.sig.output else { return None };
+        let generics = &callee.sig.generics;
+        let (shape, _) = crate::signature::shape_of(output, generics)?;
+        let ty = super::type_of_shape(&shape);
+        let mut sizes = BTreeMap::new();
+        let params = callee.sig.inputs.iter().filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => Some(&*typed.ty),
+            syn::FnArg::Receiver(_) => None,
+        });
+        for (param, argument) in params.zip(arguments) {
+            let (Some((shape, _)), Some(argument)) = (crate::signature::shape_of(param, generics), argument)
+            else {
+                continue;
+            };
+            unify(&super::type_of_shape(&shape), argument, &mut sizes);
+        }
+        let ty = substitute(&ty, &sizes);
+        let generic = |d: &Dim| d.is_generic();
+        let sized = match &ty {
+            Type::Array(elem, n) => !generic(n) && !matches!(&**elem, Type::Array(_, m) if generic(m)),
+            Type::Vector(n) => !generic(n),
+            Type::Matrix(r, c) => !generic(r) && !generic(c),
+            _ => true,
+        };
+        sized.then_some(ty)
     }
 
     pub(super) fn code(&mut self, e: &Expr) -> Result<Operand> {
@@ -1146,5 +1211,41 @@ impl<'ast> Visit<'ast> for BindsName<'_, '_> {
             *self.found = true;
         }
         syn::visit::visit_pat_ident(self, pat);
+    }
+}
+
+/// Binds the const-generic sizes of a callee's parameter type `param` (`[T; N]`) to those
+/// of the argument's type.
+fn unify(param: &Type, argument: &Type, sizes: &mut BTreeMap<String, Dim>) {
+    let mut bind = |p: &Dim, a: &Dim| {
+        if p.is_generic() {
+            sizes.entry(p.value().to_string()).or_insert_with(|| a.clone());
+        }
+    };
+    match (param, argument) {
+        (Type::Array(p, n), Type::Array(a, m)) => {
+            bind(n, m);
+            unify(p, a, sizes);
+        }
+        (Type::Vector(n), Type::Vector(m)) => bind(n, m),
+        (Type::Matrix(r, c), Type::Matrix(s, d)) => {
+            bind(r, s);
+            bind(c, d);
+        }
+        _ => {}
+    }
+}
+
+/// `ty` with its const-generic sizes replaced by those bound.
+fn substitute(ty: &Type, sizes: &BTreeMap<String, Dim>) -> Type {
+    let size = |d: &Dim| match d.is_generic().then(|| sizes.get(&d.value().to_string())).flatten() {
+        Some(bound) => bound.clone(),
+        None => d.clone(),
+    };
+    match ty {
+        Type::Array(elem, n) => Type::Array(Box::new(substitute(elem, sizes)), size(n)),
+        Type::Vector(n) => Type::Vector(size(n)),
+        Type::Matrix(r, c) => Type::Matrix(size(r), size(c)),
+        other => other.clone(),
     }
 }

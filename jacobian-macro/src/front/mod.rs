@@ -115,6 +115,10 @@ struct Front<'a> {
     expected: Option<Type>,
     /// The type the uses of a `let` bound to a call show (`Front::call_result_type`).
     expected_of_call: Option<Type>,
+    /// The annotated functions of the source file, read when a call first needs them.
+    callees: Option<crate::callees::Callees>,
+    /// Where the function is (its name), for `callees`.
+    at: Span,
     /// The function's result expression, and its type: the context of a call there.
     result: Option<(*const syn::Expr, Type)>,
     sites: usize,
@@ -136,6 +140,8 @@ impl<'a> Front<'a> {
             promoted,
             expected: None,
             expected_of_call: None,
+            callees: None,
+            at: Span::call_site(),
             result: None,
             sites: 0,
             loops: 0,
@@ -145,6 +151,7 @@ impl<'a> Front<'a> {
 
     fn function(&mut self, item: &syn::ItemFn) -> Result<Function> {
         self.generics = item.sig.generics.clone();
+        self.at = item.sig.ident.span();
         self.parameters(item)?;
         let output = match (&item.sig.output, &self.signature.tuple_output) {
             (_, Some(parts)) => Some(Type::Tuple(parts.iter().map(type_of_shape).collect())),
