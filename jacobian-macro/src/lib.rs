@@ -37,6 +37,7 @@ mod shape;
 mod signature;
 #[cfg(test)]
 mod snapshots;
+mod sparse;
 mod symmetric;
 #[cfg(test)]
 mod tests;
