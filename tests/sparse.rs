@@ -455,3 +455,27 @@ fn nalgebra_sparse_matrices() {
     Pattern::scatter(&sparse.pattern().csc_order(), sparse.values(), &mut refilled);
     assert_eq!(csc.values(), refilled.as_slice());
 }
+
+// With `hessian`: the sparse Hessian, forward mode over the reverse-mode gradient.
+#[jacobian(hessian, sparse)]
+fn rosenbrock(x: [f64; 24]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..23 {
+        s += 100.0 * (x[i + 1] - x[i] * x[i]).powi(2) + (1.0 - x[i]).powi(2);
+    }
+    s
+}
+
+#[test]
+fn sparse_hessian_of_the_rosenbrock_chain() {
+    let mut points = Points(15);
+    for _ in 0..3 {
+        let x: [f64; 24] = points.array(-1.5, 1.5);
+        let sparse = rosenbrock_hessian_sparse(x);
+        let dense = rosenbrock_hessian(x);
+        check(&sparse, &dense, rosenbrock_hessian_pattern());
+    }
+    let pattern = rosenbrock_hessian_pattern();
+    assert_eq!((pattern.rows(), pattern.cols()), (24, 24));
+    eprintln!("Rosenbrock Hessian pattern: {} values, {:?}", pattern.len(), pattern.segments());
+}

@@ -82,7 +82,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         if options.sparse {
             let (values_name, pattern_name) = crate::sparse::names(&function.sig.ident);
-            siblings.extend(crate::sparse::siblings(&crate::sparse::Request {
+            let request = crate::sparse::Request {
                 function: &function,
                 signature,
                 krate: &krate,
@@ -92,7 +92,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 values_name,
                 pattern_name,
                 dense: &|| context.body(Kind::Jacobian),
-            }));
+            };
+            siblings.extend(crate::sparse::siblings(&request));
+            if options.hessian && second_order {
+                siblings.extend(crate::sparse::hessian_siblings(&request));
+            }
         }
         let expressible = |dim: crate::shape::Dim| {
             !dim.is_generic() || syn::parse2::<syn::Ident>(dim.to_token_stream()).is_ok()

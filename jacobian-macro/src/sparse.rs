@@ -56,28 +56,64 @@ struct Layout {
 
 /// The two siblings.
 pub fn siblings(request: &Request) -> Vec<TokenStream> {
-    let mut layout = None;
-    let body = request.primal.as_ref().ok().and_then(|primal| {
-        let krate = request.krate;
-        let rows = request.signature.rows.clone();
-        let columns = request.signature.columns.clone();
-        let mut write = |b: &mut Builder, pieces: &[Piece]| -> Value {
-            let found = Layout::of(pieces, &rows, &columns, krate);
-            let value = fill(b, pieces, &found, &rows, &columns, krate);
-            layout = Some(found);
-            value
-        };
-        let (mut function, _) = forward::sparse(primal, request.signature, krate, &mut write).ok()?;
-        crate::opt::optimise(&mut function);
-        crate::ir::verify::verify(&function).ok()?;
-        let reserved = crate::expand::reserved(request.function);
-        Some(crate::emit::body(&function, &request.signature.scalar, krate, &reserved))
-    });
-    let (layout, body) = match (layout, body) {
-        (Some(layout), Some(body)) => (layout, body),
-        _ => dense_fallback(request),
+    let (rows, columns) = (&request.signature.rows, &request.signature.columns);
+    let written = request.primal.as_ref().ok().and_then(|primal| sparse_body(request, primal, None));
+    let (layout, body) = written.unwrap_or_else(|| dense_fallback(request));
+    vec![
+        values_sibling(request, &layout, body, rows, columns, Second::No),
+        pattern_sibling(request, &layout, rows, columns, Second::No),
+    ]
+}
+
+/// With `hessian` too: `{name}_hessian_sparse` and `{name}_hessian_pattern`, the sparse
+/// Jacobian of the reverse-mode gradient (forward over reverse, as `{name}_hessian`). Where
+/// second order does not take the function, `hessian`'s own refusal says why.
+pub fn hessian_siblings(request: &Request) -> Vec<TokenStream> {
+    let Ok(primal) = request.primal else { return Vec::new() };
+    let Ok(gradient) = crate::reverse::function(primal, request.signature, crate::reverse::Returns::Gradient)
+    else {
+        return Vec::new();
     };
-    vec![values_sibling(request, &layout, body), pattern_sibling(request, &layout)]
+    let columns = &request.signature.columns;
+    let Some((layout, body)) = sparse_body(request, &gradient, Some(columns.clone())) else {
+        request.diagnostics.error_at(
+            &request.function.sig.ident,
+            "`sparse` with `hessian`: the sparse Hessian is not supported for this function yet; use `{name}_hessian`, or `sparse` without `hessian`",
+        );
+        return Vec::new();
+    };
+    vec![
+        values_sibling(request, &layout, body, columns, columns, Second::Yes),
+        pattern_sibling(request, &layout, columns, columns, Second::Yes),
+    ]
+}
+
+/// Whether the siblings are the Hessian's.
+#[derive(Clone, Copy, PartialEq)]
+enum Second {
+    No,
+    Yes,
+}
+
+/// The sparse Jacobian of `primal` (the user's function, or its gradient with `rows` the
+/// Hessian's), by forward mode: its layout and body.
+fn sparse_body(request: &Request, primal: &Function, rows: Option<Dim>) -> Option<(Layout, TokenStream)> {
+    let krate = request.krate;
+    let columns = request.signature.columns.clone();
+    let out_rows = rows.clone().unwrap_or_else(|| request.signature.rows.clone());
+    let mut layout = None;
+    let mut write = |b: &mut Builder, pieces: &[Piece]| -> Value {
+        let found = Layout::of(pieces, &out_rows, &columns, krate);
+        let value = fill(b, pieces, &found, &out_rows, &columns, krate);
+        layout = Some(found);
+        value
+    };
+    let (mut function, _) = forward::sparse(primal, request.signature, krate, rows, &mut write).ok()?;
+    crate::opt::optimise(&mut function);
+    crate::ir::verify::verify(&function).ok()?;
+    let reserved = crate::expand::reserved(request.function);
+    let body = crate::emit::body(&function, &request.signature.scalar, krate, &reserved);
+    Some((layout?, body))
 }
 
 impl Layout {
@@ -289,21 +325,28 @@ fn wrt(signature: &Signature) -> String {
 }
 
 /// `{name}_jacobian_sparse(<params>) -> Sparse<[T; NNZ]>` (or `Sparse<Vec<T>>`).
-fn values_sibling(request: &Request, layout: &Layout, body: TokenStream) -> TokenStream {
+fn values_sibling(
+    request: &Request,
+    layout: &Layout,
+    body: TokenStream,
+    rows: &Dim,
+    columns: &Dim,
+    second: Second,
+) -> TokenStream {
     let (function, krate) = (request.function, request.krate);
     let original = request.nalgebra.map_or(function, |n| &n.original);
     let scalar = &request.signature.scalar.tokens;
     let storage = layout.storage(scalar, krate);
-    let name = &request.values_name;
-    let pattern_name = &request.pattern_name;
+    let (name, pattern_name) = names_of(request, second);
     let stem = &original.sig.ident;
+    let what = if second == Second::Yes { "Hessian" } else { "Jacobian" };
     let size = match (layout.generic, layout.literal_len) {
         (true, _) => "a `Vec` (its sizes are const-generic)".to_owned(),
         (false, Some(n)) => format!("an array of {n}"),
         (false, None) => "an array".to_owned(),
     };
     let doc = format!(
-        " The Jacobian of [`{stem}`] with respect to {}, sparse: the values of the entries that can be non-zero, in the order of [`{pattern_name}`]'s pattern ({} segment(s)), held in {size}. Rows and columns as in the dense Jacobian. Generated by `#[jacobian(sparse)]`.",
+        " The {what} of [`{stem}`] with respect to {}, sparse: the values of the entries that can be non-zero, in the order of [`{pattern_name}`]'s pattern ({} segment(s), {rows} × {columns}), held in {size}. Rows and columns as in the dense {what}. Generated by `#[jacobian(sparse)]`.",
         wrt(request.signature),
         layout.segments.len(),
     );
@@ -329,17 +372,22 @@ fn values_sibling(request: &Request, layout: &Layout, body: TokenStream) -> Toke
 }
 
 /// `{name}_jacobian_pattern() -> Pattern`: generic over the function's const generics only.
-fn pattern_sibling(request: &Request, layout: &Layout) -> TokenStream {
+fn pattern_sibling(
+    request: &Request,
+    layout: &Layout,
+    rows: &Dim,
+    columns: &Dim,
+    second: Second,
+) -> TokenStream {
     let (function, krate) = (request.function, request.krate);
     let original = request.nalgebra.map_or(function, |n| &n.original);
-    let (rows, columns) = (&request.signature.rows, &request.signature.columns);
     let pattern = layout.pattern(rows, columns, krate);
-    let name = &request.pattern_name;
+    let (values_name, name) = names_of(request, second);
     let stem = &original.sig.ident;
-    let values_name = &request.values_name;
+    let what = if second == Second::Yes { "Hessian" } else { "Jacobian" };
     let consts: Vec<&syn::ConstParam> = original.sig.generics.const_params().collect();
     let doc = format!(
-        " Where each value of [`{values_name}`] is in the Jacobian of [`{stem}`], in order: known at compile time, so nothing is evaluated. Generated by `#[jacobian(sparse)]`."
+        " Where each value of [`{values_name}`] is in the {what} of [`{stem}`], in order: known at compile time, so nothing is evaluated. Generated by `#[jacobian(sparse)]`."
     );
     let vis = &original.vis;
     let attrs = original
@@ -365,4 +413,23 @@ pub fn names(function: &syn::Ident) -> (syn::Ident, syn::Ident) {
         format_ident!("{stem}_jacobian_sparse", span = function.span()),
         format_ident!("{stem}_jacobian_pattern", span = function.span()),
     )
+}
+
+/// The values and pattern siblings' names: `{name}_jacobian_*` or `{name}_hessian_*`.
+fn names_of(request: &Request, second: Second) -> (syn::Ident, syn::Ident) {
+    match second {
+        Second::No => (request.values_name.clone(), request.pattern_name.clone()),
+        Second::Yes => {
+            let rename = |ident: &syn::Ident| {
+                let text = ident.to_string();
+                let text = text.trim_start_matches("r#");
+                let renamed = match text.rfind("_jacobian_") {
+                    Some(at) => format!("{}_hessian_{}", &text[..at], &text[at + "_jacobian_".len()..]),
+                    None => format!("{text}_hessian"),
+                };
+                syn::Ident::new(&renamed, ident.span())
+            };
+            (rename(&request.values_name), rename(&request.pattern_name))
+        }
+    }
 }

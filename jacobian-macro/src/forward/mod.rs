@@ -194,13 +194,17 @@ pub enum Piece {
 /// The sparse Jacobian of `primal`: forward mode writes the derivative code, `write`
 /// turns the result's pieces (every structurally non-zero part of the Jacobian, in order,
 /// none overlapping another) into the value the function returns.
+/// `rows` is the number of outputs when `primal` is not the user's function (a gradient,
+/// whose sparse Jacobian is a sparse Hessian).
 pub fn sparse(
     primal: &Function,
     signature: &Signature,
     krate: &TokenStream,
+    rows: Option<Dim>,
     write: &mut dyn FnMut(&mut Builder, &[Piece]) -> Value,
 ) -> Result<(Function, Vec<Piece>)> {
-    let mut forward = run(primal, signature, krate, &Seeding::default())?;
+    let seeding = Seeding { direction: None, rows };
+    let mut forward = run(primal, signature, krate, &seeding)?;
     let result = primal.body.yields[0];
     let pieces = forward.pieces(result, primal.ty(result))?;
     let yielded = write(&mut forward.b, &pieces);
