@@ -80,6 +80,24 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         if options.hvp && second_order {
             siblings.push(context.sibling(Kind::Hvp, named("hvp")));
         }
+        if options.sparse {
+            let (values_name, pattern_name) = crate::sparse::names(&function.sig.ident);
+            let request = crate::sparse::Request {
+                function: &function,
+                signature,
+                krate: &krate,
+                primal: &primal,
+                nalgebra: nalgebra.as_ref(),
+                diagnostics: &diagnostics,
+                values_name,
+                pattern_name,
+                dense: &|| context.body(Kind::Jacobian),
+            };
+            siblings.extend(crate::sparse::siblings(&request));
+            if options.hessian && second_order {
+                siblings.extend(crate::sparse::hessian_siblings(&request));
+            }
+        }
         let expressible = |dim: crate::shape::Dim| {
             !dim.is_generic() || syn::parse2::<syn::Ident>(dim.to_token_stream()).is_ok()
         };

@@ -9,7 +9,7 @@
 //! reference is [`macro@jacobian`].
 //!
 //! Inside, the macro is a small compiler. `options` and `signature` read the attribute
-//! and the function; `front` lowers the body to the typed IR of `ir`; `opt` optimises
+//! and the function; `sparse` writes the `sparse` option's siblings; `front` lowers the body to the typed IR of `ir`; `opt` optimises
 //! it; `forward` and `reverse` write the derivative into it with the rules of `rules` and
 //! the activity of `analysis`; `emit` prints Rust; `expand` runs the stages and assembles
 //! the siblings. What the new front end does not take yet goes through `legacy`. See
@@ -38,6 +38,7 @@ mod shape;
 mod signature;
 #[cfg(test)]
 mod snapshots;
+mod sparse;
 mod symmetric;
 #[cfg(test)]
 mod tests;
@@ -89,6 +90,7 @@ use proc_macro::TokenStream;
 /// | `hessian` | (scalar output) also `{name}_hessian(…) -> Matrix<N, N, T>`; with `value`, also `{name}_value_gradient_hessian(…) -> (output, Matrix<1, N, T>, Matrix<N, N, T>)` |
 /// | `hvp` | (scalar output) also `{name}_hvp(…, v: Vector<N, T>) -> Vector<N, T>`: H·v without forming H |
 /// | `mode = forward`, `mode = reverse` | how the Jacobian is computed; by default the macro chooses |
+/// | `sparse` | also `{name}_jacobian_sparse(…) -> Sparse<[T; NNZ]>` (or `Sparse<Vec<T>>` for const-generic sizes): the entries that can be non-zero only, in the order of `{name}_jacobian_pattern() -> Pattern`, which evaluates nothing (see the guide's chapter on sparse Jacobians) |
 /// | `check` | also a `#[cfg(test)]` unit test `__{name}_jacobian_check` comparing `{name}_jacobian` with central differences at fixed points (below) |
 ///
 /// ```

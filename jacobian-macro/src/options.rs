@@ -1,5 +1,5 @@
 //! Owns the attribute's options: `wrt(a, b)`, `value`, `name = ident`, `crate = path`,
-//! `jvp`, `vjp`, `hessian`, `hvp`, `mode = forward | reverse`, `check`.
+//! `jvp`, `vjp`, `hessian`, `hvp`, `sparse`, `mode = forward | reverse`, `check`.
 
 use crate::diagnostics::Diagnostics;
 use proc_macro2::TokenStream;
@@ -14,7 +14,7 @@ const CRATE: &str = "crate";
 const MODE: &str = "mode";
 const CHECK: &str = "check";
 /// Options that are a bare word adding siblings.
-const FLAGS: &[&str] = &["jvp", "vjp", "hessian", "hvp"];
+const FLAGS: &[&str] = &["jvp", "vjp", "hessian", "hvp", "sparse"];
 
 /// How the Jacobian is computed (`mode = …`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -33,6 +33,8 @@ pub struct Options {
     pub vjp: bool,
     pub hessian: bool,
     pub hvp: bool,
+    /// `sparse`: `{name}_jacobian_sparse` and `{name}_jacobian_pattern` (`crate::sparse`).
+    pub sparse: bool,
     pub mode: Option<Mode>,
     /// `check`: the option's own token, where the refusals of `check::test` point.
     pub check: Option<Ident>,
@@ -82,6 +84,15 @@ impl Parse for Item {
                 }
                 Ok(Item::Check(key))
             }
+            "sparse" if input.peek(syn::token::Paren) => {
+                let content;
+                let parens = syn::parenthesized!(content in input);
+                let _: TokenStream = content.parse()?;
+                Err(syn::Error::new(
+                    parens.span.join(),
+                    "`sparse` takes no arguments: the pattern is the one forward mode finds, and the values are an array or a `Vec` as the sizes allow; convert with `Sparse::to_csc`, `to_csr` or `to_coo` (feature `nalgebra-sparse`), or refill your own matrix with `Pattern::csc_order`",
+                ))
+            }
             flag if FLAGS.contains(&flag) => Ok(Item::Flag(key)),
             MODE => {
                 input.parse::<Token![=]>()?;
@@ -127,7 +138,7 @@ impl Parse for Item {
             other => Err(syn::Error::new(
                 key.span(),
                 format!(
-                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name`, `crate = path`, `jvp`, `vjp`, `hessian`, `hvp`, `check` and `mode = forward` or `mode = reverse`"
+                    "unknown option `{other}`; `#[jacobian]` takes `wrt(a, b)`, `value`, `name = new_name`, `crate = path`, `jvp`, `vjp`, `hessian`, `hvp`, `sparse`, `check` and `mode = forward` or `mode = reverse`"
                 ),
             )),
         }
@@ -168,6 +179,7 @@ pub fn parse(tokens: TokenStream, diagnostics: &Diagnostics) -> Options {
                     "jvp" => &mut options.jvp,
                     "vjp" => &mut options.vjp,
                     "hessian" => &mut options.hessian,
+                    "sparse" => &mut options.sparse,
                     _ => &mut options.hvp,
                 };
                 if *flag {

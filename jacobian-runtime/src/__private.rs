@@ -3,6 +3,10 @@
 
 use crate::{Matrix, Scalar};
 
+/// `Vec`, for the values of sparse Jacobians of const-generic size.
+#[cfg(feature = "alloc")]
+pub use alloc::vec::Vec;
+
 /// `c · row`.
 #[inline(always)]
 pub fn scaled<T: Scalar, const N: usize>(c: T, row: &[T; N]) -> [T; N] {
@@ -788,6 +792,86 @@ impl core::fmt::Display for Row {
             None => Ok(()),
         }
     }
+}
+
+// `#[jacobian(sparse)]`: the values of a sparse Jacobian are written segment by segment,
+// in the pattern's order, from what forward mode holds (diagonals, rows, blocks, entries).
+
+/// `[T; N]` of zeros: the values of a sparse Jacobian whose size is known at compile time.
+#[inline]
+pub fn sparse_zeros<T: Scalar, const N: usize>() -> [T; N] {
+    [T::ZERO; N]
+}
+
+/// The values of a sparse Jacobian of const-generic size, zeros.
+#[cfg(feature = "alloc")]
+#[inline]
+pub fn sparse_zeros_vec<T: Scalar>(len: usize) -> alloc::vec::Vec<T> {
+    alloc::vec![T::ZERO; len]
+}
+
+/// Writes a sparse Jacobian's values in order, one segment after another.
+pub struct Fill<'a, T> {
+    values: &'a mut [T],
+    at: usize,
+}
+
+impl<'a, T: Scalar> Fill<'a, T> {
+    #[inline]
+    pub fn new(values: &'a mut [T]) -> Fill<'a, T> {
+        Fill { values, at: 0 }
+    }
+
+    /// A `Segment::Entry`.
+    #[inline]
+    pub fn entry(&mut self, value: T) {
+        self.values[self.at] = value;
+        self.at += 1;
+    }
+
+    /// A `Segment::Row`.
+    #[inline]
+    pub fn row(&mut self, row: &[T]) {
+        self.values[self.at..self.at + row.len()].copy_from_slice(row);
+        self.at += row.len();
+    }
+
+    /// A `Segment::Block`, row-major.
+    #[inline]
+    pub fn block<const C: usize>(&mut self, rows: &[[T; C]]) {
+        for row in rows {
+            self.row(row);
+        }
+    }
+
+    /// A `Segment::Diagonal`: `diagonal[r]` for the `r < rows` with `0 ≤ r + shift < width`.
+    #[inline]
+    pub fn diagonal(&mut self, diagonal: &[T], rows: usize, width: usize, shift: isize) {
+        let (lo, hi) = diagonal_rows(rows.min(diagonal.len()), width, shift);
+        self.row(&diagonal[lo..hi]);
+    }
+
+    /// A `Segment::Diagonal` of ones (an identity block).
+    #[inline]
+    pub fn ones(&mut self, rows: usize, width: usize, shift: isize) {
+        let (lo, hi) = diagonal_rows(rows, width, shift);
+        self.values[self.at..self.at + (hi - lo)].fill(T::ONE);
+        self.at += hi - lo;
+    }
+
+    /// Checks that every value was written.
+    #[inline]
+    pub fn finish(self) {
+        debug_assert_eq!(self.at, self.values.len(), "the values fill the pattern");
+    }
+}
+
+/// The rows `lo..hi` of a diagonal inside its block (as `Segment::Diagonal` counts them).
+#[inline]
+fn diagonal_rows(rows: usize, width: usize, shift: isize) -> (usize, usize) {
+    let lo = if shift < 0 { shift.unsigned_abs() } else { 0 };
+    let hi = (width as isize - shift).clamp(0, rows as isize) as usize;
+    (lo.min(hi), hi)
 }
 
 #[cfg(test)]

@@ -38,11 +38,17 @@
 //!   1e-12)` compares Jacobians.
 //! - `nalgebra`: `From` conversions both ways between [`Matrix`] and nalgebra's
 //!   `SMatrix` (0.35), to hand a Jacobian to nalgebra's decompositions.
+//! - `alloc` (with `std`): [`Sparse`] Jacobians of const-generic size hold their values
+//!   in a `Vec` (see [`Sparse`]), and [`Pattern::csc_order`] and the like.
+//! - `nalgebra-sparse`: [`Sparse::to_coo`], [`Sparse::to_csc`] and [`Sparse::to_csr`],
+//!   nalgebra-sparse 0.12's matrices, to hand a sparse Jacobian to its solvers.
 #![no_std]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Without `std` there is no `Real` or `norm` for the crate docs above to link to.
 #![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -56,6 +62,7 @@ mod nalgebra_impls;
 mod ops;
 mod scalar;
 mod solve;
+mod sparse;
 
 #[doc(hidden)]
 #[allow(missing_docs)]
@@ -65,3 +72,4 @@ pub use matrix::{Matrix, Vector};
 #[cfg(feature = "std")]
 pub use scalar::Real;
 pub use scalar::Scalar;
+pub use sparse::{Pattern, PatternIter, Segment, Sparse, Values};

@@ -10,11 +10,12 @@
 //!    the `crate` option.
 //! 5. [Modes](modes): forward and reverse mode, `jvp`, `vjp`.
 //! 6. [Second order](second_order): `hessian`, `hvp`, Newton's method.
-//! 7. [Performance](performance): what the generated code costs, and how to keep it
+//! 7. [Sparse Jacobians](sparse): `sparse`, patterns, large sizes, solvers.
+//! 8. [Performance](performance): what the generated code costs, and how to keep it
 //!    cheap.
-//! 8. [Edge conventions](conventions): what the Jacobian holds where a derivative is
+//! 9. [Edge conventions](conventions): what the Jacobian holds where a derivative is
 //!    undefined.
-//! 9. [Comparison](comparison): finite differences, `num-dual`, `std::autodiff`.
+//! 10. [Comparison](comparison): finite differences, `num-dual`, `std::autodiff`.
 
 #[doc = include_str!("first_steps.md")]
 pub mod first_steps {}
@@ -33,6 +34,9 @@ pub mod modes {}
 
 #[doc = include_str!("second_order.md")]
 pub mod second_order {}
+
+#[doc = include_str!("sparse.md")]
+pub mod sparse {}
 
 #[doc = include_str!("performance.md")]
 pub mod performance {}

@@ -16,6 +16,7 @@ mod reaction;
 mod rosenbrock;
 mod seed;
 mod softmax;
+mod sparse_banded;
 
 /// All cases, in report order: Jacobians, then gradients, then ADBench, then Hessians (a
 /// table of their own).
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Case> {
         arm::cases(),
         dense_layer::cases(),
         banded::cases(),
+        sparse_banded::cases(),
         reaction::cases(),
         rosenbrock::cases(),
         logistic::cases(),

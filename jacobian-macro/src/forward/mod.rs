@@ -54,15 +54,14 @@ pub struct Seeding {
     pub rows: Option<Dim>,
 }
 
-/// The function computing the Jacobian of `primal` (and its value, if asked), seeded and
-/// shaped as `seeding` says.
-pub fn with(
+/// Forward mode over the whole body: the derivative code written, the result's tangent
+/// known, nothing returned yet.
+fn run<'a>(
     primal: &Function,
-    signature: &Signature,
+    signature: &'a Signature,
     krate: &TokenStream,
-    returns: Returns,
     seeding: &Seeding,
-) -> Result<Function> {
+) -> Result<Forward<'a>> {
     let mut inputs = Vec::new();
     for input in &signature.inputs {
         match primal.params.iter().find(|p| p.ident == input.ident) {
@@ -121,6 +120,19 @@ pub fn with(
         forward.tangents.insert(*input, tangent);
     }
     forward.block(&primal.body)?;
+    Ok(forward)
+}
+
+/// The function computing the Jacobian of `primal` (and its value, if asked), seeded and
+/// shaped as `seeding` says.
+pub fn with(
+    primal: &Function,
+    signature: &Signature,
+    krate: &TokenStream,
+    returns: Returns,
+    seeding: &Seeding,
+) -> Result<Function> {
+    let mut forward = run(primal, signature, krate, seeding)?;
     let result = primal.body.yields[0];
     let yielded = match returns {
         Returns::Jacobian => forward.assemble(result, primal.ty(result), None)?,
@@ -160,6 +172,46 @@ pub fn with(
     let mut function = forward.b.f;
     function.body = body;
     Ok(function)
+}
+
+/// One run of a sparse Jacobian's values as forward mode holds it, for `crate::sparse`:
+/// its place in the Jacobian and the value that holds it. Rows are output components,
+/// columns start at a parameter block's offset.
+#[derive(Clone, Debug)]
+pub enum Piece {
+    /// Entry `(row, col)`: a scalar.
+    Entry { row: usize, col: Dim, value: Value },
+    /// Columns `col..col + len` of row `row`: a run-time row `[T; len]`.
+    Row { row: usize, col: Dim, len: Dim, value: Value },
+    /// Every row, columns `col..col + cols`: a held block `[[T; cols]; rows]`.
+    Block { col: Dim, cols: Dim, value: Value },
+    /// One diagonal of a banded block over every row and the columns `col..col + width`
+    /// (entry `(r, col + r + shift)` where `0 ≤ r + shift < width`): its `[T; rows]`, or
+    /// ones (`None`, an identity block).
+    Diagonal { col: Dim, width: Dim, shift: i64, value: Option<Value> },
+}
+
+/// The sparse Jacobian of `primal`: forward mode writes the derivative code, `write`
+/// turns the result's pieces (every structurally non-zero part of the Jacobian, in order,
+/// none overlapping another) into the value the function returns.
+/// `rows` is the number of outputs when `primal` is not the user's function (a gradient,
+/// whose sparse Jacobian is a sparse Hessian).
+pub fn sparse(
+    primal: &Function,
+    signature: &Signature,
+    krate: &TokenStream,
+    rows: Option<Dim>,
+    write: &mut dyn FnMut(&mut Builder, &[Piece]) -> Value,
+) -> Result<(Function, Vec<Piece>)> {
+    let seeding = Seeding { direction: None, rows };
+    let mut forward = run(primal, signature, krate, &seeding)?;
+    let result = primal.body.yields[0];
+    let pieces = forward.pieces(result, primal.ty(result))?;
+    let yielded = write(&mut forward.b, &pieces);
+    let body = forward.b.close(Vec::new(), vec![yielded]);
+    let mut function = forward.b.f;
+    function.body = body;
+    Ok((function, pieces))
 }
 
 fn has_loops(block: &ir::Block) -> bool {
@@ -1260,6 +1312,78 @@ impl Forward<'_> {
             self.tangents.insert(inst.results[*k], tangent);
         }
         Ok(())
+    }
+
+    /// The result's Jacobian as the pieces that can be non-zero (`sparse`): a banded
+    /// block's diagonals, an identity's ones, a held block whole; for results held element
+    /// by element, each row's unit columns as entries (in column order), or its dense row
+    /// over a block where it has run-time rows or run-time column indices.
+    fn pieces(&mut self, result: Value, ty: &Type) -> Result<Vec<Piece>> {
+        let offsets: Vec<Dim> = self.signature.inputs.iter().map(|i| i.offset.clone()).collect();
+        let tangent = match (ty, self.tangent(result)) {
+            (Type::Array(..), Tangent::Elems(_)) if ty.components().and_then(|d| d.lit()).is_none() => {
+                self.held_blocks(result)?
+            }
+            (_, tangent) => tangent,
+        };
+        let components = match tangent {
+            Tangent::Zero => return Ok(Vec::new()),
+            Tangent::Scalar(lin) => vec![lin],
+            Tangent::Elems(elems) => elems,
+            Tangent::Blocks(blocks) => {
+                let mut pieces = Vec::new();
+                for (block, jac) in blocks.iter().enumerate() {
+                    let (col, width) = (offsets[block].clone(), self.lens[block].clone());
+                    match jac {
+                        None => {}
+                        Some(Block::Held(jac)) => pieces.push(Piece::Block { col, cols: width, value: *jac }),
+                        Some(Block::Identity) => {
+                            pieces.push(Piece::Diagonal { col, width, shift: 0, value: None })
+                        }
+                        Some(Block::Band(id)) => {
+                            let band = self.band[*id].clone();
+                            for (shift, diagonal) in band.offsets.iter().zip(&band.diagonals) {
+                                pieces.push(Piece::Diagonal {
+                                    col: col.clone(),
+                                    width: width.clone(),
+                                    shift: *shift,
+                                    value: Some(*diagonal),
+                                });
+                            }
+                        }
+                    }
+                }
+                return Ok(pieces);
+            }
+        };
+        let mut pieces = Vec::new();
+        for (row, lin) in components.iter().enumerate() {
+            for (block, offset) in offsets.iter().enumerate() {
+                let terms: Vec<tangent::Term> = lin.on(block).copied().collect();
+                if terms.is_empty() {
+                    continue;
+                }
+                let mut entries: Vec<(usize, tangent::Coef)> = Vec::new();
+                for term in &terms {
+                    if let Basis::Unit { at, index: None, .. } = term.basis {
+                        entries.push((at, term.coef));
+                    }
+                }
+                if entries.len() == terms.len() {
+                    entries.sort_by_key(|(at, _)| *at);
+                    for (at, coef) in entries {
+                        let value = coef.value(&mut self.b);
+                        pieces.push(Piece::Entry { row, col: offset.add(&Dim::Lit(at)), value });
+                    }
+                } else {
+                    let row_type = self.row_type(block);
+                    let value = lin.row(block, &row_type, &mut self.b);
+                    let len = self.lens[block].clone();
+                    pieces.push(Piece::Row { row, col: offset.clone(), len, value });
+                }
+            }
+        }
+        Ok(pieces)
     }
 
     /// The Jacobian of the result, `Matrix<rows, columns>`, from its tangent.
