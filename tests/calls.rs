@@ -9,7 +9,7 @@ mod common;
 
 use common::{assert_jacobian_close_scaled, dual_jacobian};
 use jacobian::{jacobian, Matrix, Vector};
-use num_dual::DualNum;
+use num_dual::{DualNum, HyperDual64};
 use proptest::prelude::*;
 
 const N: usize = 8;
@@ -191,6 +191,40 @@ fn unwritten_twin<D: DualNum<Primitive = f64> + Copy>(v: [D; 3]) -> [D; 3] {
     [sq[0] + sq[2], sq[1] * z[1], y[0]]
 }
 
+/// Second derivatives through calls: the callees' bodies are written out in place (same
+/// module, no assignments, no generics), the chain then differentiated twice.
+#[jacobian(value, hessian, hvp)]
+fn through_helpers(x: [f64; N]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..N - 1 {
+        total += softplus(x[i] - x[i + 1]) * pair(x[i], x[i + 1]);
+    }
+    total + softplus(x[0] * x[N - 1])
+}
+
+fn through_helpers_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; N]) -> D {
+    let mut total = D::from(0.0);
+    for i in 0..N - 1 {
+        total += softplus_twin(x[i] - x[i + 1]) * pair_twin(x[i], x[i + 1]);
+    }
+    total + softplus_twin(x[0] * x[N - 1])
+}
+
+/// Hyper-dual second derivatives of a twin, one pair of directions at a time.
+fn hyper_dual_hessian(x: [f64; N]) -> [[f64; N]; N] {
+    let mut hessian = [[0.0; N]; N];
+    for i in 0..N {
+        for j in 0..N {
+            let point: [HyperDual64; N] = std::array::from_fn(|k| {
+                let (e1, e2) = (f64::from(u8::from(k == i)), f64::from(u8::from(k == j)));
+                HyperDual64::new(x[k], e1, e2, 0.0)
+            });
+            hessian[i][j] = through_helpers_twin(point).eps1eps2;
+        }
+    }
+    hessian
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -261,6 +295,28 @@ proptest! {
         for k in 0..3 {
             let e: f64 = (0..3).map(|i| u[i] * expected[i][k]).sum();
             prop_assert!((vjp[k] - e).abs() < 1e-11 * (1.0 + e.abs()));
+        }
+    }
+
+    #[test]
+    fn hessians_through_calls(x in prop::array::uniform8(-1.5f64..1.5)) {
+        let expected = hyper_dual_hessian(x);
+        let h = through_helpers_hessian(x);
+        let (value, _, h2) = through_helpers_value_gradient_hessian(x);
+        prop_assert!((value - through_helpers(x)).abs() < 1e-14);
+        let scale = expected.iter().flatten().fold(1.0f64, |s, v| s.max(v.abs()));
+        for i in 0..N {
+            for j in 0..N {
+                prop_assert!((h[(i, j)] - expected[i][j]).abs() < 1e-12 * scale, "({}, {}): {} vs {}", i, j, h[(i, j)], expected[i][j]);
+                prop_assert_eq!(h[(i, j)], h[(j, i)]);
+                prop_assert_eq!(h[(i, j)], h2[(i, j)]);
+            }
+        }
+        let v: [f64; N] = std::array::from_fn(|k| (k as f64 * 0.7).cos());
+        let hv = through_helpers_hvp(x, Vector::from(v));
+        for i in 0..N {
+            let e: f64 = (0..N).map(|k| expected[i][k] * v[k]).sum();
+            prop_assert!((hv[i] - e).abs() < 1e-11 * scale);
         }
     }
 }

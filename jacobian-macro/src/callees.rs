@@ -5,8 +5,9 @@
 //! attribute sees only its own item. Rust offers a macro no channel to its siblings that
 //! works both in modules and in `impl` blocks, so the macro reads them where rustc does:
 //! the file holding the function (`Span::local_file`, stable since Rust 1.88), parsed once
-//! per file and compilation. Only the signatures of annotated functions are kept, by name;
-//! a name annotated twice in one file (in two modules) is left out as ambiguous. Where the
+//! per file and compilation. The signatures of annotated functions are kept, by name, and
+//! the names of the others (plain helpers, which a differentiated value must not be passed
+//! to); a name used twice in one file in different ways is left out as ambiguous. Where the
 //! file cannot be read (an older compiler, a function made by another macro, rust-analyzer)
 //! or the callee is elsewhere, nothing is known and the caller falls back to what the
 //! context of the call shows (`front`). The result is a pure function of the file's text,
@@ -20,8 +21,25 @@ use std::rc::Rc;
 use quote::ToTokens;
 use syn::visit::Visit;
 
-/// The annotated functions of one file: name → signature text (`None` when ambiguous).
-type Signatures = BTreeMap<String, Option<String>>;
+/// What one name is in a file.
+#[derive(Clone, PartialEq)]
+enum Known {
+    /// An annotated function: its attributes and signature, as text.
+    Annotated(String),
+    /// Only functions (or methods) without the attribute.
+    Plain,
+    /// Annotated and not, or annotated with two signatures (in two modules).
+    Ambiguous,
+}
+
+/// What one file holds: its functions by name, and the annotated functions at module
+/// level (not in an `impl`, not in a function's body) by name, with their module (the
+/// path of inline `mod`s) and whole text (signature and body).
+#[derive(Default)]
+struct Signatures {
+    known: BTreeMap<String, Known>,
+    module_level: BTreeMap<String, Vec<(Vec<String>, String)>>,
+}
 
 /// A file as read: its length and modification time then, and what it holds.
 type Read = (u64, Option<std::time::SystemTime>, Rc<Signatures>);
@@ -45,10 +63,30 @@ impl Callees {
     }
 
     /// The annotated function `name` (its attributes and signature, with an empty body),
-    /// if it is the only one of that name in the file.
+    /// if it is the only function of that name in the file.
     pub fn get(&self, name: &str) -> Option<syn::ItemFn> {
-        let text = self.signatures.get(name)?.as_ref()?;
+        let Some(Known::Annotated(text)) = self.signatures.known.get(name) else { return None };
         syn::parse_str(text).ok()
+    }
+
+    /// Whether every function (or method) called `name` in the file is one without the
+    /// attribute: a plain helper, which has no siblings to chain through.
+    pub fn is_plain(&self, name: &str) -> bool {
+        self.signatures.known.get(name) == Some(&Known::Plain)
+    }
+
+    /// The annotated function `callee`, whole, where it can be written into `caller` in
+    /// place of the call: both are functions at module level of the same module (so every
+    /// name the callee's body uses means there what it means in the caller), each the only
+    /// one of its name there, and the callee takes no `self` and has no generics.
+    pub fn inlinable(&self, caller: &str, callee: &str) -> Option<syn::ItemFn> {
+        let [(module, _)] = self.signatures.module_level.get(caller)?.as_slice() else { return None };
+        let mut same = self.signatures.module_level.get(callee)?.iter().filter(|(m, _)| m == module);
+        let (Some((_, text)), None) = (same.next(), same.next()) else { return None };
+        let function: syn::ItemFn = syn::parse_str(text).ok()?;
+        let plain = function.sig.generics.params.is_empty()
+            && function.sig.inputs.iter().all(|input| matches!(input, syn::FnArg::Typed(_)));
+        plain.then_some(function)
     }
 }
 
@@ -62,34 +100,71 @@ fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
     }
     let text = std::fs::read_to_string(path).ok()?;
     let file = syn::parse_file(&text).ok()?;
-    let mut collect = Collect { signatures: Signatures::new() };
+    let mut collect = Collect { signatures: Signatures::default(), module: Vec::new(), nested: 0 };
     collect.visit_file(&file);
     let signatures = Rc::new(collect.signatures);
     FILES.with(|files| files.borrow_mut().insert(path.clone(), (len, modified, signatures.clone())));
     Some(signatures)
 }
 
-/// Whether an attribute is `#[jacobian]` or `#[jacobian(…)]` (by any path ending so).
+/// Whether an attribute is `#[jacobian]` or `#[jacobian(…)]` (by any path ending so), or
+/// applies it conditionally (`#[cfg_attr(feature = "…", jacobian)]`).
 pub fn is_jacobian(attr: &syn::Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == "jacobian")
+    if attr.path().segments.last().is_some_and(|s| s.ident == "jacobian") {
+        return true;
+    }
+    let syn::Meta::List(list) = &attr.meta else { return false };
+    attr.path().is_ident("cfg_attr") && mentions_jacobian(list.tokens.clone())
+}
+
+fn mentions_jacobian(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == "jacobian",
+        proc_macro2::TokenTree::Group(group) => mentions_jacobian(group.stream()),
+        _ => false,
+    })
+}
+
+/// The names of the functions a macro invocation's tokens may define (`fn name`).
+fn functions_in(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    let mut after_fn = false;
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                if after_fn {
+                    out.push(ident.to_string());
+                }
+                after_fn = ident == "fn";
+            }
+            proc_macro2::TokenTree::Group(group) => {
+                functions_in(group.stream(), out);
+                after_fn = false;
+            }
+            _ => after_fn = false,
+        }
+    }
 }
 
 struct Collect {
     signatures: Signatures,
+    /// The inline modules around the item being visited.
+    module: Vec<String>,
+    /// How many functions' bodies or `impl`s are around it.
+    nested: usize,
 }
 
 impl Collect {
     fn add(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature) {
-        if !attrs.iter().any(is_jacobian) {
-            return;
-        }
-        // Without the doc comments (long, and of no use here).
-        let attrs = attrs.iter().filter(|a| !a.path().is_ident("doc"));
-        let text = format!("{} {} {{}}", quote::quote!(#(#attrs)*), sig.to_token_stream());
-        let name = sig.ident.to_string();
-        let entry = self.signatures.entry(name).or_insert_with(|| Some(text.clone()));
-        if entry.as_deref() != Some(text.as_str()) {
-            *entry = None;
+        let known = if attrs.iter().any(is_jacobian) {
+            // Without the doc comments (long, and of no use here).
+            let attrs = attrs.iter().filter(|a| !a.path().is_ident("doc"));
+            Known::Annotated(format!("{} {} {{}}", quote::quote!(#(#attrs)*), sig.to_token_stream()))
+        } else {
+            Known::Plain
+        };
+        let entry = self.signatures.known.entry(sig.ident.to_string()).or_insert_with(|| known.clone());
+        if *entry != known {
+            *entry = Known::Ambiguous;
         }
     }
 }
@@ -97,12 +172,44 @@ impl Collect {
 impl<'ast> Visit<'ast> for Collect {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.add(&item.attrs, &item.sig);
+        if self.nested == 0 && item.attrs.iter().any(is_jacobian) {
+            let (sig, block) = (&item.sig, &item.block);
+            let text = quote::quote!(#sig #block).to_string();
+            self.signatures
+                .module_level
+                .entry(sig.ident.to_string())
+                .or_default()
+                .push((self.module.clone(), text));
+        }
+        self.nested += 1;
         syn::visit::visit_item_fn(self, item);
+        self.nested -= 1;
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
         self.add(&item.attrs, &item.sig);
         syn::visit::visit_impl_item_fn(self, item);
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        self.nested += 1;
+        syn::visit::visit_item_impl(self, item);
+        self.nested -= 1;
+    }
+
+    // A function a macro makes is out of sight: its name is left unknown.
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let mut names = Vec::new();
+        functions_in(mac.tokens.clone(), &mut names);
+        for name in names {
+            self.signatures.known.insert(name, Known::Ambiguous);
+        }
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        self.module.push(item.ident.to_string());
+        syn::visit::visit_item_mod(self, item);
+        self.module.pop();
     }
 
     // (Bodies are visited for the functions defined inside them; expressions need not be.)

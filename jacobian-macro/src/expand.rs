@@ -46,7 +46,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let signature = signature::analyse(&function, &options, &diagnostics);
     let mut siblings = Vec::new();
     if let Some(signature) = &signature {
-        let primal = primal(&function, signature);
+        let primal = primal(&function, signature, &diagnostics);
         let context = Context {
             function: &function,
             signature,
@@ -134,12 +134,17 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// The function's primal IR, optimised, once for all its siblings; or why the new
 /// pipeline cannot take it.
-fn primal(function: &ItemFn, signature: &Signature) -> Result<Function, String> {
+fn primal(function: &ItemFn, signature: &Signature, diagnostics: &Diagnostics) -> Result<Function, String> {
     if std::env::var_os("__JACOBIAN_LEGACY_PIPELINE").is_some() {
         return Err("the legacy pipeline is forced".into());
     }
-    let mut primal = front::lower(function, signature)
-        .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
+    let mut primal = front::lower(function, signature).map_err(|problem| {
+        // (Refused outright: the legacy lowering would only fail less clearly.)
+        if let Some(message) = problem.error() {
+            diagnostics.push(syn::Error::new(problem.span, message));
+        }
+        format!("{} at {:?}", problem.what, problem.span)
+    })?;
     crate::opt::optimise(&mut primal);
     crate::ir::verify::verify(&primal)?;
     Ok(primal)
@@ -348,10 +353,18 @@ impl Context<'_> {
         returns: forward::Returns,
         direction: Option<syn::Ident>,
     ) -> Result<(TokenStream, bool), String> {
-        let primal = self.primal.clone()?;
-        // A callee's parts give first derivatives only.
-        if crate::ir::contains(&primal.body, &|op| matches!(op, crate::ir::Op::Chain { .. })) {
-            return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only".into());
+        let mut primal = self.primal.clone()?;
+        // A callee's parts give first derivatives only: its body is written out in place
+        // where it can be (`front::lower_with`).
+        let chains =
+            |f: &Function| crate::ir::contains(&f.body, &|op| matches!(op, crate::ir::Op::Chain { .. }));
+        if chains(&primal) {
+            let inlined = front::lower_with(self.function, self.signature, true)
+                .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
+            primal = Self::finish(Ok(inlined))?;
+            if chains(&primal) {
+                return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self`, has no generics and assigns to no variable".into());
+            }
         }
         let gradient =
             reverse::function(&primal, self.signature, reverse::Returns::Gradient).map_err(Self::why)?;

@@ -148,6 +148,9 @@ impl Front<'_> {
                         path.path.segments[1].ident.clone()
                     }
                     Expr::Path(path) if path.qself.is_none() => {
+                        if let Some(inlined) = self.inline_call(call)? {
+                            return Ok(inlined);
+                        }
                         // Another `#[jacobian]` function: chained through its parts sibling.
                         let mut callee = path.path.clone();
                         let Some(last) = callee.segments.last_mut() else {
@@ -746,6 +749,16 @@ impl Front<'_> {
                 }
             }
         }
+        let at = self.at;
+        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        if callees.is_plain(&name.to_string()) {
+            return super::refused(
+                name,
+                format_args!(
+                    "`{name}` receives a differentiated value, but it is not annotated with `#[jacobian]`, so its derivative is unknown here; annotate it with `#[jacobian]` (its siblings are then used to differentiate through the call), or pass it only values that are not differentiated"
+                ),
+            );
+        }
         let ty = match expected {
             Some(ty) => ty,
             None => match self.callee_result(name, &arguments) {
@@ -770,6 +783,74 @@ impl Front<'_> {
         let mut operands = vec![parts];
         operands.extend(chained);
         Ok(Operand::Value(self.push1(Op::Chain { blocks }, operands, ty, e.span())))
+    }
+
+    /// `callee(args…)` written out in place, when inlining (`lower_with`) and the callee
+    /// can be (`Callees::inlinable`): applied as a function defined in the body is. Not
+    /// where its body assigns to variables (which applying does not take), reads a name the
+    /// caller binds (which would mean the caller's variable), or calls back a function
+    /// being inlined.
+    fn inline_call(&mut self, call: &syn::ExprCall) -> Result<Option<Operand>> {
+        let Expr::Path(path) = &*call.func else { return Ok(None) };
+        let (Some(stack), Some(name)) = (&self.inline, path.path.get_ident()) else { return Ok(None) };
+        let name = name.to_string();
+        let caller = stack.last().cloned().unwrap_or_else(|| self.name.clone());
+        if name == self.name || stack.contains(&name) {
+            return Ok(None);
+        }
+        let at = self.at;
+        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let Some(callee) = callees.inlinable(&caller, &name) else { return Ok(None) };
+        let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
+            syn::punctuated::Punctuated::new();
+        for arg in &callee.sig.inputs {
+            let syn::FnArg::Typed(typed) = arg else { return Ok(None) };
+            inputs.push(syn::Pat::Type(typed.clone()));
+        }
+        let block = &callee.block;
+        let Ok(closure) = syn::parse2::<syn::ExprClosure>(quote::quote!(|#inputs| #block)) else {
+            return Ok(None);
+        };
+        if super::matrix::assigns(&closure.body) {
+            return Ok(None);
+        }
+        let params: Vec<String> = callee
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(t) => match &*t.pat {
+                    syn::Pat::Ident(i) => Some(i.ident.to_string()),
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        // (Names the body binds itself, with `let` or a pattern, are its own.)
+        struct Bound(Vec<String>);
+        impl<'ast> Visit<'ast> for Bound {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.0.push(p.ident.to_string());
+            }
+        }
+        let mut bound = Bound(params);
+        bound.visit_expr(&closure.body);
+        if self
+            .captures(&closure)
+            .iter()
+            .any(|(read, _)| !bound.0.contains(read) && self.lookup(read).is_some())
+        {
+            return Ok(None);
+        }
+        let closure = super::iter::Closure { expr: closure, captured: Vec::new() };
+        if let Some(stack) = &mut self.inline {
+            stack.push(name);
+        }
+        let inlined = self.call_closure(&closure, call);
+        if let Some(stack) = &mut self.inline {
+            stack.pop();
+        }
+        inlined.map(Some)
     }
 
     /// The result type of the annotated function `name`, from its signature in the source

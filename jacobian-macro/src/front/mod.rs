@@ -58,13 +58,40 @@ fn unsupported<T>(at: &dyn Spanned, what: impl Into<String>) -> Result<T> {
     Err(Stop::Unsupported(Unsupported { span: at.span(), what: what.into() }))
 }
 
+impl Unsupported {
+    /// What marks a problem no pipeline can get past, whose message the user sees.
+    pub const ERROR: &'static str = "error: ";
+
+    /// The message for the user, if this is such an error (`refused`).
+    pub fn error(&self) -> Option<&str> {
+        self.what.strip_prefix(Unsupported::ERROR)
+    }
+}
+
+/// Code no pipeline takes: `message` is the user's error at `at`.
+fn refused<T>(at: &dyn Spanned, message: impl std::fmt::Display) -> Result<T> {
+    unsupported(at, format!("{}{message}", Unsupported::ERROR))
+}
+
 /// Lowers `item` (whose signature has been analysed) to IR.
 pub fn lower(item: &syn::ItemFn, signature: &Signature) -> std::result::Result<Function, Unsupported> {
+    lower_with(item, signature, false)
+}
+
+/// Lowers `item`; with `inline`, calls of annotated functions of the same module are
+/// written out in place (`callees::Callees::inlinable`) where they can be, instead of
+/// chained through their parts siblings: second derivatives need the callee's body.
+pub fn lower_with(
+    item: &syn::ItemFn,
+    signature: &Signature,
+    inline: bool,
+) -> std::result::Result<Function, Unsupported> {
     let mut promoted = BTreeMap::new();
     // Each round either finishes or marks one more binding as differentiable, so this ends
     // within one round per `let`.
     loop {
         let mut front = Front::new(signature, promoted);
+        front.inline = inline.then(Vec::new);
         match front.function(item) {
             Ok(function) => return Ok(function),
             Err(Stop::Unsupported(problem)) => return Err(problem),
@@ -119,6 +146,11 @@ struct Front<'a> {
     callees: Option<crate::callees::Callees>,
     /// Where the function is (its name), for `callees`.
     at: Span,
+    /// Whether calls are inlined (`lower_with`), and the callees being inlined now,
+    /// innermost last (a function does not inline itself).
+    inline: Option<Vec<String>>,
+    /// The function's name.
+    name: String,
     /// The function's result expression, and its type: the context of a call there.
     result: Option<(*const syn::Expr, Type)>,
     sites: usize,
@@ -142,6 +174,8 @@ impl<'a> Front<'a> {
             expected_of_call: None,
             callees: None,
             at: Span::call_site(),
+            inline: None,
+            name: String::new(),
             result: None,
             sites: 0,
             loops: 0,
@@ -152,6 +186,7 @@ impl<'a> Front<'a> {
     fn function(&mut self, item: &syn::ItemFn) -> Result<Function> {
         self.generics = item.sig.generics.clone();
         self.at = item.sig.ident.span();
+        self.name = item.sig.ident.to_string();
         self.parameters(item)?;
         let output = match (&item.sig.output, &self.signature.tuple_output) {
             (_, Some(parts)) => Some(Type::Tuple(parts.iter().map(type_of_shape).collect())),
