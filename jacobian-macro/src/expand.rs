@@ -284,7 +284,10 @@ impl Context<'_> {
                     .map_err(Self::why),
             )
         };
-        let forward = || if primal.flattened { Err(legacy.to_owned()) } else { estimated_forward() };
+        // (`__JACOBIAN_FORWARD_FLATTENED=1` in the compiler's environment lifts that, to
+        // measure the new pipeline's forward mode there.)
+        let flattened = primal.flattened && std::env::var_os("__JACOBIAN_FORWARD_FLATTENED").is_none();
+        let forward = || if flattened { Err(legacy.to_owned()) } else { estimated_forward() };
         let scalar_output = self.signature.rows.lit() == Some(1);
         let with_value = kind != Kind::Jacobian;
         let reverse = || {
@@ -314,14 +317,17 @@ impl Context<'_> {
                         crate::analysis::cost::estimate(&r),
                         if reverse { "reverse" } else { "forward" }
                     ));
-                    match (reverse, primal.flattened) {
+                    match (reverse, flattened) {
                         (true, _) => r,
                         (false, true) => return Err(legacy.to_owned()),
                         (false, false) => f,
                     }
                 }
-                (Ok(_), Err(_)) if primal.flattened => return Err(legacy.to_owned()),
-                (Ok(f), Err(_)) => f,
+                (Ok(_), Err(_)) if flattened => return Err(legacy.to_owned()),
+                (Ok(f), Err(why)) => {
+                    log_line(&format!("{}\treverse mode refused: {why}\n", self.function.sig.ident));
+                    f
+                }
                 (Err(_), Ok(r)) => r,
                 (Err(why), Err(_)) => return Err(why),
             },
