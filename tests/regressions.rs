@@ -1077,3 +1077,40 @@ fn arithmetic_of_literals_alone_has_a_type() {
     let (_, jvp) = literal_arithmetic_jvp([0.5, 0.25], 0.125, Vector::from([1.0, 2.0, 4.0]));
     assert_eq!(jvp[0], 2.0 + 4.0 * (-0.375 - m1).atan());
 }
+
+// ------------------------------------------- an inner loop that overwrites a carried value
+// Fuzzer seed 17, function 158: reverse mode took the outer loop as one that passes the
+// adjoint of `m1` through each iteration unchanged, although the inner loop overwrites
+// `m1`, so every outer iteration got the result's adjoint again (wrong `vjp` and reverse
+// Jacobian; `x0`, overwritten, got one).
+
+#[jacobian(mode = reverse, vjp)]
+fn overwritten_in_an_inner_loop(x0: f64, x2: [f64; 2]) -> f64 {
+    let mut m1 = x0;
+    for _e2 in x2 {
+        for i3 in 1..=4 {
+            m1 = (i3 % 3) as f64;
+            m1 *= 1.0 + x2[i3 % 2].sin() * 0.375;
+        }
+    }
+    (m1 * 0.5).atan()
+}
+
+#[jacobian(mode = forward)]
+fn overwritten_in_an_inner_loop_forward(x0: f64, x2: [f64; 2]) -> f64 {
+    overwritten_in_an_inner_loop(x0, x2)
+}
+
+#[test]
+fn an_inner_loop_that_overwrites_stops_the_adjoint() {
+    let (x0, x2) = (0.36, [0.84, 1.18]);
+    let reverse = overwritten_in_an_inner_loop_jacobian(x0, x2);
+    let forward = overwritten_in_an_inner_loop_forward_jacobian(x0, x2);
+    // m1 = 1 · (1 + 0.375 sin x2[0]) at the end (i3 = 4): only x2[0] matters.
+    let m = 1.0 + 0.375 * x2[0].sin();
+    let expected = 0.5 / (1.0 + 0.25 * m * m) * 0.375 * x2[0].cos();
+    assert_eq!(reverse[(0, 0)], 0.0);
+    assert!((reverse[(0, 1)] - expected).abs() < 1e-15, "{reverse}");
+    assert_eq!(reverse[(0, 2)], 0.0);
+    assert!((forward[(0, 1)] - expected).abs() < 1e-15, "{forward}");
+}

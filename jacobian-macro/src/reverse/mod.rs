@@ -1278,6 +1278,20 @@ impl Check<'_> {
                     continue;
                 }
                 Op::For { holes, body, .. } if !u[..*holes].contains(&true) => {
+                    // A carried value the body overwrites (`m = …` whatever `m` was) reaches
+                    // the loop's result only if the loop runs no iteration: its adjoint
+                    // does not pass through unchanged.
+                    for (k, init) in inst.args[*holes..].iter().enumerate() {
+                        if !unknown.contains(init) || body.yields[k] == body.params[k] {
+                            continue;
+                        }
+                        let mut own = unknown.clone();
+                        own.insert(body.params[k]);
+                        self.block(body, &mut own)?;
+                        if !own.contains(&body.yields[k]) {
+                            transparent = false;
+                        }
+                    }
                     for (k, init) in inst.args[*holes..].iter().enumerate() {
                         if unknown.contains(init) {
                             unknown.insert(body.params[k]);
