@@ -1114,3 +1114,32 @@ fn an_inner_loop_that_overwrites_stops_the_adjoint() {
     assert_eq!(reverse[(0, 2)], 0.0);
     assert!((forward[(0, 1)] - expected).abs() < 1e-15, "{forward}");
 }
+
+// A branch that overwrites a carried value in one arm and updates it in the other: the
+// adjoint passes on only through the updating arm (the same mistake as above, found next
+// to it).
+
+#[allow(clippy::needless_range_loop)]
+#[jacobian(mode = reverse, hessian)]
+fn overwritten_in_one_arm(x: [f64; 4]) -> f64 {
+    let mut m = x[0];
+    for i in 0..4 {
+        if i == 2 {
+            m = 1.0;
+        } else {
+            m += x[i] * x[i];
+        }
+    }
+    m
+}
+
+#[test]
+fn a_branch_that_overwrites_stops_the_adjoint() {
+    assert_eq!(
+        overwritten_in_one_arm_jacobian([1.0, 2.0, 3.0, 4.0]),
+        Matrix::from_rows([[0.0, 0.0, 0.0, 8.0]])
+    );
+    let h = overwritten_in_one_arm_hessian([1.0, 2.0, 3.0, 4.0]);
+    let expected = Matrix::from_rows([[0.0; 4], [0.0; 4], [0.0; 4], [0.0, 0.0, 0.0, 2.0]]);
+    assert_eq!(h, expected);
+}

@@ -1271,8 +1271,15 @@ impl Check<'_> {
                     transparent &= self.block(then, unknown)?;
                     transparent &= self.block(otherwise, unknown)?;
                     for (k, result) in inst.results.iter().enumerate() {
-                        if unknown.contains(&then.yields[k]) || unknown.contains(&otherwise.yields[k]) {
+                        let (a, b) =
+                            (unknown.contains(&then.yields[k]), unknown.contains(&otherwise.yields[k]));
+                        if a || b {
                             unknown.insert(*result);
+                        }
+                        // (One arm overwrites what the other passes on: the adjoint passes
+                        // through only when the other is taken.)
+                        if a != b {
+                            transparent = false;
                         }
                     }
                     continue;
