@@ -1143,3 +1143,25 @@ fn a_branch_that_overwrites_stops_the_adjoint() {
     let expected = Matrix::from_rows([[0.0; 4], [0.0; 4], [0.0; 4], [0.0, 0.0, 0.0, 2.0]]);
     assert_eq!(h, expected);
 }
+
+// ------------------------------------------------ a constant reassigned from its own value
+// Fuzzer seed 4 (count 600), function 576: in the first lowering (vectors, `mode =
+// forward`), after `m1 = f(m1)` of a variable with no derivative, later reads of `m1` in the
+// derivative code evaluated `f(m1)` again, from the new `m1`: `f(f(m1))`.
+
+#[jacobian(mode = forward)]
+fn constant_reassigned(x0: f64, x2: [f64; 2]) -> [f64; 2] {
+    let mut m1: f64 = x2[1].ceil();
+    m1 = f64::mul_add(f64::tanh(m1), m1, m1).tanh();
+    m1 *= 0.25 + (-m1 / ((Vector::from(x2) - Vector::from([x0, 1.875])).norm().tanh() - 1.5)).tanh().powi(2);
+    [x0, m1]
+}
+
+#[test]
+fn a_constant_reassigned_from_its_own_value_is_read_as_it_is() {
+    let (x0, x2) = (-1.457761967744589, [0.09369269252566914, -1.891813061201732]);
+    let j = constant_reassigned_jacobian(x0, x2);
+    let step = 1e-6;
+    let fd = (constant_reassigned(x0 + step, x2)[1] - constant_reassigned(x0 - step, x2)[1]) / (2.0 * step);
+    assert!((j[(1, 0)] - fd).abs() < 1e-9, "{j} vs {fd}");
+}

@@ -388,6 +388,18 @@ impl Lowerer<'_> {
                 let ident = &binding.ident;
                 let primal = rhs_value.primal();
                 self.b.code(quote!(#ident #op_tokens #primal;));
+                // A constant's new value is the variable as it is now, not the expression
+                // assigned (which would be evaluated again later, from the variable's newer
+                // value: `m = f(m)` read back as `f(f(m))`).
+                let name = binding.ident.to_string();
+                if let Some(Value::Opaque { hint: hint @ (Hint::Float | Hint::Unknown), .. }) =
+                    self.lookup(&name).map(|b| b.value.clone())
+                {
+                    let snapshot = self.b.temp(&name, quote!(#ident), &[]);
+                    if let Some(b) = self.lookup_mut(&name) {
+                        b.value = Value::Opaque { atom: snapshot, hint };
+                    }
+                }
             }
             Expr::Index(index) => {
                 let current = op.map(|_| self.expr(place));
