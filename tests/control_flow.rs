@@ -1,0 +1,713 @@
+//! Jumps in every form the new pipeline takes: `break` and `continue` anywhere in a loop
+//! (labelled or not), `break` with a value and `loop` as a value, a `let` before a loop's
+//! `break`, early `return` from loops and nested branches, and branches with an arm that
+//! jumps away. Each function is annotated twice from one body (reverse mode with every
+//! sibling, and forward mode) and checked at many random points against a hand-written
+//! twin on hyper-dual numbers (`num-dual`): values, the Jacobian in both modes, `jvp`,
+//! `vjp`, and for scalar functions whose loops reverse mode takes, the Hessian, `hvp` and
+//! `value_gradient_hessian`.
+
+#![allow(dead_code)]
+#![allow(clippy::needless_range_loop)]
+#![allow(clippy::never_loop)]
+#![allow(clippy::needless_return)]
+#![allow(clippy::collapsible_if, clippy::collapsible_else_if)]
+
+use jacobian::{jacobian, Matrix, Vector};
+use num_dual::{DualNum, HyperDual64};
+
+type H = HyperDual64;
+
+fn h(v: f64) -> H {
+    H::from(v)
+}
+
+/// A scalar function with every sibling, second order included (`f`), and forward mode
+/// (`g`).
+macro_rules! second_order {
+    ($m:ident, ($x:ident: [f64; $n:tt]) -> f64 $body:block) => {
+        mod $m {
+            use super::*;
+
+            #[jacobian(mode = reverse, value, jvp, vjp, hessian, hvp)]
+            pub fn f($x: [f64; $n]) -> f64 $body
+
+            #[jacobian(mode = forward, value, jvp, vjp)]
+            pub fn g($x: [f64; $n]) -> f64 $body
+        }
+    };
+}
+
+/// A function with the first-order siblings, in reverse mode where it takes the function
+/// (`f`; forward mode otherwise) and in forward mode (`g`).
+macro_rules! first_order {
+    ($m:ident, ($x:ident: [f64; $n:tt]) -> $ret:ty $body:block) => {
+        mod $m {
+            use super::*;
+
+            #[jacobian(mode = reverse, value, jvp, vjp)]
+            pub fn f($x: [f64; $n]) -> $ret $body
+
+            #[jacobian(mode = forward, value, jvp, vjp)]
+            pub fn g($x: [f64; $n]) -> $ret $body
+        }
+    };
+}
+
+/// Many points in `[-2, 2]ᴺ` and directions in `[-1, 1]ᴺ`, the same on every run.
+fn points<const N: usize>(count: usize) -> Vec<([f64; N], [f64; N])> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15 ^ N as u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..count)
+        .map(|_| (std::array::from_fn(|_| 4.0 * next() - 2.0), std::array::from_fn(|_| 2.0 * next() - 1.0)))
+        .collect()
+}
+
+/// Values and Jacobian of a twin at `x`, one input direction at a time.
+fn twin_jacobian<const N: usize, const M: usize>(
+    twin: fn(&[H]) -> [H; M],
+    x: [f64; N],
+) -> ([f64; M], [[f64; N]; M]) {
+    let mut jacobian = [[0.0; N]; M];
+    let mut values = [0.0; M];
+    for k in 0..N {
+        let point: Vec<H> = (0..N).map(|i| H::new(x[i], f64::from(u8::from(i == k)), 0.0, 0.0)).collect();
+        let y = twin(&point);
+        for i in 0..M {
+            values[i] = y[i].re;
+            jacobian[i][k] = y[i].eps1;
+        }
+    }
+    (values, jacobian)
+}
+
+/// The Hessian of a scalar twin at `x`, one pair of directions at a time.
+fn twin_hessian<const N: usize>(twin: fn(&[H]) -> [H; 1], x: [f64; N]) -> [[f64; N]; N] {
+    let mut hessian = [[0.0; N]; N];
+    for i in 0..N {
+        for j in 0..N {
+            let point: Vec<H> = (0..N)
+                .map(|k| H::new(x[k], f64::from(u8::from(k == i)), f64::from(u8::from(k == j)), 0.0))
+                .collect();
+            hessian[i][j] = twin(&point)[0].eps1eps2;
+        }
+    }
+    hessian
+}
+
+fn close(actual: f64, expected: f64, scale: f64) -> bool {
+    (actual - expected).abs() <= 1e-10 * scale.max(1.0) || (actual.is_nan() && expected.is_nan())
+}
+
+fn assert_close<const R: usize, const C: usize>(
+    what: &str,
+    x: &[f64],
+    actual: &Matrix<R, C>,
+    expected: &[[f64; C]; R],
+) {
+    let scale = expected.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    for i in 0..R {
+        for j in 0..C {
+            assert!(
+                close(actual[(i, j)], expected[i][j], scale),
+                "{what}[{i}][{j}] at {x:?}: {} against {}\n{actual}\nexpected {expected:?}",
+                actual[(i, j)],
+                expected[i][j]
+            );
+        }
+    }
+}
+
+trait Flat<const M: usize> {
+    fn flat(&self) -> [f64; M];
+}
+
+impl Flat<1> for f64 {
+    fn flat(&self) -> [f64; 1] {
+        [*self]
+    }
+}
+
+impl<const M: usize> Flat<M> for [f64; M] {
+    fn flat(&self) -> [f64; M] {
+        *self
+    }
+}
+
+/// Every first-order sibling of `$m::f` and `$m::g` against the twin, at many points.
+macro_rules! check_first_order {
+    ($m:ident, $twin:ident, $n:literal, $outputs:literal) => {{
+        for (x, v) in points::<$n>(200) {
+            let (values, jacobian) = twin_jacobian::<$n, $outputs>($twin, x);
+            let y = $m::f(x);
+            let flat: [f64; $outputs] = Flat::flat(&y);
+            for i in 0..$outputs {
+                assert!(
+                    close(flat[i], values[i], values[i].abs()),
+                    "value at {x:?}: {flat:?} against the twin's {values:?}"
+                );
+            }
+            let j = $m::f_jacobian(x);
+            assert_close("reverse-mode Jacobian", &x, &j, &jacobian);
+            assert_close("forward-mode Jacobian", &x, &$m::g_jacobian(x), &jacobian);
+            let (y2, j2) = $m::f_value_and_jacobian(x);
+            assert_eq!(Flat::<$outputs>::flat(&y2), flat);
+            assert_eq!(j2, j);
+            let (y3, j3) = $m::g_value_and_jacobian(x);
+            assert_eq!(Flat::<$outputs>::flat(&y3), flat);
+            assert_close("forward-mode value_and_jacobian", &x, &j3, &jacobian);
+            let jv: [[f64; 1]; $outputs] =
+                std::array::from_fn(|i| [(0..$n).map(|k| jacobian[i][k] * v[k]).sum()]);
+            let (y4, p) = $m::f_jvp(x, Vector::from(v));
+            assert_eq!(Flat::<$outputs>::flat(&y4), flat);
+            assert_close("jvp", &x, &p, &jv);
+            assert_close("forward-mode jvp", &x, &$m::g_jvp(x, Vector::from(v)).1, &jv);
+            let u: [f64; $outputs] = std::array::from_fn(|i| 1.5 - i as f64);
+            let uj: [[f64; 1]; $n] =
+                std::array::from_fn(|k| [(0..$outputs).map(|i| u[i] * jacobian[i][k]).sum()]);
+            let (y5, p) = $m::f_vjp(x, Vector::from(u));
+            assert_eq!(Flat::<$outputs>::flat(&y5), flat);
+            assert_close("vjp", &x, &p, &uj);
+            assert_close("forward-mode vjp", &x, &$m::g_vjp(x, Vector::from(u)).1, &uj);
+        }
+    }};
+}
+
+/// The first-order checks, and the second-order siblings of `$m::f` against the twin.
+macro_rules! check_second_order {
+    ($m:ident, $twin:ident, $n:literal) => {{
+        check_first_order!($m, $twin, $n, 1);
+        for (x, v) in points::<$n>(100) {
+            let hessian = twin_hessian::<$n>($twin, x);
+            let (_, gradient) = twin_jacobian::<$n, 1>($twin, x);
+            let hm = $m::f_hessian(x);
+            assert_close("hessian", &x, &hm, &hessian);
+            let (y, g, h2) = $m::f_value_gradient_hessian(x);
+            assert_eq!(y, $m::f(x));
+            assert_close("gradient of value_gradient_hessian", &x, &g, &gradient);
+            assert_eq!(h2, hm);
+            let hv: [[f64; 1]; $n] = std::array::from_fn(|i| [(0..$n).map(|k| hessian[i][k] * v[k]).sum()]);
+            assert_close("hvp", &x, &$m::f_hvp(x, Vector::from(v)), &hv);
+        }
+    }};
+}
+
+// ---- `for` loops: `break`, `continue` and `return` anywhere, labelled or not ----
+
+// `break` on a condition of differentiated values, after the update.
+second_order!(break_on_sum, (x: [f64; 4]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += x[i] * x[i].sin();
+        if s > 1.0 {
+            break;
+        }
+    }
+    s * x[0]
+});
+
+fn break_on_sum_twin(x: &[H]) -> [H; 1] {
+    let mut s = h(0.0);
+    for i in 0..4 {
+        s += x[i] * x[i].sin();
+        if s.re > 1.0 {
+            break;
+        }
+    }
+    [s * x[0]]
+}
+
+#[test]
+fn break_out_of_a_for_loop() {
+    check_second_order!(break_on_sum, break_on_sum_twin, 4);
+}
+
+// `continue 'rows` and `break 'rows` from an inner loop.
+second_order!(labelled, (x: [f64; 3]) -> f64 {
+    let mut s = x[0];
+    'rows: for i in 0..3 {
+        for j in 0..3 {
+            if j > i {
+                continue 'rows;
+            }
+            if x[j] < -1.5 {
+                break 'rows;
+            }
+            s += x[i] * x[j].cos();
+        }
+        s *= 0.5;
+    }
+    s
+});
+
+fn labelled_twin(x: &[H]) -> [H; 1] {
+    let mut s = x[0];
+    'rows: for i in 0..3 {
+        for j in 0..3 {
+            if j > i {
+                continue 'rows;
+            }
+            if x[j].re < -1.5 {
+                break 'rows;
+            }
+            s += x[i] * x[j].cos();
+        }
+        s *= 0.5;
+    }
+    [s]
+}
+
+#[test]
+fn labelled_break_and_continue() {
+    check_second_order!(labelled, labelled_twin, 3);
+}
+
+// `continue` inside a nested branch, with statements after it.
+second_order!(nested_continue, (x: [f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..5 {
+        let t = x[i % 3];
+        if i % 2 == 1 {
+            if t > 0.0 {
+                continue;
+            }
+            s -= t;
+        }
+        s += t * t * x[(i + 1) % 3];
+    }
+    s
+});
+
+fn nested_continue_twin(x: &[H]) -> [H; 1] {
+    let mut s = h(0.0);
+    for i in 0..5 {
+        let t = x[i % 3];
+        if i % 2 == 1 {
+            if t.re > 0.0 {
+                continue;
+            }
+            s -= t;
+        }
+        s += t * t * x[(i + 1) % 3];
+    }
+    [s]
+}
+
+#[test]
+fn continue_in_a_nested_branch() {
+    check_second_order!(nested_continue, nested_continue_twin, 3);
+}
+
+// An early `return` from inside a loop.
+second_order!(return_in_loop, (x: [f64; 3]) -> f64 {
+    let mut p = 0.0;
+    for i in 0..3 {
+        p += x[i].exp();
+        if p > 3.0 {
+            return p.ln() * x[i];
+        }
+    }
+    p.sqrt()
+});
+
+fn return_in_loop_twin(x: &[H]) -> [H; 1] {
+    let mut p = h(0.0);
+    for i in 0..3 {
+        p += x[i].exp();
+        if p.re > 3.0 {
+            return [p.ln() * x[i]];
+        }
+    }
+    [p.sqrt()]
+}
+
+#[test]
+fn return_from_a_loop() {
+    check_second_order!(return_in_loop, return_in_loop_twin, 3);
+}
+
+// Returns from nested branches, and one in the body's value.
+second_order!(nested_returns, (x: [f64; 2]) -> f64 {
+    if x[0] > 0.0 {
+        if x[1] > 0.0 {
+            return x[0] * x[1];
+        }
+    }
+    let z = x[0].sin();
+    if z < -0.5 {
+        return z * x[1].exp();
+    }
+    if x[1] < 0.0 {
+        z.cos() + x[1]
+    } else {
+        if x[0] < -1.0 {
+            return x[0].exp();
+        }
+        z + x[1] * x[1]
+    }
+});
+
+fn nested_returns_twin(x: &[H]) -> [H; 1] {
+    if x[0].re > 0.0 && x[1].re > 0.0 {
+        return [x[0] * x[1]];
+    }
+    let z = x[0].sin();
+    if z.re < -0.5 {
+        return [z * x[1].exp()];
+    }
+    if x[1].re < 0.0 {
+        [z.cos() + x[1]]
+    } else {
+        if x[0].re < -1.0 {
+            return [x[0].exp()];
+        }
+        [z + x[1] * x[1]]
+    }
+}
+
+#[test]
+fn returns_from_nested_branches() {
+    check_second_order!(nested_returns, nested_returns_twin, 2);
+}
+
+// A branch whose arm jumps away, for its value.
+second_order!(diverging_arm, (x: [f64; 3]) -> f64 {
+    let mut s = x[2];
+    for i in 0..3 {
+        let t = if x[i] < 0.0 { continue; } else { (x[i] + 1.0).sqrt() };
+        s += t * x[(i + 1) % 3];
+    }
+    s
+});
+
+fn diverging_arm_twin(x: &[H]) -> [H; 1] {
+    let mut s = x[2];
+    for i in 0..3 {
+        if x[i].re < 0.0 {
+            continue;
+        }
+        let t = (x[i] + 1.0).sqrt();
+        s += t * x[(i + 1) % 3];
+    }
+    [s]
+}
+
+#[test]
+fn branch_with_an_arm_that_jumps() {
+    check_second_order!(diverging_arm, diverging_arm_twin, 3);
+}
+
+// An array result, `return` and `continue 'scan` from an inner loop.
+first_order!(scan, (x: [f64; 3]) -> [f64; 2] {
+    let mut acc = [0.0; 2];
+    'scan: for i in 0..3 {
+        for j in 0..2 {
+            if x[i] * x[j] > 2.0 {
+                return [x[i], acc[0] + x[j]];
+            }
+            if x[j] < -1.0 {
+                continue 'scan;
+            }
+            acc[j] += x[i] * x[j];
+        }
+    }
+    acc
+});
+
+fn scan_twin(x: &[H]) -> [H; 2] {
+    let mut acc = [h(0.0); 2];
+    'scan: for i in 0..3 {
+        for j in 0..2 {
+            if (x[i] * x[j]).re > 2.0 {
+                return [x[i], acc[0] + x[j]];
+            }
+            if x[j].re < -1.0 {
+                continue 'scan;
+            }
+            acc[j] += x[i] * x[j];
+        }
+    }
+    acc
+}
+
+#[test]
+fn array_result_with_jumps() {
+    check_first_order!(scan, scan_twin, 3, 2);
+}
+
+// ---- `loop` and `while`: `break` with a value, `let` before `break`, jumps anywhere ----
+
+// `break` with a value out of `loop`, bound by `let`.
+first_order!(break_value, (x: [f64; 3]) -> f64 {
+    let mut v = x[0];
+    let mut k = 0;
+    let r = loop {
+        v = v * v.cos() + x[1];
+        k += 1;
+        if v > 2.0 || k == 6 {
+            break 2.0 * v + x[2];
+        }
+    };
+    r * x[0]
+});
+
+fn break_value_twin(x: &[H]) -> [H; 1] {
+    let mut v = x[0];
+    let mut k = 0;
+    let r = loop {
+        v = v * v.cos() + x[1];
+        k += 1;
+        if v.re > 2.0 || k == 6 {
+            break v * 2.0 + x[2];
+        }
+    };
+    [r * x[0]]
+}
+
+#[test]
+fn break_with_a_value() {
+    check_first_order!(break_value, break_value_twin, 3, 1);
+}
+
+// `loop` as the body's value, a `let` before its `break`s, two of them.
+first_order!(loop_tail, (x: [f64; 2]) -> f64 {
+    let mut y = x[0];
+    let mut k = 0;
+    loop {
+        let t = y.sin() + x[1];
+        k += 1;
+        if t > 1.0 {
+            break t * y;
+        }
+        if k >= 5 {
+            break y;
+        }
+        y = y * 1.5 + t;
+    }
+});
+
+fn loop_tail_twin(x: &[H]) -> [H; 1] {
+    let mut y = x[0];
+    let mut k = 0;
+    loop {
+        let t = y.sin() + x[1];
+        k += 1;
+        if t.re > 1.0 {
+            break [t * y];
+        }
+        if k >= 5 {
+            break [y];
+        }
+        y = y * 1.5 + t;
+    }
+}
+
+#[test]
+fn loop_as_the_result() {
+    check_first_order!(loop_tail, loop_tail_twin, 2, 1);
+}
+
+// A `let` before a loop's only `break`.
+first_order!(let_before_break, (x: [f64; 2]) -> f64 {
+    let mut s = x[0];
+    let mut k = 0;
+    loop {
+        let t = s.tanh() * x[1];
+        s += t;
+        k += 1;
+        if k >= 3 {
+            break;
+        }
+    }
+    s
+});
+
+fn let_before_break_twin(x: &[H]) -> [H; 1] {
+    let mut s = x[0];
+    for _ in 0..3 {
+        let t = s.tanh() * x[1];
+        s += t;
+    }
+    [s]
+}
+
+#[test]
+fn let_before_a_break() {
+    check_first_order!(let_before_break, let_before_break_twin, 2, 1);
+}
+
+// `while` with `continue` and `break` in its body.
+first_order!(while_jumps, (x: [f64; 3]) -> [f64; 2] {
+    let mut s = x[0];
+    let mut p = x[1];
+    let mut k = 0;
+    while k < 6 {
+        k += 1;
+        if k % 3 == 0 {
+            continue;
+        }
+        s += p.sin();
+        if s > 3.0 {
+            break;
+        }
+        p *= 0.9 + 0.05 * x[2];
+    }
+    [s, p]
+});
+
+fn while_jumps_twin(x: &[H]) -> [H; 2] {
+    let mut s = x[0];
+    let mut p = x[1];
+    let mut k = 0;
+    while k < 6 {
+        k += 1;
+        if k % 3 == 0 {
+            continue;
+        }
+        s += p.sin();
+        if s.re > 3.0 {
+            break;
+        }
+        p *= x[2] * 0.05 + 0.9;
+    }
+    [s, p]
+}
+
+#[test]
+fn while_with_break_and_continue() {
+    check_first_order!(while_jumps, while_jumps_twin, 3, 2);
+}
+
+// A labelled `loop` left with a value from an inner `for`.
+first_order!(labelled_loop, (x: [f64; 3]) -> [f64; 2] {
+    let mut s = x[0];
+    let mut k = 0;
+    let r = 'outer: loop {
+        for i in 0..3 {
+            s += x[i] * 0.5;
+            if s > 2.0 {
+                break 'outer s * 2.0;
+            }
+        }
+        k += 1;
+        if k > 3 {
+            break x[1] - s;
+        }
+    };
+    [r, s]
+});
+
+fn labelled_loop_twin(x: &[H]) -> [H; 2] {
+    let mut s = x[0];
+    let mut k = 0;
+    let r = 'outer: loop {
+        for i in 0..3 {
+            s += x[i] * 0.5;
+            if s.re > 2.0 {
+                break 'outer s * 2.0;
+            }
+        }
+        k += 1;
+        if k > 3 {
+            break x[1] - s;
+        }
+    };
+    [r, s]
+}
+
+#[test]
+fn labelled_loop_left_from_an_inner_for() {
+    check_first_order!(labelled_loop, labelled_loop_twin, 3, 2);
+}
+
+// An early `return` from a `while`.
+first_order!(return_in_while, (x: [f64; 3]) -> [f64; 2] {
+    let mut a = x[0];
+    let mut k = 0;
+    while k < 4 {
+        a = a * x[1] + x[2];
+        if a.abs() > 3.0 {
+            return [a, k as f64];
+        }
+        k += 1;
+    }
+    [a, x[0] * a]
+});
+
+fn return_in_while_twin(x: &[H]) -> [H; 2] {
+    let mut a = x[0];
+    let mut k = 0;
+    while k < 4 {
+        a = a * x[1] + x[2];
+        if a.re.abs() > 3.0 {
+            return [a, h(f64::from(k))];
+        }
+        k += 1;
+    }
+    [a, x[0] * a]
+}
+
+#[test]
+fn return_from_a_while() {
+    check_first_order!(return_in_while, return_in_while_twin, 3, 2);
+}
+
+// `break` with a value that is not differentiated (an integer).
+first_order!(integer_break, (x: [f64; 2]) -> f64 {
+    let mut y = x[0];
+    let mut n = 0;
+    let steps = loop {
+        y = y.cos() * x[1];
+        n += 1;
+        if y < 0.0 || n > 4 {
+            break n;
+        }
+    };
+    y * steps as f64
+});
+
+fn integer_break_twin(x: &[H]) -> [H; 1] {
+    let mut y = x[0];
+    let mut n = 0;
+    let steps = loop {
+        y = y.cos() * x[1];
+        n += 1;
+        if y.re < 0.0 || n > 4 {
+            break n;
+        }
+    };
+    [y * f64::from(steps)]
+}
+
+#[test]
+fn break_with_an_integer() {
+    check_first_order!(integer_break, integer_break_twin, 2, 1);
+}
+
+// `break` with a vector value.
+first_order!(vector_break, (x: [f64; 2]) -> [f64; 2] {
+    let v = Vector::from(x);
+    let mut k = 0;
+    let y = loop {
+        k += 1;
+        if k > 2 || v[0] > 1.0 {
+            break v * (2.0 + x[1]);
+        }
+    };
+    [y[0], y[1] * x[0]]
+});
+
+fn vector_break_twin(x: &[H]) -> [H; 2] {
+    let y = [x[0] * (x[1] + 2.0), x[1] * (x[1] + 2.0)];
+    [y[0], y[1] * x[0]]
+}
+
+#[test]
+fn break_with_a_vector() {
+    check_first_order!(vector_break, vector_break_twin, 2, 2);
+}
