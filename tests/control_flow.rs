@@ -711,3 +711,58 @@ fn vector_break_twin(x: &[H]) -> [H; 2] {
 fn break_with_a_vector() {
     check_first_order!(vector_break, vector_break_twin, 2, 2);
 }
+
+// ---- an array chosen by a branch, destructured; a loop over `*x` ----
+
+// `let [a, b, c] = if … { …; [p, q, r] } else { [s, t, u] };` (bundle adjustment's
+// rotation): one branch per element.
+second_order!(array_branch, (x: [f64; 3]) -> f64 {
+    let sq = x[0] * x[0] + x[1] * x[1];
+    let [a, b, c] = if sq > 1.0 {
+        let r = sq.sqrt();
+        let s = x[2].sin();
+        [x[0] / r, x[1] * s, r * s]
+    } else {
+        [x[0], x[1] + x[2], sq]
+    };
+    a * b + c * x[2]
+});
+
+fn array_branch_twin(x: &[H]) -> [H; 1] {
+    let sq = x[0] * x[0] + x[1] * x[1];
+    let [a, b, c] = if sq.re > 1.0 {
+        let r = sq.sqrt();
+        let s = x[2].sin();
+        [x[0] / r, x[1] * s, r * s]
+    } else {
+        [x[0], x[1] + x[2], sq]
+    };
+    [a * b + c * x[2]]
+}
+
+#[test]
+fn array_chosen_by_a_branch() {
+    check_second_order!(array_branch, array_branch_twin, 3);
+}
+
+#[jacobian(hessian)]
+fn sum_of_squares(x: &[f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for e in *x {
+        s += e * e * x[0];
+    }
+    s
+}
+
+#[test]
+fn loop_over_a_dereferenced_parameter() {
+    let x = [0.5, -1.5, 2.0];
+    let q = x[0] * x[0] + x[1] * x[1] + x[2] * x[2];
+    let j = sum_of_squares_jacobian(&x);
+    let expected = [[q + 2.0 * x[0] * x[0], 2.0 * x[1] * x[0], 2.0 * x[2] * x[0]]];
+    assert_close("Jacobian", &x, &j, &expected);
+    let h = sum_of_squares_hessian(&x);
+    let expected =
+        [[6.0 * x[0], 2.0 * x[1], 2.0 * x[2]], [2.0 * x[1], 2.0 * x[0], 0.0], [2.0 * x[2], 0.0, 2.0 * x[0]]];
+    assert_close("Hessian", &x, &h, &expected);
+}

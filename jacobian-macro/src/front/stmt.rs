@@ -332,6 +332,22 @@ impl Front<'_> {
                 .collect()
         };
         let components: Vec<(Option<syn::PatIdent>, Operand)> = match (pat, init) {
+            // `let [a, b] = if c { …; [p, q] } else { …; [r, s] };`: one `if` per element,
+            // as for a tuple below (a branch choosing a whole array would carry a held
+            // Jacobian block out of each arm).
+            (syn::Pat::Slice(slice), Expr::If(branch))
+                if project(&Expr::If(branch.clone()), 0, slice.elems.len()).is_some() =>
+            {
+                let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
+                let mut components = Vec::new();
+                for (k, name) in names.into_iter().enumerate() {
+                    let Some(component) = project(&Expr::If(branch.clone()), k, slice.elems.len()) else {
+                        return unsupported(init, "an `if` whose arms do not each end in an array of this length after `let` statements only");
+                    };
+                    components.push((name, self.expr(&component)?));
+                }
+                components
+            }
             (syn::Pat::Slice(slice), init) => {
                 let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
                 let Operand::Value(array) = self.expr(init)? else {
@@ -1073,6 +1089,15 @@ impl Front<'_> {
     /// The differentiated array a `for` loop iterates over, and whether its elements are
     /// references (`&x`, `x.iter()`).
     fn iterated_array(&self, e: &Expr) -> Result<Option<(Value, bool)>> {
+        // `*x` of a parameter taken by reference: its elements by value.
+        if let Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), expr, .. }) = e {
+            if let Some((value, _)) = self.iterated_array(expr)? {
+                if self.f.params.iter().any(|p| p.value == value && p.by_reference) {
+                    return Ok(Some((value, false)));
+                }
+            }
+            return Ok(None);
+        }
         let (base, by_reference) = match e {
             Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
             Expr::MethodCall(call) if call.method == "iter" && call.args.is_empty() => {
@@ -1126,12 +1151,13 @@ fn array_hint(init: &Expr) -> Option<Type> {
     }
 }
 
-/// Component `k` of a branch whose arms end in tuples of `n` values (`if c { (p, q) } else
+/// Component `k` of a branch whose arms end in tuples (or arrays) of `n` values (`if c { (p, q) } else
 /// { (r, s) }` → `if c { q } else { s }` for `k = 1`), when the arms hold nothing but
 /// `let` statements before their tuples.
 fn project(e: &Expr, k: usize, n: usize) -> Option<Expr> {
     match e {
         Expr::Tuple(t) if t.elems.len() == n => Some(t.elems[k].clone()),
+        Expr::Array(a) if a.elems.len() == n => Some(a.elems[k].clone()),
         Expr::Paren(p) => project(&p.expr, k, n),
         Expr::If(branch) => {
             let mut branch = branch.clone();
