@@ -766,3 +766,84 @@ fn loop_over_a_dereferenced_parameter() {
         [[6.0 * x[0], 2.0 * x[1], 2.0 * x[2]], [2.0 * x[1], 2.0 * x[0], 0.0], [2.0 * x[2], 0.0, 2.0 * x[0]]];
     assert_close("Hessian", &x, &h, &expected);
 }
+
+// ---- patterns on values that are never differentiated ----
+
+const K: f64 = -1.5;
+
+#[jacobian(value, hessian)]
+fn if_let_shadowing(x: f64, o: Option<i32>) -> f64 {
+    if let Some(x) = o {
+        f64::from(x) * 2.0
+    } else {
+        x * x * x
+    }
+}
+
+#[jacobian(hessian)]
+fn match_binding(x: f64, n: i32) -> f64 {
+    match n {
+        k if k > 2 => x * f64::from(k),
+        0 => x.sin(),
+        x => f64::from(x) * 0.5,
+    }
+}
+
+#[jacobian(hessian)]
+fn let_else_return(x: f64, n: usize) -> f64 {
+    let Some(k) = n.checked_sub(1) else {
+        return x.exp();
+    };
+    x * x * (k as f64)
+}
+
+#[jacobian(hessian, mode = reverse)]
+fn let_else_continue(x: [f64; 3], at: [Option<usize>; 3]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        let Some(j) = at[i] else {
+            continue;
+        };
+        s += x[j] * x[i];
+    }
+    s
+}
+
+#[jacobian(hessian)]
+fn block_shadowing(x: f64, n: usize) -> f64 {
+    let s = {
+        let x = K * K.abs();
+        x * x
+    };
+    let t = {
+        let n = n + 1;
+        n as f64
+    };
+    x * x * s + t * x
+}
+
+#[test]
+fn patterns_that_bind() {
+    let x = 0.75;
+    assert_eq!(if_let_shadowing_value_and_jacobian(x, Some(3)), (6.0, Matrix::from_rows([[0.0]])));
+    assert_eq!(if_let_shadowing_jacobian(x, None), Matrix::from_rows([[3.0 * x * x]]));
+    assert_eq!(if_let_shadowing_hessian(x, None), Matrix::from_rows([[6.0 * x]]));
+    assert_eq!(match_binding_jacobian(x, 4), Matrix::from_rows([[4.0]]));
+    assert_eq!(match_binding_jacobian(x, 0), Matrix::from_rows([[x.cos()]]));
+    assert_eq!(match_binding_hessian(x, 0), Matrix::from_rows([[-x.sin()]]));
+    assert_eq!(match_binding_jacobian(x, -7), Matrix::from_rows([[0.0]]));
+    assert_eq!(let_else_return_jacobian(x, 0), Matrix::from_rows([[x.exp()]]));
+    assert_eq!(let_else_return_hessian(x, 0), Matrix::from_rows([[x.exp()]]));
+    assert_eq!(let_else_return_jacobian(x, 4), Matrix::from_rows([[6.0 * x]]));
+    let p = [0.5, -1.25, 2.0];
+    let at = [Some(2), None, Some(0)];
+    // s = x₂·x₀ + x₀·x₂ = 2·x₀·x₂.
+    assert_eq!(let_else_continue_jacobian(p, at), Matrix::from_rows([[2.0 * p[2], 0.0, 2.0 * p[0]]]));
+    assert_eq!(
+        let_else_continue_hessian(p, at),
+        Matrix::from_rows([[0.0, 0.0, 2.0], [0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    );
+    let s = (K * K.abs()) * (K * K.abs());
+    assert_eq!(block_shadowing_jacobian(x, 2), Matrix::from_rows([[2.0 * x * s + 3.0]]));
+    assert_eq!(block_shadowing_hessian(x, 2), Matrix::from_rows([[2.0 * s]]));
+}

@@ -2,6 +2,7 @@
 //! jumps (`break`, `continue`, `return`) in `flow`.
 
 mod flow;
+mod patterns;
 
 pub(super) use flow::Exit;
 
@@ -59,12 +60,13 @@ impl Front<'_> {
     /// SSA values flow on; its Rust variables must not shadow outer ones, since the
     /// emitted code has no block to end their scope).
     pub(super) fn scoped_block(&mut self, block: &syn::Block, want_value: bool) -> Result<Option<Operand>> {
+        let block = self.unshadowed(block);
         self.push_scope();
         let tail = self.statements(&block.stmts, want_value);
         let scope = self.pop_scope();
         for (name, var) in &scope {
             if matches!(var, Var::Rust { .. }) && self.lookup(name).is_some() {
-                return unsupported(block, "a block that shadows a variable with a `let`");
+                return unsupported(&block, "a block that shadows a variable with a `let`");
             }
         }
         tail
@@ -188,6 +190,9 @@ impl Front<'_> {
             pat => (pat, None),
         };
         let syn::Pat::Ident(ident) = pat else {
+            if matches!(&local.init, Some(init) if init.diverge.is_some()) {
+                return self.let_else(local);
+            }
             if !self.local_reads_ssa(local) {
                 return self.effect(local.to_token_stream(), local);
             }
@@ -203,7 +208,7 @@ impl Front<'_> {
             return unsupported(local, "a `let` without a value");
         };
         if init.diverge.is_some() {
-            return unsupported(local, "`let … else`");
+            return self.let_else(local);
         }
         let name = ident.ident.to_string();
         let mutable = ident.mutability.is_some();
@@ -283,8 +288,8 @@ impl Front<'_> {
             syn::visit::Visit::visit_pat(&mut binder, pat);
             binder.0
         };
-        if m.arms.is_empty() || m.arms.iter().any(|arm| binds(&arm.pat)) {
-            return unsupported(m, "`match` arms that bind names, on differentiated values");
+        if m.arms.is_empty() {
+            return unsupported(m, "an empty `match`");
         }
         let scrutinee = self.expr(&m.expr)?;
         if self.reads_scalar(&scrutinee) {
@@ -300,15 +305,29 @@ impl Front<'_> {
         let last = m.arms.len() - 1;
         let mut chain: Option<Expr> = None;
         for (k, arm) in m.arms.iter().enumerate().rev() {
-            let body = &arm.body;
-            let block: syn::Block = syn::parse_quote!({ #body });
+            // An arm that binds names binds them first, from the scrutinee, under names of
+            // their own where they would shadow others (`patterns`).
+            let (block, pat, guard): (syn::Block, syn::Pat, _) = if binds(&arm.pat) {
+                let body = arm.body.to_token_stream();
+                let guard = arm.guard.as_ref().map(|(_, g)| g.to_token_stream()).unwrap_or_default();
+                let (pat, renamed) = self.fresh_pattern(&arm.pat, &[body, guard]);
+                let (body, guard) = (&renamed[0], &renamed[1]);
+                let binding = patterns::bind_matched(&pat, &name);
+                let (pat, guard) = match arm.guard {
+                    Some(_) => (pat, Some(quote!(if #guard))),
+                    None => (patterns::wildcards(&pat), None),
+                };
+                (syn::parse_quote!({ #binding #body }), pat, guard)
+            } else {
+                let body = &arm.body;
+                let guard = arm.guard.as_ref().map(|(_, g)| quote!(if #g));
+                (syn::parse_quote!({ #body }), arm.pat.clone(), guard)
+            };
             chain = Some(match (k == last, chain) {
                 (true, _) | (_, None) => {
                     Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block })
                 }
                 (false, Some(otherwise)) => {
-                    let pat = &arm.pat;
-                    let guard = arm.guard.as_ref().map(|(_, g)| quote!(if #g));
                     syn::parse_quote!(if matches!(#name, #pat #guard) #block else #otherwise)
                 }
             });
@@ -621,8 +640,8 @@ impl Front<'_> {
             return Ok(None);
         }
         let Expr::If(if_expr) = e else { return unsupported(e, "this expression") };
-        if matches!(&*if_expr.cond, Expr::Let(_)) {
-            return unsupported(&if_expr.cond, "`if let` on differentiated values");
+        if let Expr::Let(test) = &*if_expr.cond {
+            return self.if_let(if_expr, test, want_value);
         }
         let condition = self.expr(&if_expr.cond)?;
         if let Operand::Value(v) = &condition {
