@@ -393,7 +393,9 @@ impl Reverse<'_> {
                 Op::For { .. } => self.for_loop(inst)?,
                 Op::While { .. } => {
                     if inst.results.iter().any(|r| self.adj.contains_key(r)) {
-                        return unsupported("a `while` loop that carries differentiated values");
+                        return unsupported(
+                            "a `while` or `loop` that carries differentiated values (its tape would have a length known only when it runs)",
+                        );
                     }
                 }
                 _ => {
