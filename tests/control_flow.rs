@@ -847,3 +847,106 @@ fn patterns_that_bind() {
     assert_eq!(block_shadowing_jacobian(x, 2), Matrix::from_rows([[2.0 * x * s + 3.0]]));
     assert_eq!(block_shadowing_hessian(x, 2), Matrix::from_rows([[2.0 * s]]));
 }
+
+// A `match` as the body's value, one arm returning, on an integer counted in branches on
+// differentiated values.
+second_order!(match_returns, (x: [f64; 2]) -> f64 {
+    let mut q = 0;
+    if x[0] > 0.0 {
+        q += 1;
+    }
+    if x[1] > 0.5 {
+        q += 2;
+    }
+    let mut s = x[0] * x[1];
+    for i in 0..2 {
+        if q == 3 && x[i] > 1.5 {
+            return s.exp();
+        }
+        s += x[i].sin();
+    }
+    match q {
+        0 => s * s,
+        1 => return s.cos() * x[1],
+        _ => {
+            if s > 1.0 {
+                return s.sqrt();
+            }
+            s * x[0]
+        }
+    }
+});
+
+fn match_returns_twin(x: &[H]) -> [H; 1] {
+    let q = i32::from(x[0].re > 0.0) + 2 * i32::from(x[1].re > 0.5);
+    let mut s = x[0] * x[1];
+    for i in 0..2 {
+        if q == 3 && x[i].re > 1.5 {
+            return [s.exp()];
+        }
+        s += x[i].sin();
+    }
+    match q {
+        0 => [s * s],
+        1 => [s.cos() * x[1]],
+        _ => {
+            if s.re > 1.0 {
+                return [s.sqrt()];
+            }
+            [s * x[0]]
+        }
+    }
+}
+
+#[test]
+fn returns_from_match_arms() {
+    check_second_order!(match_returns, match_returns_twin, 2);
+}
+
+// `continue 'outer` and `break 'outer` between nested `while` loops.
+first_order!(nested_whiles, (x: [f64; 3]) -> f64 {
+    let mut s = x[0];
+    let mut i = 0;
+    'outer: while i < 4 {
+        i += 1;
+        let mut j = 0;
+        while j < 3 {
+            j += 1;
+            if x[j - 1] * (i as f64) > 2.5 {
+                continue 'outer;
+            }
+            if s > 6.0 {
+                break 'outer;
+            }
+            s += x[j - 1] * x[j - 1] * x[2];
+        }
+        s *= 1.1;
+    }
+    s
+});
+
+fn nested_whiles_twin(x: &[H]) -> [H; 1] {
+    let mut s = x[0];
+    let mut i = 0;
+    'outer: while i < 4 {
+        i += 1;
+        let mut j = 0;
+        while j < 3 {
+            j += 1;
+            if x[j - 1].re * f64::from(i) > 2.5 {
+                continue 'outer;
+            }
+            if s.re > 6.0 {
+                break 'outer;
+            }
+            s += x[j - 1] * x[j - 1] * x[2];
+        }
+        s *= 1.1;
+    }
+    [s]
+}
+
+#[test]
+fn labelled_jumps_between_whiles() {
+    check_first_order!(nested_whiles, nested_whiles_twin, 3, 1);
+}
