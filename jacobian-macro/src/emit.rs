@@ -517,7 +517,12 @@ impl Emitter<'_> {
                 quote!(-#a)
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => {
-                let (a, b) = (self.atom(args[0]), self.atom(args[1]));
+                let (mut a, b) = (self.atom(args[0]), self.atom(args[1]));
+                // Arithmetic of two literals (not folded where one is defined outside the
+                // block) would be `{float}`, on which methods are ambiguous.
+                if let (Some(x), Some(_)) = (self.literals.get(&args[0]), self.literals.get(&args[1])) {
+                    a = self.literal(*x, true);
+                }
                 match inst.op {
                     Op::Add => quote!(#a + #b),
                     Op::Sub => quote!(#a - #b),
