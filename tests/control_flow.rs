@@ -950,3 +950,90 @@ fn nested_whiles_twin(x: &[H]) -> [H; 1] {
 fn labelled_jumps_between_whiles() {
     check_first_order!(nested_whiles, nested_whiles_twin, 3, 1);
 }
+
+/// The generated code of jumps and patterns, under the lints a user may deny.
+#[deny(warnings, clippy::all, clippy::pedantic)]
+mod lints {
+    use jacobian::jacobian;
+
+    #[jacobian(jvp, vjp, hessian, hvp)]
+    #[allow(clippy::needless_range_loop)]
+    pub fn jumps(x: [f64; 3], at: [Option<usize>; 3], n: i32) -> f64 {
+        let mut s = x[0];
+        'outer: for i in 0..3 {
+            let Some(j) = at[i] else {
+                continue;
+            };
+            for k in 0..3 {
+                if x[k] > 1.5 {
+                    continue 'outer;
+                }
+                if s > 4.0 {
+                    break 'outer;
+                }
+                if x[j] < -1.8 {
+                    return s * x[k];
+                }
+                s += x[j] * x[k];
+            }
+        }
+        if let Some(k) = at[0] {
+            s += x[k].sin();
+        }
+        match n {
+            m if m > 2 => s * f64::from(m),
+            _ => s,
+        }
+    }
+
+    #[jacobian(jvp, vjp)]
+    pub fn loop_value(x: f64) -> f64 {
+        let mut y = x;
+        let mut k = 0;
+        let r = 'l: loop {
+            k += 1;
+            if k > 5 {
+                break 'l y;
+            }
+            let t = y.sin();
+            if t > 0.5 {
+                break t * x;
+            }
+            y += t;
+        };
+        r * y
+    }
+}
+
+#[test]
+fn generated_code_under_lints() {
+    let x = [0.3, -0.4, 0.9];
+    let at = [Some(2), None, Some(0)];
+    let g = lints::jumps_jacobian(x, at, 3);
+    let h = lints::jumps_hessian(x, at, 3);
+    assert_eq!(h, h.transpose());
+    let (_, jv) = lints::jumps_jvp(x, at, 3, Vector::from([1.0, 0.0, 0.0]));
+    assert!((jv[0] - g[(0, 0)]).abs() < 1e-12);
+    let d = lints::loop_value_jacobian(0.7);
+    assert!(d[(0, 0)].is_finite());
+}
+
+#[jacobian(wrt(x), hessian)]
+fn over_data(x: f64, a: [f64; 3]) -> f64 {
+    let mut s = x;
+    for e in a {
+        s += e * x * x;
+    }
+    for e in &a {
+        s -= e * x;
+    }
+    s
+}
+
+#[test]
+fn loop_over_an_array_that_is_not_differentiated() {
+    let (x, a) = (0.8, [1.5, -0.25, 2.0]);
+    let sum: f64 = a.iter().sum();
+    assert_close("Jacobian", &[x], &over_data_jacobian(x, a), &[[1.0 + 2.0 * x * sum - sum]]);
+    assert_close("Hessian", &[x], &over_data_hessian(x, a), &[[2.0 * sum]]);
+}

@@ -798,7 +798,20 @@ impl Front<'_> {
             Some(_) => None,
             None => self.iterated_array(&for_loop.expr)?,
         };
-        if chain.is_none() && elements.is_none() && !matches!(&*for_loop.expr, Expr::Range(_)) {
+        // Besides ranges: a variable of the user's code that is never differentiated (`for e
+        // in a`, `&a`, `a.iter()`), which reverse mode can iterate again.
+        let data = !self.reads_ssa(&for_loop.expr)
+            && match &*for_loop.expr {
+                Expr::Path(p) => p.path.get_ident().is_some(),
+                Expr::Reference(r) => matches!(&*r.expr, Expr::Path(p) if p.path.get_ident().is_some()),
+                Expr::MethodCall(call) => {
+                    call.method == "iter"
+                        && call.args.is_empty()
+                        && matches!(&*call.receiver, Expr::Path(p) if p.path.get_ident().is_some())
+                }
+                _ => false,
+            };
+        if chain.is_none() && elements.is_none() && !data && !matches!(&*for_loop.expr, Expr::Range(_)) {
             return unsupported(
                 &for_loop.expr,
                 "loops over anything but a range, an array or an iterator chain",
