@@ -1037,3 +1037,25 @@ fn loop_over_an_array_that_is_not_differentiated() {
     assert_close("Jacobian", &[x], &over_data_jacobian(x, a), &[[1.0 + 2.0 * x * sum - sum]]);
     assert_close("Hessian", &[x], &over_data_hessian(x, a), &[[2.0 * sum]]);
 }
+
+// Every value returned is a constant (the variable that keeps it has the type of the user's
+// code, which nothing must leave ambiguous where it is not read): fuzz seed 15, f86.
+#[jacobian(jvp, vjp)]
+fn constant_returns(x: [f64; 2], n: usize) -> [f64; 2] {
+    let c = (n as f64).cos();
+    for _ in 0..n {
+        if c > x[0] {
+            return [c, 1.0];
+        }
+    }
+    [c * 2.0, 0.5]
+}
+
+#[test]
+fn returns_of_constants() {
+    assert_eq!(constant_returns_jacobian([0.5, 1.0], 1), Matrix::zeros());
+    let (y, p) = constant_returns_jvp([0.6, 1.0], 1, Vector::from([1.0, 2.0]));
+    assert_eq!((y, p), ([1.0f64.cos() * 2.0, 0.5], Vector::zeros()));
+    let (y, _) = constant_returns_vjp([-0.5, 1.0], 2, Vector::from([1.0, 2.0]));
+    assert_eq!(y, [2.0f64.cos(), 1.0]);
+}

@@ -237,8 +237,11 @@ impl Front<'_> {
     pub(super) fn placeholder(&mut self, ty: &Type, at: &dyn Spanned) -> Result<Value> {
         let span = at.span();
         Ok(match ty {
+            // (A method call, not `Default::default()`: `opt` takes it for code without
+            // effects and removes it where nothing reads it, where its type would be
+            // unknown.)
             Type::Opaque => self.push1(
-                Op::Code(Code { tokens: quote!(::core::default::Default::default()) }),
+                Op::Code(Code { tokens: quote!(::core::option::Option::None.unwrap_or_default()) }),
                 Vec::new(),
                 Type::Opaque,
                 span,
