@@ -518,12 +518,10 @@ impl Emitter<'_> {
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => {
                 let (mut a, b) = (self.atom(args[0]), self.atom(args[1]));
-                // Arithmetic of literals alone is `{float}` to rustc: the first typed.
-                let literal = |v: Value| self.inline.get(&v).is_some_and(is_float_literal);
-                if literal(args[0]) && literal(args[1]) && !self.scalar.generic {
-                    let value: f64 =
-                        self.inline[&args[0]].to_string().replace(['(', ')', ' '], "").parse().unwrap_or(0.0);
-                    a = self.literal(value, true);
+                // Arithmetic of two literals (not folded where one is defined outside the
+                // block) would be `{float}`, on which methods are ambiguous.
+                if let (Some(x), Some(_)) = (self.literals.get(&args[0]), self.literals.get(&args[1])) {
+                    a = self.literal(*x, true);
                 }
                 match inst.op {
                     Op::Add => quote!(#a + #b),

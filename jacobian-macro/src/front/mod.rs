@@ -158,6 +158,8 @@ struct Front<'a> {
     loops: usize,
     /// Values the user's code holds by reference (`v` of `for v in &x`): `*v` is the value.
     references: BTreeSet<Value>,
+    /// What `break`, `continue` and `return` leave, innermost last (`stmt::flow`).
+    exits: Vec<stmt::Exit>,
 }
 
 impl<'a> Front<'a> {
@@ -180,6 +182,7 @@ impl<'a> Front<'a> {
             sites: 0,
             loops: 0,
             references: BTreeSet::new(),
+            exits: Vec::new(),
         }
     }
 

@@ -1,4 +1,10 @@
-//! Statements and control flow: `let`, assignment, blocks, `if`, `for`.
+//! Statements and control flow: `let`, assignment, blocks, `if`, `for`, `while`, `loop`;
+//! jumps (`break`, `continue`, `return`) in `flow`.
+
+mod flow;
+mod patterns;
+
+pub(super) use flow::Exit;
 
 use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
@@ -7,12 +13,16 @@ use syn::{Expr, Stmt};
 use super::expr::is_compound_assign;
 use super::{dim_of, replace_uses, unsupported, Front, Operand, Result, Stop, Var};
 use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
+use flow::{jumps_in, jumps_of};
 
 impl Front<'_> {
     /// The function's body: its statements and the value it ends with (a tail expression or
     /// a final `return`).
     pub(super) fn body(&mut self, block: &syn::Block) -> Result<Option<Operand>> {
-        self.tail(&block.stmts)
+        if flow::tail_takes(&block.stmts) {
+            return self.tail(&block.stmts);
+        }
+        self.body_with_returns(block)
     }
 
     /// Statements that end the function: a final `return v;` is `v`, and a guard clause
@@ -50,28 +60,32 @@ impl Front<'_> {
     /// SSA values flow on; its Rust variables must not shadow outer ones, since the
     /// emitted code has no block to end their scope).
     pub(super) fn scoped_block(&mut self, block: &syn::Block, want_value: bool) -> Result<Option<Operand>> {
+        let block = self.unshadowed(block);
         self.push_scope();
         let tail = self.statements(&block.stmts, want_value);
         let scope = self.pop_scope();
         for (name, var) in &scope {
             if matches!(var, Var::Rust { .. }) && self.lookup(name).is_some() {
-                return unsupported(block, "a block that shadows a variable with a `let`");
+                return unsupported(&block, "a block that shadows a variable with a `let`");
             }
         }
         tail
     }
 
     /// Statements in order; when `want_value`, the value of a final expression without `;`.
+    /// After a statement that may have jumped (set a flag of `flow`), the rest runs only
+    /// where it has not.
     fn statements(&mut self, stmts: &[Stmt], want_value: bool) -> Result<Option<Operand>> {
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
+            let flags = if last { Vec::new() } else { self.flags() };
             match stmt {
                 Stmt::Local(local) => {
                     self.expected_of_call = Self::call_result_type(local, &stmts[i + 1..]);
                     self.local(local)?
                 }
                 Stmt::Expr(e, None) if last && want_value && !is_statement_like(e) => {
-                    return self.expr(e).map(Some)
+                    return self.value_expr(e).map(Some)
                 }
                 Stmt::Expr(e, _) => self.statement(e)?,
                 Stmt::Macro(mac) => self.effect(mac.to_token_stream(), mac)?,
@@ -109,8 +123,17 @@ impl Front<'_> {
                     _ => self.effect(item.to_token_stream(), item)?,
                 },
             }
+            let raised = self.raised(&flags);
+            if !raised.is_empty() {
+                return self.guarded(&raised, &stmts[i + 1..], want_value, stmt);
+            }
         }
         Ok(None)
+    }
+
+    /// A statement that reads no SSA value (a loop with `break`s of its own), as it is.
+    fn verbatim(&mut self, e: &Expr) {
+        self.push(Op::Code(Code { tokens: quote!(#e;) }), Vec::new(), &[], e.span());
     }
 
     /// Code run for its effects, with holes for the SSA values it reads.
@@ -128,28 +151,34 @@ impl Front<'_> {
                 self.assign(&binary.left, Some(&binary.op), &binary.right, e)
             }
             Expr::If(_) => self.if_expr(e, false).map(drop),
-            Expr::ForLoop(for_loop) => self.for_loop(for_loop),
+            Expr::ForLoop(for_loop) => self.for_loop(for_loop, e),
             Expr::Block(block) if block.label.is_none() => self.scoped_block(&block.block, false).map(drop),
             Expr::Paren(p) => self.statement(&p.expr),
-            Expr::Return(_) => unsupported(e, "an early `return`"),
-            Expr::While(w) if w.label.is_none() && self.reads_ssa(e) => {
-                self.while_loop(e, &[], GoOn::While(&w.cond), &w.body.stmts)
+            Expr::Return(r) => self.return_stmt(r),
+            Expr::Break(b) => self.break_stmt(b),
+            Expr::Continue(c) => self.continue_stmt(c),
+            // A loop of the user's code alone stays as it is, its jumps its own.
+            Expr::While(_) | Expr::Loop(_) if !self.reads_ssa(e) && jumps_of(e).is_empty() => {
+                self.verbatim(e);
+                Ok(())
             }
-            Expr::Loop(l) if l.label.is_none() && self.reads_ssa(e) => match break_at(&l.body.stmts) {
-                Some((k, condition)) => {
+            Expr::While(w) if w.label.is_none() && jumps_in(&w.body.stmts).is_empty() => {
+                self.while_loop(e, &[], GoOn::While(&w.cond), &w.body.stmts, None)
+            }
+            Expr::Loop(l) if l.label.is_none() && jumps_of(e).is_empty() => match break_at(&l.body.stmts) {
+                Some((k, condition)) if !l.body.stmts[..k].iter().any(|s| matches!(s, Stmt::Local(_))) => {
                     let (before, after) = (&l.body.stmts[..k], &l.body.stmts[k + 1..]);
-                    self.while_loop(e, before, GoOn::UnlessBreak(condition), after)
+                    self.while_loop(e, before, GoOn::UnlessBreak(condition), after, None)
                 }
-                None => unsupported(e, "a `loop` whose `break` is not one `if … { break; }` in its body"),
+                _ => self.loop_with_jumps(e, false).map(drop),
             },
-            Expr::Match(m) if self.reads_ssa(e) => match self.match_as_if(m)? {
+            Expr::While(_) | Expr::Loop(_) => self.loop_with_jumps(e, false).map(drop),
+            Expr::Match(m) if self.reads_ssa(e) || !jumps_of(e).is_empty() => match self.match_as_if(m)? {
                 chain @ Expr::If(_) => self.if_expr(&chain, false).map(drop),
                 only => self.statement(&only),
             },
-            Expr::While(_) | Expr::Loop(_) | Expr::Match(_) | Expr::Break(_) | Expr::Continue(_) => {
-                unsupported(e, "this control flow")
-            }
-            _ if !self.reads_ssa(e) => self.effect(quote!(#e;), e),
+            _ if !self.reads_ssa(e) && jumps_of(e).is_empty() => self.effect(quote!(#e;), e),
+            Expr::Match(_) | Expr::Block(_) => unsupported(e, "this control flow"),
             _ => self.expr(e).map(drop),
         }
     }
@@ -164,6 +193,9 @@ impl Front<'_> {
             pat => (pat, None),
         };
         let syn::Pat::Ident(ident) = pat else {
+            if matches!(&local.init, Some(init) if init.diverge.is_some()) {
+                return self.let_else(local);
+            }
             if !self.local_reads_ssa(local) {
                 return self.effect(local.to_token_stream(), local);
             }
@@ -179,7 +211,7 @@ impl Front<'_> {
             return unsupported(local, "a `let` without a value");
         };
         if init.diverge.is_some() {
-            return unsupported(local, "`let … else`");
+            return self.let_else(local);
         }
         let name = ident.ident.to_string();
         let mutable = ident.mutability.is_some();
@@ -219,7 +251,7 @@ impl Front<'_> {
         // (A call of another `#[jacobian]` function has the annotation's type, or the one
         // its uses show.)
         self.expected = declared.clone().or(self.expected_of_call.take());
-        let value = self.expr(&init.expr)?;
+        let value = self.value_expr(&init.expr)?;
         let value = match (declared, value) {
             (Some(ty), value) => self.operand_as(value, &ty, &init.expr)?,
             (None, Operand::Value(v)) if self.f.ty(v).is_differentiable() => v,
@@ -262,8 +294,8 @@ impl Front<'_> {
             syn::visit::Visit::visit_pat(&mut binder, pat);
             binder.0
         };
-        if m.arms.is_empty() || m.arms.iter().any(|arm| binds(&arm.pat)) {
-            return unsupported(m, "`match` arms that bind names, on differentiated values");
+        if m.arms.is_empty() {
+            return unsupported(m, "an empty `match`");
         }
         let scrutinee = self.expr(&m.expr)?;
         if self.reads_scalar(&scrutinee) {
@@ -279,15 +311,29 @@ impl Front<'_> {
         let last = m.arms.len() - 1;
         let mut chain: Option<Expr> = None;
         for (k, arm) in m.arms.iter().enumerate().rev() {
-            let body = &arm.body;
-            let block: syn::Block = syn::parse_quote!({ #body });
+            // An arm that binds names binds them first, from the scrutinee, under names of
+            // their own where they would shadow others (`patterns`).
+            let (block, pat, guard): (syn::Block, syn::Pat, _) = if binds(&arm.pat) {
+                let body = arm.body.to_token_stream();
+                let guard = arm.guard.as_ref().map(|(_, g)| g.to_token_stream()).unwrap_or_default();
+                let (pat, renamed) = self.fresh_pattern(&arm.pat, &[body, guard]);
+                let (body, guard) = (&renamed[0], &renamed[1]);
+                let binding = patterns::bind_matched(&pat, &name);
+                let (pat, guard) = match arm.guard {
+                    Some(_) => (pat, Some(quote!(if #guard))),
+                    None => (patterns::wildcards(&pat), None),
+                };
+                (syn::parse_quote!({ #binding #body }), pat, guard)
+            } else {
+                let body = &arm.body;
+                let guard = arm.guard.as_ref().map(|(_, g)| quote!(if #g));
+                (syn::parse_quote!({ #body }), arm.pat.clone(), guard)
+            };
             chain = Some(match (k == last, chain) {
                 (true, _) | (_, None) => {
                     Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block })
                 }
                 (false, Some(otherwise)) => {
-                    let pat = &arm.pat;
-                    let guard = arm.guard.as_ref().map(|(_, g)| quote!(if #g));
                     syn::parse_quote!(if matches!(#name, #pat #guard) #block else #otherwise)
                 }
             });
@@ -311,6 +357,22 @@ impl Front<'_> {
                 .collect()
         };
         let components: Vec<(Option<syn::PatIdent>, Operand)> = match (pat, init) {
+            // `let [a, b] = if c { …; [p, q] } else { …; [r, s] };`: one `if` per element,
+            // as for a tuple below (a branch choosing a whole array would carry a held
+            // Jacobian block out of each arm).
+            (syn::Pat::Slice(slice), Expr::If(branch))
+                if project(&Expr::If(branch.clone()), 0, slice.elems.len()).is_some() =>
+            {
+                let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
+                let mut components = Vec::new();
+                for (k, name) in names.into_iter().enumerate() {
+                    let Some(component) = project(&Expr::If(branch.clone()), k, slice.elems.len()) else {
+                        return unsupported(init, "an `if` whose arms do not each end in an array of this length after `let` statements only");
+                    };
+                    components.push((name, self.expr(&component)?));
+                }
+                components
+            }
             (syn::Pat::Slice(slice), init) => {
                 let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
                 let Operand::Value(array) = self.expr(init)? else {
@@ -552,7 +614,7 @@ impl Front<'_> {
         // (The type a call of another `#[jacobian]` function there has: `*=`, `/=` scale.)
         let scales = matches!(op, Some(syn::BinOp::MulAssign(_) | syn::BinOp::DivAssign(_)));
         self.expected = Some(if scales { Type::Scalar } else { ty.clone() });
-        let rhs = self.expr(value)?;
+        let rhs = self.value_expr(value)?;
         let Some(op) = op else { return self.operand_as(rhs, &ty, value) };
         let op = match op {
             syn::BinOp::AddAssign(_) => Op::Add,
@@ -578,7 +640,7 @@ impl Front<'_> {
     /// `if`/`else`, for its value or as a statement. Every mutable SSA variable the arms
     /// change becomes a result.
     pub(super) fn if_expr(&mut self, e: &Expr, want_value: bool) -> Result<Option<Operand>> {
-        if !self.reads_ssa(e) {
+        if !self.reads_ssa(e) && jumps_of(e).is_empty() {
             let operand = self.code(e)?;
             if want_value {
                 return Ok(Some(operand));
@@ -588,8 +650,8 @@ impl Front<'_> {
             return Ok(None);
         }
         let Expr::If(if_expr) = e else { return unsupported(e, "this expression") };
-        if matches!(&*if_expr.cond, Expr::Let(_)) {
-            return unsupported(&if_expr.cond, "`if let` on differentiated values");
+        if let Expr::Let(test) = &*if_expr.cond {
+            return self.if_let(if_expr, test, want_value);
         }
         let condition = self.expr(&if_expr.cond)?;
         if let Operand::Value(v) = &condition {
@@ -618,16 +680,31 @@ impl Front<'_> {
         let mut else_yields = Vec::new();
         let mut result_types = Vec::new();
         if want_value {
-            let (Some(then_tail), Some(else_tail)) = (then_tail, else_tail) else {
-                return unsupported(e, "an `if` whose arms do not both have a value");
+            // An arm that jumps away has no value: any value of the other's type stands in.
+            let else_diverges = matches!(&if_expr.else_branch, Some((_, b)) if matches!(&**b, Expr::Block(b) if flow::diverges(&b.block)));
+            let tails = match (then_tail, else_tail) {
+                (None, Some(other)) if flow::diverges(&if_expr.then_branch) => (None, Some(other)),
+                (Some(other), None) if else_diverges => (Some(other), None),
+                (Some(a), Some(b)) => (Some(a), Some(b)),
+                _ => return unsupported(e, "an `if` whose arms do not both have a value"),
             };
-            let ty = [&then_tail, &else_tail]
+            let ty = [&tails.0, &tails.1]
                 .iter()
                 .find_map(|o| match o {
-                    Operand::Value(v) if self.f.ty(*v).is_differentiable() => Some(self.f.ty(*v).clone()),
+                    Some(Operand::Value(v)) if self.f.ty(*v).is_differentiable() => {
+                        Some(self.f.ty(*v).clone())
+                    }
                     _ => None,
                 })
                 .unwrap_or(Type::Opaque);
+            let then_tail = match tails.0 {
+                Some(tail) => tail,
+                None => Operand::Value(self.in_arm(&mut then_insts, |front| front.placeholder(&ty, e))?),
+            };
+            let else_tail = match tails.1 {
+                Some(tail) => tail,
+                None => Operand::Value(self.in_arm(&mut else_insts, |front| front.placeholder(&ty, e))?),
+            };
             // An array chosen by a branch would carry a held Jacobian block out of each arm,
             // which costs more than the legacy lowering's rows per element (bundle
             // adjustment's `let [q0, q1, q2] = if …`): left to it until the IR keeps arrays
@@ -698,12 +775,30 @@ impl Front<'_> {
         result
     }
 
-    /// `for pattern in a..b { body }`: every mutable SSA variable is carried; those the body
-    /// leaves unchanged are pruned.
-    fn for_loop(&mut self, for_loop: &syn::ExprForLoop) -> Result<()> {
-        if for_loop.label.is_some() {
-            return unsupported(for_loop, "labelled loops");
+    /// A `for` statement: as a loop of the IR, or (code that jumps but reads no
+    /// differentiated value) as the user's code.
+    fn for_loop(&mut self, for_loop: &syn::ExprForLoop, e: &Expr) -> Result<()> {
+        let body = skip_to_next(&for_loop.body.stmts);
+        let jumps = jumps_in(&body);
+        if jumps.is_empty() {
+            return self.for_loop_with(for_loop, &body, None);
         }
+        if !self.reads_ssa(e) && jumps_of(e).is_empty() {
+            self.verbatim(e);
+            return Ok(());
+        }
+        self.for_with_jumps(for_loop, body, &jumps)
+    }
+
+    /// `for pattern in a..b { body }`: every mutable SSA variable is carried; those the body
+    /// leaves unchanged are pruned. `next` names the flag of `continue` (`flow`), bound anew
+    /// in each iteration.
+    fn for_loop_with(
+        &mut self,
+        for_loop: &syn::ExprForLoop,
+        stmts: &[Stmt],
+        next: Option<&str>,
+    ) -> Result<()> {
         // `for v in x`, `for v in &x`, `for v in x.iter()` over a differentiated array: a
         // loop over its indices that reads the element.
         // `for (i, v) in x.iter().enumerate()`, `for (a, b) in x.iter().zip(&y)`…: a loop
@@ -713,7 +808,20 @@ impl Front<'_> {
             Some(_) => None,
             None => self.iterated_array(&for_loop.expr)?,
         };
-        if chain.is_none() && elements.is_none() && !matches!(&*for_loop.expr, Expr::Range(_)) {
+        // Besides ranges: a variable of the user's code that is never differentiated (`for e
+        // in a`, `&a`, `a.iter()`), which reverse mode can iterate again.
+        let data = !self.reads_ssa(&for_loop.expr)
+            && match &*for_loop.expr {
+                Expr::Path(p) => p.path.get_ident().is_some(),
+                Expr::Reference(r) => matches!(&*r.expr, Expr::Path(p) if p.path.get_ident().is_some()),
+                Expr::MethodCall(call) => {
+                    call.method == "iter"
+                        && call.args.is_empty()
+                        && matches!(&*call.receiver, Expr::Path(p) if p.path.get_ident().is_some())
+                }
+                _ => false,
+            };
+        if chain.is_none() && elements.is_none() && !data && !matches!(&*for_loop.expr, Expr::Range(_)) {
             return unsupported(
                 &for_loop.expr,
                 "loops over anything but a range, an array or an iterator chain",
@@ -793,7 +901,10 @@ impl Front<'_> {
                 }
             }
         }
-        self.statements(&skip_to_next(&for_loop.body.stmts), false)?;
+        if let Some(next) = next {
+            self.new_flag(next, for_loop.span());
+        }
+        self.statements(stmts, false)?;
         self.pop_scope();
         let insts = self.open.pop().unwrap_or_default();
         let yields = self.slots(&slots);
@@ -901,11 +1012,21 @@ fn leaves_loop(stmt: &Stmt) -> bool {
 impl Front<'_> {
     /// `while` and `loop … break` as a `While`: every mutable SSA variable is carried (and
     /// pruned again where unchanged); `before` runs ahead of the test, `after` behind it.
-    fn while_loop(&mut self, at: &Expr, before: &[Stmt], go_on: GoOn<'_>, after: &[Stmt]) -> Result<()> {
-        if before.iter().any(|s| matches!(s, Stmt::Local(_))) {
+    /// `next` names the flag of `continue` (`flow`), bound anew before `before`, which
+    /// then holds the whole body and may jump anywhere.
+    fn while_loop(
+        &mut self,
+        at: &Expr,
+        before: &[Stmt],
+        go_on: GoOn<'_>,
+        after: &[Stmt],
+        next: Option<&str>,
+    ) -> Result<()> {
+        // (A `let` of `before` would be out of scope in `after`.)
+        if !after.is_empty() && before.iter().any(|s| matches!(s, Stmt::Local(_))) {
             return unsupported(at, "a `let` before a loop's `break`");
         }
-        if before.iter().chain(after).any(leaves_loop) {
+        if !after.is_empty() && before.iter().chain(after).any(leaves_loop) {
             return unsupported(at, "`break` or `continue` elsewhere in the loop");
         }
         let carried = self.mutable_ssa();
@@ -927,6 +1048,9 @@ impl Front<'_> {
         }
         self.open.push(Vec::new());
         self.push_scope();
+        if let Some(next) = next {
+            self.new_flag(next, at.span());
+        }
         self.statements(before, false)?;
         let (condition, negate) = match go_on {
             GoOn::While(condition) => (condition, false),
@@ -1007,6 +1131,15 @@ impl Front<'_> {
     /// The differentiated array a `for` loop iterates over, and whether its elements are
     /// references (`&x`, `x.iter()`).
     fn iterated_array(&self, e: &Expr) -> Result<Option<(Value, bool)>> {
+        // `*x` of a parameter taken by reference: its elements by value.
+        if let Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), expr, .. }) = e {
+            if let Some((value, _)) = self.iterated_array(expr)? {
+                if self.f.params.iter().any(|p| p.value == value && p.by_reference) {
+                    return Ok(Some((value, false)));
+                }
+            }
+            return Ok(None);
+        }
         let (base, by_reference) = match e {
             Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
             Expr::MethodCall(call) if call.method == "iter" && call.args.is_empty() => {
@@ -1035,10 +1168,18 @@ impl Front<'_> {
     }
 }
 
-/// Statements that end a block without being its value (`for …{}` as the last line).
+/// Statements that end a block without being its value (`for …{}` as the last line, a
+/// jump).
 fn is_statement_like(e: &Expr) -> bool {
-    matches!(e, Expr::ForLoop(_) | Expr::While(_) | Expr::Assign(_))
-        || matches!(e, Expr::Binary(b) if is_compound_assign(&b.op))
+    matches!(
+        e,
+        Expr::ForLoop(_)
+            | Expr::While(_)
+            | Expr::Assign(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+            | Expr::Return(_)
+    ) || matches!(e, Expr::Binary(b) if is_compound_assign(&b.op))
 }
 
 /// The array type an initializer such as `[K; 3]` or `[a, b, c]` shows.
@@ -1052,12 +1193,13 @@ fn array_hint(init: &Expr) -> Option<Type> {
     }
 }
 
-/// Component `k` of a branch whose arms end in tuples of `n` values (`if c { (p, q) } else
+/// Component `k` of a branch whose arms end in tuples (or arrays) of `n` values (`if c { (p, q) } else
 /// { (r, s) }` → `if c { q } else { s }` for `k = 1`), when the arms hold nothing but
 /// `let` statements before their tuples.
 fn project(e: &Expr, k: usize, n: usize) -> Option<Expr> {
     match e {
         Expr::Tuple(t) if t.elems.len() == n => Some(t.elems[k].clone()),
+        Expr::Array(a) if a.elems.len() == n => Some(a.elems[k].clone()),
         Expr::Paren(p) => project(&p.expr, k, n),
         Expr::If(branch) => {
             let mut branch = branch.clone();

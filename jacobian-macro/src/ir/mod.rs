@@ -249,7 +249,8 @@ pub enum Op {
     /// initial carried values; `cond` takes the carried values and yields whether to go on
     /// (`Opaque`) followed by the values to go on with (or to leave with: the results);
     /// `body` takes those and yields the next carried values. `while c { … }` and
-    /// `loop { …; if c { break; } … }` are both this.
+    /// `loop { …; if c { break; } … }` are both this; a loop that jumps anywhere else is
+    /// one whose `cond` runs the whole body and goes on while no flag of a jump is set.
     While {
         cond: Block,
         body: Block,

@@ -393,7 +393,9 @@ impl Reverse<'_> {
                 Op::For { .. } => self.for_loop(inst)?,
                 Op::While { .. } => {
                     if inst.results.iter().any(|r| self.adj.contains_key(r)) {
-                        return unsupported("a `while` loop that carries differentiated values");
+                        return unsupported(
+                            "a `while` or `loop` that carries differentiated values (its tape would have a length known only when it runs)",
+                        );
                     }
                 }
                 _ => {
@@ -1043,7 +1045,16 @@ impl Reverse<'_> {
         let mut init_args: Vec<Value> = inst.args[..holes].iter().map(|a| self.val(*a)).collect();
         init_args.extend(inits.iter().map(|a| self.val(*a)));
         for ty in &tape_types {
-            init_args.push(self.b.zeros(ty));
+            let init = match ty {
+                // Values never differentiated (the flags of `break` and `return`): a tape of
+                // whatever type they have, filled with its default.
+                Type::Array(elem, _) if **elem == Type::Opaque => {
+                    let default = self.b.code(quote!(::core::default::Default::default()), Vec::new());
+                    self.b.push1(Op::Splat, vec![default], ty.clone())
+                }
+                _ => self.b.zeros(ty),
+            };
+            init_args.push(init);
         }
         self.b.open();
         let mut params = Vec::new();
@@ -1387,13 +1398,22 @@ impl Effects<'_> {
                 context.declared.extend(names);
             }
             Ok(syn::Stmt::Item(_)) => {}
-            Ok(syn::Stmt::Expr(expr, _)) => match assigned(&expr) {
-                Some(name) => {
+            Ok(syn::Stmt::Expr(expr, _)) => match (assigned(&expr), outer_writes(&expr)) {
+                (Some(name), _) => {
                     if context.after || (context.in_region && !context.declared.contains(&name)) {
                         self.failed = true;
                     }
                 }
-                None => {
+                // A loop or branch of the user's code alone (`loop { k += 1; if k > 2 {
+                // break; } }`): its assignments to variables it does not declare.
+                (None, Some(outer)) => {
+                    if (context.after && !outer.is_empty())
+                        || (context.in_region && !outer.iter().all(|name| context.declared.contains(name)))
+                    {
+                        self.failed = true;
+                    }
+                }
+                (None, None) => {
                     if context.after || context.in_region {
                         self.failed = true;
                     }
@@ -1406,6 +1426,46 @@ impl Effects<'_> {
             }
         }
     }
+}
+
+/// The variables a loop or branch of the user's code assigns without declaring them
+/// inside (`None` for other code).
+fn outer_writes(expr: &syn::Expr) -> Option<BTreeSet<String>> {
+    use syn::visit::Visit;
+    #[derive(Default)]
+    struct Writes {
+        assigned: BTreeSet<String>,
+        declared: BTreeSet<String>,
+    }
+    impl<'ast> Visit<'ast> for Writes {
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            if let Some(name) = assigned(e) {
+                self.assigned.insert(name);
+            }
+            syn::visit::visit_expr(self, e);
+        }
+        fn visit_local(&mut self, local: &'ast syn::Local) {
+            pattern_names(&local.pat, &mut self.declared);
+            syn::visit::visit_local(self, local);
+        }
+        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+            pattern_names(&f.pat, &mut self.declared);
+            syn::visit::visit_expr_for_loop(self, f);
+        }
+    }
+    if !matches!(
+        expr,
+        syn::Expr::While(_)
+            | syn::Expr::Loop(_)
+            | syn::Expr::ForLoop(_)
+            | syn::Expr::If(_)
+            | syn::Expr::Block(_)
+    ) {
+        return None;
+    }
+    let mut writes = Writes::default();
+    writes.visit_expr(expr);
+    Some(writes.assigned.difference(&writes.declared).cloned().collect())
 }
 
 fn pattern_names(pat: &syn::Pat, out: &mut BTreeSet<String>) {
