@@ -1165,3 +1165,42 @@ fn a_constant_reassigned_from_its_own_value_is_read_as_it_is() {
     let fd = (constant_reassigned(x0 + step, x2)[1] - constant_reassigned(x0 - step, x2)[1]) / (2.0 * step);
     assert!((j[(1, 0)] - fd).abs() < 1e-9, "{j} vs {fd}");
 }
+
+// ------------------------------------------------------- a `loop` inside a `for` loop
+// Fuzzer seed 5 (count 600), function 484: the `loop`'s result, computed last in the outer
+// loop's body, was taken for an update of the outer loop's variable written in place, and
+// the outer variable was never given it: every outer iteration started from the first
+// value (a silently wrong Jacobian).
+
+#[jacobian(mode = forward, jvp)]
+fn loop_in_a_for_loop(x0: [f64; 2], x1: [f64; 2]) -> f64 {
+    let mut m2 = 0.875 * x0[0];
+    for e3 in &x1 {
+        m2 = 0.5 * m2 + (m2.tanh() * x0[1]).sin();
+        let mut k4 = 0;
+        loop {
+            m2 -= (m2 * *e3).tanh();
+            k4 += 1;
+            if k4 >= 3 || m2 <= -0.125 {
+                break;
+            }
+        }
+    }
+    m2
+}
+
+#[test]
+fn a_loop_inside_a_for_loop_hands_on_its_result() {
+    let (x0, x1) = ([0.3, -0.7], [0.4, 1.2]);
+    let j = loop_in_a_for_loop_jacobian(x0, x1);
+    let f = |x: [f64; 4]| loop_in_a_for_loop([x[0], x[1]], [x[2], x[3]]);
+    let at = [x0[0], x0[1], x1[0], x1[1]];
+    let step = 1e-6;
+    for k in 0..4 {
+        let (mut up, mut down) = (at, at);
+        up[k] += step;
+        down[k] -= step;
+        let fd = (f(up) - f(down)) / (2.0 * step);
+        assert!((j[(0, k)] - fd).abs() < 1e-8, "{j}: column {k} vs {fd}");
+    }
+}

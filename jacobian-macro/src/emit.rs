@@ -1060,6 +1060,7 @@ impl Emitter<'_> {
                             | Op::Axpy(_)
                             | Op::If { .. }
                             | Op::For { .. }
+                            | Op::While { .. }
                             | Op::SinCos
                     ) =>
                 {
