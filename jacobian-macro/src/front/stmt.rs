@@ -364,6 +364,31 @@ impl Front<'_> {
                 if project(&Expr::If(branch.clone()), 0, slice.elems.len()).is_some() =>
             {
                 let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
+                // One `if` for all the elements where each arm ends in an array of scalars:
+                // its arms' statements once, the elements assigned to variables of the
+                // macro's (one `if` per element would compute them once per element).
+                let site = self.sites;
+                self.sites += 1;
+                let slots: Vec<syn::Ident> =
+                    (0..names.len()).map(|k| quote::format_ident!("__jacobian_element{site}_{k}")).collect();
+                if let Some(assigned) = assign_elements(init, &slots) {
+                    let mut statements: Vec<Stmt> =
+                        slots.iter().map(|slot| syn::parse_quote!(let mut #slot = 0.0;)).collect();
+                    statements.push(Stmt::Expr(assigned, Some(Default::default())));
+                    self.statements(&statements, false)?;
+                    for (slot, name) in slots.iter().zip(names) {
+                        let Some(name) = name else { continue };
+                        let Some(value) = self.ssa(&slot.to_string()) else {
+                            return unsupported(init, "an element of this `if`");
+                        };
+                        self.f.values[value.0 as usize].name = Some(name.ident.to_string());
+                        self.bind(
+                            name.ident.to_string(),
+                            Var::Ssa { value, mutable: name.mutability.is_some() },
+                        );
+                    }
+                    return Ok(());
+                }
                 let mut components = Vec::new();
                 for (k, name) in names.into_iter().enumerate() {
                     let Some(component) = project(&Expr::If(branch.clone()), k, slice.elems.len()) else {
@@ -1196,6 +1221,51 @@ fn array_hint(init: &Expr) -> Option<Type> {
 /// Component `k` of a branch whose arms end in tuples (or arrays) of `n` values (`if c { (p, q) } else
 /// { (r, s) }` → `if c { q } else { s }` for `k = 1`), when the arms hold nothing but
 /// `let` statements before their tuples.
+/// `if c { …; [a, b] } else { …; [p, q] }` as `if c { …; s0 = a; s1 = b; } else { …; s0 = p;
+/// s1 = q; }` for the variables `slots`, where every arm ends in an array literal of scalars
+/// (no element an array literal) after `let` statements only.
+fn assign_elements(e: &Expr, slots: &[syn::Ident]) -> Option<Expr> {
+    fn block(b: &syn::Block, slots: &[syn::Ident]) -> Option<syn::Block> {
+        let (tail, lets) = b.stmts.split_last()?;
+        if !lets.iter().all(|s| matches!(s, Stmt::Local(_))) {
+            return None;
+        }
+        let Stmt::Expr(tail, None) = tail else { return None };
+        let mut out = b.clone();
+        out.stmts = lets.to_vec();
+        match assign_elements(tail, slots)? {
+            Expr::Block(inner) if inner.label.is_none() && inner.attrs.is_empty() => {
+                out.stmts.extend(inner.block.stmts);
+            }
+            other => out.stmts.push(Stmt::Expr(other, Some(Default::default()))),
+        }
+        Some(out)
+    }
+    match e {
+        Expr::Array(a) if a.elems.len() == slots.len() => {
+            if a.elems.iter().any(|x| matches!(x, Expr::Array(_) | Expr::Repeat(_))) {
+                return None;
+            }
+            let elems = a.elems.iter();
+            Some(syn::parse_quote!({ #(#slots = #elems;)* }))
+        }
+        Expr::Paren(p) => assign_elements(&p.expr, slots),
+        Expr::If(branch) => {
+            let mut branch = branch.clone();
+            branch.then_branch = block(&branch.then_branch, slots)?;
+            let (token, otherwise) = branch.else_branch.take()?;
+            branch.else_branch = Some((token, Box::new(assign_elements(&otherwise, slots)?)));
+            Some(Expr::If(branch))
+        }
+        Expr::Block(b) if b.label.is_none() => {
+            let mut b = b.clone();
+            b.block = block(&b.block, slots)?;
+            Some(Expr::Block(b))
+        }
+        _ => None,
+    }
+}
+
 fn project(e: &Expr, k: usize, n: usize) -> Option<Expr> {
     match e {
         Expr::Tuple(t) if t.elems.len() == n => Some(t.elems[k].clone()),
