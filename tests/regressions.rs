@@ -1204,3 +1204,32 @@ fn a_loop_inside_a_for_loop_hands_on_its_result() {
         assert!((j[(0, k)] - fd).abs() < 1e-8, "{j}: column {k} vs {fd}");
     }
 }
+
+// ------------------------------------------- a `while` that only updates a constant
+// Found by the fuzzer's new second-order functions and by CI's seed for acdc16c (f62): a
+// `while` loop whose carried values are never differentiated was taken for a pure
+// instruction and left out of the emitted siblings when its results were written where
+// they are read: `value_and_jacobian`, `jvp` and `vjp` returned values from before the loop.
+
+#[jacobian(value, jvp, vjp)]
+fn constant_updated_in_a_while(x: f64) -> f64 {
+    let mut m = std::f64::consts::PI;
+    let mut k = 0;
+    while k < 1 {
+        m = m.atan();
+        k += 1;
+    }
+    m + x * m
+}
+
+#[test]
+fn a_while_that_updates_a_constant_runs_in_every_sibling() {
+    let m = std::f64::consts::PI.atan();
+    let (value, j) = constant_updated_in_a_while_value_and_jacobian(0.5);
+    assert_eq!(value, m + 0.5 * m);
+    assert_eq!(j[(0, 0)], m);
+    let (value, jvp) = constant_updated_in_a_while_jvp(0.5, Vector::from([2.0]));
+    assert_eq!((value, jvp[0]), (m + 0.5 * m, 2.0 * m));
+    let (value, vjp) = constant_updated_in_a_while_vjp(0.5, Vector::from([2.0]));
+    assert_eq!((value, vjp[0]), (m + 0.5 * m, 2.0 * m));
+}

@@ -503,7 +503,7 @@ impl Emitter<'_> {
         }
         // Results nobody reads are not written (the optimiser removes them; this keeps the
         // output clean before it runs), unless the instruction has effects.
-        let pure = !matches!(inst.op, Op::Code(_) | Op::If { .. } | Op::For { .. });
+        let pure = !matches!(inst.op, Op::Code(_) | Op::If { .. } | Op::For { .. } | Op::While { .. });
         if pure && inst.results.iter().all(|r| self.uses(*r) == 0) {
             return TokenStream::new();
         }
