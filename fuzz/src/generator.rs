@@ -34,6 +34,9 @@ const OPTIONS_STREAM: u64 = 0x6D6F_6465_5F6A_7670;
 /// Mixed into the seed for the stream that draws each function's second-order options
 /// (see [`gen_second_order`]).
 const SECOND_ORDER_STREAM: u64 = 0x6865_7373_6961_6E73;
+/// Mixed into the seed for the stream that draws which functions are written for second
+/// order through calls (see [`gen_inlining`]).
+const INLINING_STREAM: u64 = 0x696E_6C69_6E65_6421;
 
 /// Constructs the generator leaves out because the macro fails on them systematically,
 /// each with its minimized reproducer, checked against `main` at fd752be (and the entries
@@ -367,6 +370,10 @@ pub struct Sig {
     pub hvp: bool,
     /// Whether later functions may call this one.
     pub callable: bool,
+    /// Whether second order can write this function's body out in place in a caller (see
+    /// [`inlinable_second_order`]): a caller that calls only such functions may ask for
+    /// `hessian` and `hvp`.
+    pub inline_second_order: bool,
 }
 
 /// How the attribute asks for the Jacobian to be computed (`mode = …`).
@@ -401,6 +408,28 @@ pub fn gen_options(rng: &mut Rng, sig: &mut Sig, counts: &mut BTreeMap<&'static 
     mark("option_vjp");
 }
 
+/// Which functions are written so that second order can take calls of them (see
+/// [`inlinable_second_order`]): a body that assigns to a variable is never written out in
+/// place, and most generated bodies update a variable somewhere, so about a third of the
+/// functions later ones may call are drawn without assignments (`let`s of every kind, no
+/// `if` statement, loop or update: `pure`, marked `inline_body`), calling only functions
+/// that are written out in place themselves; and half of the functions with an `f64`
+/// output call only such functions (`inline_callees`, marked `inline_callees`), so that
+/// their second order goes through their calls. Drawn from a stream of its own, once per
+/// function (the bodies change with what is drawn, the other options do not).
+pub fn gen_inlining(rng: &mut Rng, sig: &Sig, counts: &mut BTreeMap<&'static str, usize>) -> (bool, bool) {
+    let draw = rng.below(6);
+    let pure = sig.callable && draw < 2;
+    let inline_callees = pure || (sig.ret == Ty::S && draw >= 3);
+    let mut mark = |what: &'static str| *counts.entry(what).or_insert(0) += 1;
+    if pure {
+        mark("inline_body");
+    } else if inline_callees {
+        mark("inline_callees");
+    }
+    (pure, inline_callees)
+}
+
 /// The second-order options of a function with an `f64` output that [`second_order_ok`]
 /// expects the macro to take: `hessian`, `hvp` and `value` (so that
 /// `{name}_value_gradient_hessian` exists too) for most, `hessian` and `hvp` without
@@ -414,9 +443,10 @@ pub fn gen_second_order(
     sig: &mut Sig,
     counts: &mut BTreeMap<&'static str, usize>,
     callees: &BTreeSet<usize>,
+    earlier: &[Sig],
 ) {
     let draw = rng.below(8);
-    if sig.ret != Ty::S || !second_order_ok(sig, counts, callees) {
+    if sig.ret != Ty::S || !second_order_ok(sig, counts, callees, earlier) {
         return;
     }
     match draw {
@@ -439,8 +469,12 @@ pub fn gen_second_order(
 /// second order compiles with it).
 ///
 /// Documented as not yet taken ("second derivatives do not yet take …"):
-/// - `call`: "calls of functions with differentiated arguments" (calls of other annotated
-///   functions: most of the refused functions);
+/// - (no longer `call`: since d597596 second order writes an annotated callee of the same
+///   module out in place where it can, and a function whose callees all are so written, see
+///   [`inlinable_second_order`], gets second-order options; the refusal of the others is
+///   "calls of other `#[jacobian]` functions, whose generated siblings give first
+///   derivatives only, unless the function called is in the same module, takes no `self`,
+///   has no generics and assigns to no variable");
 /// - `while`, `loop`, `break`, `continue`, `label`, `early_return`: "a `while` loop that
 ///   carries differentiated values", "this control flow" (a `while` loop that reads no
 ///   differentiated value, `break`, `continue`), "a `let` before a loop's `break`", "this
@@ -503,12 +537,46 @@ pub fn gen_second_order(
 ///   ```
 /// - `nested_branch_update` (see [`nested_branch_update`]) and `effects_after_branch` (see
 ///   [`effects_refused`]), decided on the text of the body.
+/// - `call_ref_temporary`: a call of an annotated function written out in place (see
+///   [`inlinable_second_order`]) whose reference argument is anything but a variable
+///   borrowed or a reference parameter passed on as it is: "references to differentiated
+///   values" (first order takes them all; `&(x * 2.0)` is taken, `&x.sin()` is not):
+///   ```text
+///   #[jacobian] fn g(a: &[f64; 2]) -> f64 { a[0] * a[1] }
+///   #[jacobian] fn h(v: &Vector<2>) -> f64 { v[0] * v[1] }
+///   #[jacobian] fn q(t: &f64) -> f64 { *t * *t }
+///   #[jacobian(hessian)] fn a(x: f64) -> f64 { g(&[x, 1.0]) * x }
+///   #[jacobian(hessian)] fn b(x: &[f64; 2]) -> f64 { g(&*x) * x[0] }
+///   #[jacobian(hessian)] fn c(x: f64) -> f64 { h(&Vector::from([x, 1.0])) * x }
+///   #[jacobian(hessian)] fn d(x: f64) -> f64 { q(&x.sin()) * x }
+///   // error: `hessian` is not supported for this function yet: second derivatives do not
+///   // yet take references to differentiated values
+///   ```
+///   (`g(&a)` of a local `a`, `g(x)` of a parameter `x: &[f64; 2]`, compile.) Marked on
+///   every such argument; a caller of a callee that is not written out in place gets no
+///   second order anyway.
+/// - `call_constant_composite`: a vector or matrix argument that does not depend on a
+///   differentiated value (or may not: marked where the generator is unsure), given to a
+///   callee written out in place: "indexing a value that is not an array", "this method on
+///   differentiated values" (constant arrays are taken):
+///   ```text
+///   #[jacobian] fn v(w: Vector<2>, x: f64) -> f64 { w[1] * x }
+///   #[jacobian] fn d(w: Vector<2>, x: f64) -> f64 { w.dot(&w) * x }
+///   #[jacobian] fn m(w: &Matrix<2, 2>, x: f64) -> f64 { w[(1, 0)] * x }
+///   #[jacobian(hessian)] fn a(x: f64) -> f64 { v(Vector::from([2.0, 0.5]), x) * x }  // indexing a value that is not an array
+///   #[jacobian(hessian)] fn b(x: f64) -> f64 { d(Vector::from([2.0, 0.5]), x) * x }  // this method on differentiated values
+///   #[jacobian(hessian)] fn c(x: f64) -> f64 {
+///       let w = Matrix::from_rows([[2.0, -0.125], [2.0, 2.5]]);
+///       m(&w, x) * x  // indexing a value that is not an array (`[[2.0, x], [x, 2.5]]` compiles)
+///   }
+///   ```
+///   Found at the default seed two calls deep (a callee of a callee borrowing its local
+///   constant matrix).
 const SECOND_ORDER_REFUSED: &[&str] = &[
     // Loops over run-time ranges: one that needs a tape (a product, a recurrence) is
     // refused ("a tape needs a range whose bounds are literals or `const` items").
     "for_runtime_bound",
     "for_dependent_bound",
-    "call",
     "while",
     "loop",
     "break",
@@ -527,12 +595,19 @@ const SECOND_ORDER_REFUSED: &[&str] = &[
     "shadow_in_block_constant",
     "nested_branch_update",
     "effects_after_branch",
+    "call_ref_temporary",
+    "call_constant_composite",
 ];
 
-/// Whether the macro takes second order on a function of this signature and these
-/// constructs (see [`SECOND_ORDER_REFUSED`]).
-fn second_order_ok(sig: &Sig, counts: &BTreeMap<&'static str, usize>, callees: &BTreeSet<usize>) -> bool {
-    if !callees.is_empty() || SECOND_ORDER_REFUSED.iter().any(|c| counts.contains_key(c)) {
+/// Whether the macro takes second order on a function of this signature, these constructs
+/// (see [`SECOND_ORDER_REFUSED`]) and these callees (see [`inlinable_second_order`]).
+fn second_order_ok(
+    sig: &Sig,
+    counts: &BTreeMap<&'static str, usize>,
+    callees: &BTreeSet<usize>,
+    earlier: &[Sig],
+) -> bool {
+    if !constructs_second_order_ok(counts) || !callees.iter().all(|&c| earlier[c].inline_second_order) {
         return false;
     }
     // "several differentiated parameters of symbolic or large size": arrays of length
@@ -543,6 +618,117 @@ fn second_order_ok(sig: &Sig, counts: &BTreeMap<&'static str, usize>, callees: &
         .filter(|p| p.ty != Ty::I && sig.wrt.as_ref().is_none_or(|w| w.contains(&p.name)))
         .collect();
     !(diff.len() > 1 && diff.iter().any(|p| p.ty == Ty::A(3)))
+}
+
+/// Whether none of a body's constructs is one second order refuses (see
+/// [`SECOND_ORDER_REFUSED`]); its calls are judged by their callees.
+fn constructs_second_order_ok(counts: &BTreeMap<&'static str, usize>) -> bool {
+    !SECOND_ORDER_REFUSED.iter().any(|c| counts.contains_key(c))
+}
+
+/// Whether second order can write a call of this function out in place, so that a caller
+/// of it may ask for `hessian` and `hvp`. A callee's generated siblings give first
+/// derivatives only, so the macro's second order writes an annotated callee's body into
+/// the caller (`front::lower_with`, `callees::Callees::inlinable`) where: the callee is a
+/// free function at module level in the caller's module, takes no `self` and has no
+/// generics (every generated function); its body assigns to no variable (`front::matrix::
+/// assigns`: no `x = …`, no `+=`, `-=`, `*=`, `/=`, no element assignment; `let` and a
+/// `let mut` never assigned again are fine: see [`body_assigns`]); it reads no name of the
+/// caller's other than those it binds itself (generated bodies read their parameters, their
+/// locals and the module's constants only); and it does not call itself. Its own calls are
+/// written out in place again, and any call that stays a chained first-order call makes
+/// second order refuse, so the rule is transitive. The body written out in place is
+/// differentiated twice like the caller's own code, so its constructs must be ones second
+/// order takes too (see [`SECOND_ORDER_REFUSED`]).
+///
+/// Refused besides, although first order takes it (reported with issue 10, item 5; each
+/// checked against `main` at d597596):
+/// - an integer parameter of the callee used in integer arithmetic (`n % 3`, `n.min(1)`,
+///   `(n + 1) % 2`) is taken for a differentiated value once the body is written out in
+///   place (`n as f64` and `x[n]` are taken):
+///   ```text
+///   #[jacobian] fn g(x: f64, n: usize) -> f64 { x * ((n % 3) as f64) }
+///   #[jacobian(hessian)] fn f(x: f64, n: usize) -> f64 { g(x, n) * x }
+///   // error: `hessian` is not supported for this function yet: second derivatives do not
+///   // yet take `%` of a differentiated value
+///   #[jacobian] fn h(a: [f64; 2], n: usize) -> f64 { a[n.min(1)] * a[0] }
+///   #[jacobian(hessian)] fn e(a: [f64; 2], n: usize) -> f64 { h(a, n) * a[0] }
+///   // error: … an index that depends on a differentiated value
+///   ```
+///   Generated: a callee with an integer parameter is taken as written out in place only
+///   where its body reads the parameter as `n as f64` alone (see [`integer_parameter_used`]).
+/// - `call_ref_temporary` and `call_constant_composite` (see [`SECOND_ORDER_REFUSED`]): a
+///   reference argument other than a variable (`&v`) or a reference parameter passed on as
+///   it is, and a vector or matrix argument that does not depend on a differentiated value.
+/// - an array, vector or matrix result that does not depend on a differentiated value,
+///   indexed by the caller: "indexing a value that is not an array":
+///   ```text
+///   #[jacobian] fn g(x: f64) -> [f64; 2] { [1.0, 2.0] }
+///   #[jacobian(hessian)] fn a(x: f64) -> f64 { g(x)[1] * x }
+///   ```
+///   (`[1.0, x]`, and a constant `f64` result, compile.) Generated: such a callee is taken
+///   as written out in place only where the generator is sure that its result depends on a
+///   differentiated value (see `gen_function`).
+pub fn inlinable_second_order(
+    sig: &Sig,
+    body: &str,
+    counts: &BTreeMap<&'static str, usize>,
+    callees: &BTreeSet<usize>,
+    earlier: &[Sig],
+) -> bool {
+    let integer_used = sig.params.iter().any(|p| p.ty == Ty::I) && integer_parameter_used(body);
+    !body_assigns(body)
+        && !integer_used
+        && constructs_second_order_ok(counts)
+        && callees.iter().all(|&c| earlier[c].inline_second_order)
+}
+
+/// Whether a body reads the integer parameter `n` other than as `n as f64`.
+pub fn integer_parameter_used(body: &str) -> bool {
+    let bytes = body.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    body.match_indices('n').any(|(k, _)| {
+        let alone = (k == 0 || !word(bytes[k - 1])) && bytes.get(k + 1).is_none_or(|&c| !word(c));
+        alone && !body[k + 1..].starts_with(" as f64")
+    })
+}
+
+/// Whether a generated body assigns to a variable anywhere: a compound assignment
+/// (`+=`, `-=`, `*=`, `/=`) or an `=` that is not the one of a `let` (`m = …`,
+/// `a[i] = …`, `w[(0, 1)] = …`). A `let`'s `=` is the first after its `let` with no `;`,
+/// `{` or `}` between (one-line blocks such as `if c { let s = …; s * … }` included).
+pub fn body_assigns(body: &str) -> bool {
+    let bytes = body.as_bytes();
+    for (k, _) in body.match_indices('=') {
+        let before = if k > 0 { bytes[k - 1] } else { b' ' };
+        let after = bytes.get(k + 1).copied().unwrap_or(b' ');
+        // `==`, `<=`, `>=`, `!=`, `=>`, `..=`
+        if after == b'=' || after == b'>' || matches!(before, b'=' | b'<' | b'>' | b'!' | b'.') {
+            continue;
+        }
+        if matches!(before, b'+' | b'-' | b'*' | b'/') {
+            return true;
+        }
+        // the statement this `=` is in: back to a `;`, `{` or `}` outside brackets (the
+        // `;` of `[f64; 2]` is not one)
+        let mut depth = 0usize;
+        let mut start = 0;
+        for (b, c) in body[..k].char_indices().rev() {
+            match c {
+                ')' | ']' => depth += 1,
+                '(' | '[' if depth > 0 => depth -= 1,
+                ';' | '{' | '}' if depth == 0 => {
+                    start = b + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if !body[start..k].trim_start().starts_with("let ") {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether the macro's reverse mode may refuse a body for "user code that changes a
@@ -571,6 +757,14 @@ pub fn effects_refused(body: &str, mut ssa: BTreeSet<String>) -> bool {
     lines.pop();
     let mut pos = 0;
     walk(&lines, &mut pos, &mut ssa, false)
+}
+
+/// Whether a reference argument is a variable borrowed (`&v`) or a name passed on as it is
+/// (a reference parameter): what second order takes of a callee written out in place (see
+/// `call_ref_temporary` in [`SECOND_ORDER_REFUSED`]).
+fn plain_reference(arg: &str) -> bool {
+    let name = arg.strip_prefix('&').unwrap_or(arg);
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether `text` is a whole `Vector::from([…])` or `Matrix::from_rows([…])`.
@@ -1043,6 +1237,10 @@ struct Ctx<'r> {
     /// The components of the literal built last, and those of the next binding.
     last_slots: Option<(String, Vec<bool>)>,
     pending_slots: Option<Vec<bool>>,
+    /// A body without assignments: `let`s only (see [`gen_inlining`]).
+    pure: bool,
+    /// Calls only of functions second order writes out in place (see [`gen_inlining`]).
+    inline_callees: bool,
 }
 
 impl<'r> Ctx<'r> {
@@ -1203,7 +1401,8 @@ impl<'r> Ctx<'r> {
             return "0".into();
         }
         let ints = self.vars(|v| v.ty == Ty::I);
-        if ints.is_empty() || self.no_runtime_index || self.rng.chance(0.3) {
+        // a pure body reads `n` as `n as f64` alone (`integer_parameter_used`)
+        if ints.is_empty() || self.pure || self.no_runtime_index || self.rng.chance(0.3) {
             return int_lit(self.rng.below(len));
         }
         let v = self.rng.pick(&ints).clone();
@@ -1226,7 +1425,7 @@ impl<'r> Ctx<'r> {
     /// A small integer expression (for `usize` arguments and `match`).
     fn int_expr(&mut self) -> String {
         let ints = self.vars(|v| v.ty == Ty::I);
-        if ints.is_empty() || self.rng.chance(0.3) {
+        if ints.is_empty() || self.pure || self.rng.chance(0.3) {
             return int_lit(self.rng.range(0, 3));
         }
         let v = self.rng.pick(&ints).clone();
@@ -1257,7 +1456,7 @@ impl<'r> Ctx<'r> {
         if r < 80 && !ints.is_empty() {
             let v = self.rng.pick(&ints).clone();
             self.mark("int_cast");
-            let (e, mag) = match self.rng.below(3) {
+            let (e, mag) = match if self.pure { 0 } else { self.rng.below(3) } {
                 0 => (v.name.clone(), v.bound.unwrap_or(5) as f64),
                 1 => (format!("({} + 1)", v.name), v.bound.unwrap_or(5) as f64 + 1.0),
                 _ => (format!("({} % 3)", v.name), 2.0),
@@ -1911,8 +2110,14 @@ impl<'r> Ctx<'r> {
         self.literal()
     }
 
+    /// The functions this one may call: every callable one, or those second order can
+    /// write out in place (see [`gen_inlining`]).
     fn callable(&self, pred: impl Fn(Ty) -> bool) -> Vec<Sig> {
-        self.sigs.iter().filter(|s| s.callable && pred(s.ret)).cloned().collect()
+        self.sigs
+            .iter()
+            .filter(|s| s.callable && (!self.inline_callees || s.inline_second_order) && pred(s.ret))
+            .cloned()
+            .collect()
     }
 
     /// Arguments for a call of `sig`, in both renderings. They stay near the range the
@@ -1985,6 +2190,9 @@ impl<'r> Ctx<'r> {
                         _ => unreachable!(),
                     };
                     self.item_limit = saved;
+                    if !e.diff {
+                        self.mark("call_constant_composite");
+                    }
                     if p.by_ref {
                         (format!("&{}", e.atom().0), e.t)
                     } else {
@@ -2005,6 +2213,9 @@ impl<'r> Ctx<'r> {
                         Ty::V(_) => self.tame_v_to(e, ARG_MAG),
                         _ => self.tame_m_to(e, ARG_MAG),
                     };
+                    if !e.diff {
+                        self.mark("call_constant_composite");
+                    }
                     if p.by_ref && e.bare && excluded("ref_param_forwarding") {
                         // a reference parameter reborrowed: `&*x`
                         (format!("&{}", e.o), e.t)
@@ -2018,6 +2229,9 @@ impl<'r> Ctx<'r> {
                     }
                 }
             };
+            if p.by_ref && !plain_reference(&o) {
+                self.mark("call_ref_temporary");
+            }
             os.push(o);
             ts.push(t);
         }
@@ -2648,7 +2862,7 @@ impl<'r> Ctx<'r> {
 
     fn int_cond(&mut self) -> Option<String> {
         let ints = self.vars(|v| v.ty == Ty::I);
-        if ints.is_empty() {
+        if ints.is_empty() || self.pure {
             return None;
         }
         let v = self.rng.pick(&ints).clone();
@@ -2718,6 +2932,10 @@ impl<'r> Ctx<'r> {
         let nest = self.depth();
         loop {
             let r = self.rng.below(if in_loop { 120 } else { 110 });
+            // without assignments (see [`gen_inlining`]): `let`s only, of every kind
+            if self.pure && !matches!(r, 0..=18 | 31..=35 | 42..=45 | 63..=87) {
+                continue;
+            }
             match r {
                 0..=11 => return self.let_scalar(),
                 12..=18 => return self.let_mut_scalar(),
@@ -2732,7 +2950,7 @@ impl<'r> Ctx<'r> {
                 63..=65 => return self.block_expr(),
                 66..=73 => return self.let_vector(),
                 74..=75 => return self.let_matrix(),
-                76..=80 if self.sigs.iter().any(|s| s.callable) => return self.let_call(),
+                76..=80 if !self.callable(|_| true).is_empty() => return self.let_call(),
                 81..=82 => return self.tuple_let(),
                 83..=84
                     if !self.vars(|v| destructurable(v) && !self.slots.contains_key(&v.name)).is_empty() =>
@@ -3514,7 +3732,7 @@ impl<'r> Ctx<'r> {
 
     fn match_expr_inner(&mut self) {
         let ints = self.vars(|v| v.ty == Ty::I);
-        if ints.is_empty() {
+        if ints.is_empty() || self.pure {
             return self.if_expr();
         }
         let v = self.rng.pick(&ints).clone();
@@ -3911,6 +4129,7 @@ fn gen_sig(rng: &mut Rng, index: usize, counts: &mut BTreeMap<&'static str, usiz
         vjp: false,
         hessian: false,
         hvp: false,
+        inline_second_order: false,
     }
 }
 
@@ -3956,12 +4175,14 @@ pub fn gen_function(
     rng: &mut Rng,
     options: &mut Rng,
     second: &mut Rng,
+    inlining: &mut Rng,
     index: usize,
     earlier: &[Sig],
 ) -> GenFn {
     let mut counts = BTreeMap::new();
     let mut sig = gen_sig(rng, index, &mut counts);
     gen_options(options, &mut sig, &mut counts);
+    let (pure, inline_callees) = gen_inlining(inlining, &sig, &mut counts);
     let params: Vec<Var> = sig
         .params
         .iter()
@@ -4003,6 +4224,8 @@ pub fn gen_function(
         repeat_arrays: HashSet::new(),
         param_names: sig.params.iter().map(|p| p.name.clone()).collect(),
         pending_slots: None,
+        pure,
+        inline_callees,
     };
     ctx.stmts_left = ctx.rng.range(4, 14);
     let top = ctx.rng.range(2, 7);
@@ -4027,7 +4250,9 @@ pub fn gen_function(
     if nested_branch_update(&ctx.o) && sig.params.iter().any(|p| matches!(p.ty, Ty::V(_) | Ty::M(..))) {
         ctx.mark("nested_branch_update");
     }
-    gen_second_order(second, &mut sig, &mut ctx.counts, &ctx.callees);
+    gen_second_order(second, &mut sig, &mut ctx.counts, &ctx.callees, earlier);
+    sig.inline_second_order = (sig.ret == Ty::S || ret.diff)
+        && inlinable_second_order(&sig, &ctx.o, &ctx.counts, &ctx.callees, earlier);
 
     let po: Vec<String> = sig
         .params
@@ -4144,10 +4369,11 @@ pub fn generate(seed: u64, count: usize) -> String {
     // the options' own stream: adding an option leaves every program of a seed as it was
     let mut options = Rng::new(seed ^ OPTIONS_STREAM);
     let mut second = Rng::new(seed ^ SECOND_ORDER_STREAM);
+    let mut inlining = Rng::new(seed ^ INLINING_STREAM);
     let mut sigs: Vec<Sig> = Vec::new();
     let mut fns = Vec::new();
     for index in 0..count {
-        let f = gen_function(&mut rng, &mut options, &mut second, index, &sigs);
+        let f = gen_function(&mut rng, &mut options, &mut second, &mut inlining, index, &sigs);
         sigs.push(f.sig.clone());
         fns.push(f);
     }

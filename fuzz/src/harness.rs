@@ -84,6 +84,12 @@ pub struct Report {
     pub product_non_finite: usize,
     /// Functions with second-order siblings.
     pub second_order_functions: usize,
+    /// Functions with an `f64` output (the generator's construct `return_scalar`): those
+    /// second order may take.
+    pub scalar_output_functions: usize,
+    /// Functions with second-order siblings that call other generated functions (whose
+    /// bodies second order writes out in place).
+    pub second_order_with_calls: usize,
     /// Points at which second order was checked (the twin's Hessian against `hessian`,
     /// `value_gradient_hessian` where it exists, and `hvp`'s H·v where it exists).
     pub hessian_points: usize,
@@ -296,7 +302,10 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
         let mut curvatures = Rng::new(seed ^ (e.index as u64).wrapping_mul(0x1656_67B1_9E37_79F9) ^ 0x4E55);
         if e.twin2.is_some() {
             report.second_order_functions += 1;
+            report.second_order_with_calls += usize::from(!e.callees.is_empty());
         }
+        report.scalar_output_functions +=
+            usize::from(e.constructs.iter().any(|&(c, _)| c == "return_scalar"));
         let mut checked = 0;
         let mut attempts = 0;
         while checked < points && attempts < points * 20 {
@@ -506,8 +515,10 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "second order for {} functions: hessian checked at {} points, value_gradient_hessian at {}, hvp at {} ({} points skipped near a kink of the second-order twin, {} with a non-finite Hessian)",
+            "second order for {} functions ({} with calls; {} functions have an f64 output): hessian checked at {} points, value_gradient_hessian at {}, hvp at {} ({} points skipped near a kink of the second-order twin, {} with a non-finite Hessian)",
             self.second_order_functions,
+            self.second_order_with_calls,
+            self.scalar_output_functions,
             self.hessian_points,
             self.value_gradient_hessian_points,
             self.hvp_points,
