@@ -37,6 +37,8 @@ const SECOND_ORDER_STREAM: u64 = 0x6865_7373_6961_6E73;
 /// Mixed into the seed for the stream that draws which functions are written for second
 /// order through calls (see [`gen_inlining`]).
 const INLINING_STREAM: u64 = 0x696E_6C69_6E65_6421;
+/// Mixed into the seed for the stream that draws the `sparse` option (see [`gen_sparse`]).
+const SPARSE_STREAM: u64 = 0x7370_6172_7365_4A21;
 
 /// Constructs the generator leaves out because the macro fails on them systematically,
 /// each with its minimized reproducer, checked against `main` at fd752be (and the entries
@@ -374,6 +376,8 @@ pub struct Sig {
     /// [`inlinable_second_order`]): a caller that calls only such functions may ask for
     /// `hessian` and `hvp`.
     pub inline_second_order: bool,
+    /// Whether `{name}_jacobian_sparse` and `{name}_jacobian_pattern` exist.
+    pub sparse: bool,
 }
 
 /// How the attribute asks for the Jacobian to be computed (`mode = …`).
@@ -428,6 +432,20 @@ pub fn gen_inlining(rng: &mut Rng, sig: &Sig, counts: &mut BTreeMap<&'static str
         mark("inline_callees");
     }
     (pure, inline_callees)
+}
+
+/// The `sparse` option (`{name}_jacobian_sparse`, `{name}_jacobian_pattern()`), for one
+/// function in three of those without `hessian`. The macro takes it on every function
+/// whose Jacobian it takes (where forward mode does not, the dense Jacobian is stored as one
+/// block); with `hessian` it adds `{name}_hessian_sparse`, which refuses what its sparse
+/// path does not take yet ("the sparse Hessian is not supported for this function yet"),
+/// so the generator leaves those out. Drawn from a stream of its own, once per function.
+pub fn gen_sparse(rng: &mut Rng, sig: &mut Sig, counts: &mut BTreeMap<&'static str, usize>) {
+    let draw = rng.below(3);
+    if draw == 0 && !sig.hessian {
+        sig.sparse = true;
+        *counts.entry("option_sparse").or_insert(0) += 1;
+    }
 }
 
 /// The second-order options of a function with an `f64` output that [`second_order_ok`]
@@ -4130,6 +4148,7 @@ fn gen_sig(rng: &mut Rng, index: usize, counts: &mut BTreeMap<&'static str, usiz
         hessian: false,
         hvp: false,
         inline_second_order: false,
+        sparse: false,
     }
 }
 
@@ -4161,6 +4180,9 @@ fn attribute(sig: &Sig) -> String {
     if sig.hvp {
         opts.push("hvp".into());
     }
+    if sig.sparse {
+        opts.push("sparse".into());
+    }
     if opts.is_empty() {
         "#[jacobian]".into()
     } else {
@@ -4176,6 +4198,7 @@ pub fn gen_function(
     options: &mut Rng,
     second: &mut Rng,
     inlining: &mut Rng,
+    sparse: &mut Rng,
     index: usize,
     earlier: &[Sig],
 ) -> GenFn {
@@ -4251,6 +4274,7 @@ pub fn gen_function(
         ctx.mark("nested_branch_update");
     }
     gen_second_order(second, &mut sig, &mut ctx.counts, &ctx.callees, earlier);
+    gen_sparse(sparse, &mut sig, &mut ctx.counts);
     sig.inline_second_order = (sig.ret == Ty::S || ret.diff)
         && inlinable_second_order(&sig, &ctx.o, &ctx.counts, &ctx.callees, earlier);
 
@@ -4370,10 +4394,11 @@ pub fn generate(seed: u64, count: usize) -> String {
     let mut options = Rng::new(seed ^ OPTIONS_STREAM);
     let mut second = Rng::new(seed ^ SECOND_ORDER_STREAM);
     let mut inlining = Rng::new(seed ^ INLINING_STREAM);
+    let mut sparse = Rng::new(seed ^ SPARSE_STREAM);
     let mut sigs: Vec<Sig> = Vec::new();
     let mut fns = Vec::new();
     for index in 0..count {
-        let f = gen_function(&mut rng, &mut options, &mut second, &mut inlining, index, &sigs);
+        let f = gen_function(&mut rng, &mut options, &mut second, &mut inlining, &mut sparse, index, &sigs);
         sigs.push(f.sig.clone());
         fns.push(f);
     }
@@ -4450,6 +4475,12 @@ pub fn generate(seed: u64, count: usize) -> String {
                 );
             }
         }
+        if sig.sparse {
+            let _ = writeln!(
+                out,
+                "fn {name}_w_sparse(x: &[f64], {n}: usize) -> jacobian_fuzz::harness::SparseParts {{\n    jacobian_fuzz::sparse_parts(&{name}_jacobian_sparse({oa}), {name}_jacobian_pattern())\n}}\n"
+            );
+        }
         if sig.hvp {
             let _ = writeln!(
                 out,
@@ -4476,9 +4507,10 @@ pub fn generate(seed: u64, count: usize) -> String {
         let hessian = some(sig.hessian, "hessian");
         let vgh = some(sig.hessian && sig.value, "vgh");
         let hvp = some(sig.hvp, "hvp");
+        let sparse = some(sig.sparse, "sparse");
         let _ = writeln!(
             out,
-            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n        twin2: {twin2},\n        hessian: {hessian},\n        value_gradient_hessian: {vgh},\n        hvp: {hvp},\n    }},",
+            "    jacobian_fuzz::Entry {{\n        index: {},\n        name: \"{name}\",\n        source: {},\n        twin_source: {},\n        inputs: {inputs},\n        columns: &{:?},\n        outputs: {outputs},\n        uses_n: {uses_n},\n        callees: &[{}],\n        constructs: &[{}],\n        orig: {name}_w_orig,\n        jac: {name}_w_jac,\n        twin: {name}_w_twin,\n        value_and_jac: {value},\n        jvp: {jvp},\n        vjp: {vjp},\n        twin2: {twin2},\n        hessian: {hessian},\n        value_gradient_hessian: {vgh},\n        hvp: {hvp},\n        sparse: {sparse},\n    }},",
             sig.index,
             raw(&f.orig),
             raw(&f.twin),
