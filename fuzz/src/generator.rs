@@ -619,6 +619,18 @@ pub fn gen_second_order(
 ///   ```
 /// - `nested_branch_update` (see [`nested_branch_update`]) and `effects_after_branch` (see
 ///   [`effects_refused`]), decided on the text of the body.
+/// - `array_annotated_l3`: a local array annotated with the length `L3` and initialized
+///   with a literal of three components: "a value of type [T; 3] where [T; L3] is
+///   expected" (reachable since callers get second order: the annotation is written where
+///   the components are call results, see `constant_initialized_mut`; found at seed 24,
+///   count 200):
+///   ```text
+///   #[jacobian(hessian)] fn b(x0: f64) -> f64 {
+///       let r3 = x0.atan();
+///       let mut a4: [f64; L3] = [r3, r3, r3];
+///       r3 * x0
+///   }
+///   ```
 /// - `call_deref_argument`: a bare `*r` of a `&f64` parameter as the argument of a call
 ///   written out in place, whose parameter the callee reads in a branch's condition: the
 ///   condition keeps the callee's parameter name (E0425 in the expansion; or, where the
@@ -720,6 +732,7 @@ const SECOND_ORDER_REFUSED: &[&str] = &[
     "call_constant_argument",
     "map_constant_receiver",
     "call_deref_argument",
+    "array_annotated_l3",
 ];
 
 /// Whether the macro takes second order on a function of this signature, these constructs
@@ -4102,6 +4115,10 @@ impl<'r> Ctx<'r> {
         if !diff && !known && excluded("constant_initialized_mut") {
             let Ty::A(n) = ty else { unreachable!() };
             self.mark("let_mut_array_annotated");
+            if n == 3 {
+                // see `SECOND_ORDER_REFUSED` (`array_annotated_l3`)
+                self.mark("array_annotated_l3");
+            }
             self.line(
                 &format!("let mut {name}: [f64; {}] = {o};", len_name(n)),
                 &format!("let mut {name}: [D; {}] = {t};", len_name(n)),
