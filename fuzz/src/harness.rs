@@ -5,7 +5,11 @@
 //! outputs with second-order siblings, the twin runs again on second-order duals: the
 //! `hessian` sibling must be exactly symmetric and match the twin's Hessian entry by entry,
 //! `value_gradient_hessian` must match the value, the twin's gradient and Hessian, and
-//! `hvp` the twin's H·v for a random `v`.
+//! `hvp` the twin's H·v for a random `v`. For functions with the `sparse` option, the
+//! values of `{name}_jacobian_sparse` must be the macro's dense Jacobian's entries at the
+//! pattern's positions (to rounding: the same derivatives, by forward mode where the dense
+//! one may be by reverse mode), the pattern must list no position twice and every non-zero
+//! entry of the dense Jacobian, and be the one `{name}_jacobian_pattern()` gives.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,6 +28,21 @@ type Product = fn(&[f64], usize, &[f64]) -> (Vec<f64>, Vec<f64>);
 type ValueGradientHessian = fn(&[f64], usize) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 /// `{name}_hvp`: inputs, `n` and `v` to H·v.
 type HessianProduct = fn(&[f64], usize, &[f64]) -> Vec<f64>;
+/// `{name}_jacobian_sparse` at the inputs and `n`, with `{name}_jacobian_pattern()`.
+type SparseJacobian = fn(&[f64], usize) -> SparseParts;
+
+/// A sparse Jacobian as the harness reads it (`crate::sparse_parts`).
+#[derive(Clone, Debug, Default)]
+pub struct SparseParts {
+    /// Rows and columns of the sparse matrix.
+    pub shape: (usize, usize),
+    /// The `(row, column)` of each value, from the matrix's own pattern.
+    pub positions: Vec<(usize, usize)>,
+    pub values: Vec<f64>,
+    /// `{name}_jacobian_pattern()`: its shape and positions.
+    pub pattern_shape: (usize, usize),
+    pub pattern: Vec<(usize, usize)>,
+}
 
 /// One generated function, as the generated table lists it.
 pub struct Entry {
@@ -65,6 +84,8 @@ pub struct Entry {
     pub value_gradient_hessian: Option<ValueGradientHessian>,
     /// `{name}_hvp` (H·v, `v` of length `columns.len()`), with the `hvp` option.
     pub hvp: Option<HessianProduct>,
+    /// `{name}_jacobian_sparse` and `{name}_jacobian_pattern()`, with the `sparse` option.
+    pub sparse: Option<SparseJacobian>,
 }
 
 /// The outcome of [`check_all`].
@@ -84,6 +105,12 @@ pub struct Report {
     pub product_non_finite: usize,
     /// Functions with second-order siblings.
     pub second_order_functions: usize,
+    /// Functions with an `f64` output (the generator's construct `return_scalar`): those
+    /// second order may take.
+    pub scalar_output_functions: usize,
+    /// Functions with second-order siblings that call other generated functions (whose
+    /// bodies second order writes out in place).
+    pub second_order_with_calls: usize,
     /// Points at which second order was checked (the twin's Hessian against `hessian`,
     /// `value_gradient_hessian` where it exists, and `hvp`'s H·v where it exists).
     pub hessian_points: usize,
@@ -95,6 +122,13 @@ pub struct Report {
     pub hessian_near_kink: usize,
     /// Checked points where the twin's Hessian had a non-finite entry.
     pub hessian_non_finite: usize,
+    /// Functions with the `sparse` option, the points at which their sparse Jacobian was
+    /// checked, and, summed over those functions, the values their patterns hold and the
+    /// entries of their dense Jacobians.
+    pub sparse_functions: usize,
+    pub sparse_points: usize,
+    pub sparse_values: usize,
+    pub sparse_dense_entries: usize,
     pub constructs: BTreeMap<&'static str, (usize, usize)>,
     /// Functions checked at fewer points than asked, with the number of points checked and
     /// the last near-kink decision (distance, scale).
@@ -107,6 +141,11 @@ pub struct Report {
 
 /// Relative tolerance of the comparison.
 pub const TOL: f64 = 1e-9;
+
+/// Relative tolerance of a sparse Jacobian's values against the dense Jacobian's entries:
+/// the same derivatives, computed by forward mode for the sparse one and by forward or
+/// reverse mode for the dense one, so equal to rounding.
+pub const SPARSE_TOL: f64 = 1e-12;
 
 /// `|a - b| <= TOL * (1 + |b| + scale)`, NaN only matching NaN, infinities only themselves.
 pub fn close(a: f64, b: f64, scale: f64) -> bool {
@@ -262,6 +301,63 @@ pub fn hessian_mismatch(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<String> {
     }
 }
 
+/// A sparse Jacobian against the dense one `dense` (rows: outputs): its shape and its
+/// pattern's are the dense one's, it has one value per position and `{name}_jacobian_pattern()`'s
+/// positions, no position twice or outside the matrix, each value within [`SPARSE_TOL`] of
+/// the dense entry at its position (on the scale of the entry's row), and every non-zero
+/// entry of the dense Jacobian is in the pattern.
+pub fn sparse_mismatch(sparse: &SparseParts, dense: &[Vec<f64>]) -> Option<String> {
+    let shape = (dense.len(), dense.first().map_or(0, Vec::len));
+    if sparse.shape != shape || sparse.pattern_shape != shape {
+        return Some(format!(
+            "shapes differ: sparse {:?}, pattern {:?}, dense {shape:?}",
+            sparse.shape, sparse.pattern_shape
+        ));
+    }
+    if sparse.values.len() != sparse.positions.len() {
+        return Some(format!("{} values for {} positions", sparse.values.len(), sparse.positions.len()));
+    }
+    if sparse.positions != sparse.pattern {
+        return Some(format!("the matrix's pattern is not the pattern sibling's {:?}", sparse.pattern));
+    }
+    let mut bad = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (&(r, c), &value) in sparse.positions.iter().zip(&sparse.values) {
+        if r >= shape.0 || c >= shape.1 {
+            bad.push(format!("({r}, {c}) outside the matrix"));
+            continue;
+        }
+        if !seen.insert((r, c)) {
+            bad.push(format!("({r}, {c}) twice in the pattern"));
+            continue;
+        }
+        let want = dense[r][c];
+        let near = if value.is_nan() || want.is_nan() {
+            value.is_nan() && want.is_nan()
+        } else {
+            value == want || (value - want).abs() <= SPARSE_TOL * (1.0 + want.abs() + row_scale(&dense[r]))
+        };
+        if !near {
+            bad.push(format!(
+                "({r}, {c}): sparse {value:e}, dense {want:e}, diff {:e}",
+                (value - want).abs()
+            ));
+        }
+    }
+    for (r, row) in dense.iter().enumerate() {
+        for (c, &entry) in row.iter().enumerate() {
+            if entry != 0.0 && !seen.contains(&(r, c)) {
+                bad.push(format!("({r}, {c}): non-zero {entry:e} missing from the pattern"));
+            }
+        }
+    }
+    if bad.is_empty() {
+        None
+    } else {
+        Some(bad.join("; "))
+    }
+}
+
 fn fmt_product(want: &[Option<(f64, f64)>]) -> String {
     let items: Vec<String> =
         want.iter().map(|w| w.map_or("(not finite)".into(), |(b, _)| format!("{b:e}"))).collect();
@@ -294,9 +390,16 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
         let mut directions = Rng::new(seed ^ (e.index as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F) ^ 0x0D1C);
         // and those of hvp from another
         let mut curvatures = Rng::new(seed ^ (e.index as u64).wrapping_mul(0x1656_67B1_9E37_79F9) ^ 0x4E55);
+        if e.sparse.is_some() {
+            report.sparse_functions += 1;
+        }
+        let mut sparse_counted = false;
         if e.twin2.is_some() {
             report.second_order_functions += 1;
+            report.second_order_with_calls += usize::from(!e.callees.is_empty());
         }
+        report.scalar_output_functions +=
+            usize::from(e.constructs.iter().any(|&(c, _)| c == "return_scalar"));
         let mut checked = 0;
         let mut attempts = 0;
         while checked < points && attempts < points * 20 {
@@ -383,6 +486,31 @@ pub fn check_all(entries: &[Entry], seed: u64, points: usize) -> Report {
                         &x,
                         n,
                         &format!("{sibling} differs from the dual twin's {what}"),
+                        &detail,
+                    ));
+                }
+            }
+            if let Some(sparse) = e.sparse {
+                let parts = sparse(&x, n);
+                report.sparse_points += 1;
+                if !sparse_counted {
+                    sparse_counted = true;
+                    report.sparse_values += parts.values.len();
+                    report.sparse_dense_entries += e.outputs * e.columns.len();
+                }
+                if let Some(off) = sparse_mismatch(&parts, &j) {
+                    let detail = format!(
+                        "sparse positions {:?}\nsparse values {:?}\nmacro dense Jacobian:\n{}off: {off}",
+                        parts.positions,
+                        parts.values,
+                        fmt_rows(&j)
+                    );
+                    report.failures.push(describe(
+                        entries,
+                        e,
+                        &x,
+                        n,
+                        "jacobian_sparse differs from the dense Jacobian",
                         &detail,
                     ));
                 }
@@ -506,13 +634,20 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "second order for {} functions: hessian checked at {} points, value_gradient_hessian at {}, hvp at {} ({} points skipped near a kink of the second-order twin, {} with a non-finite Hessian)",
+            "second order for {} functions ({} with calls; {} functions have an f64 output): hessian checked at {} points, value_gradient_hessian at {}, hvp at {} ({} points skipped near a kink of the second-order twin, {} with a non-finite Hessian)",
             self.second_order_functions,
+            self.second_order_with_calls,
+            self.scalar_output_functions,
             self.hessian_points,
             self.value_gradient_hessian_points,
             self.hvp_points,
             self.hessian_near_kink,
             self.hessian_non_finite
+        );
+        let _ = writeln!(
+            s,
+            "sparse Jacobians of {} functions checked at {} points ({} values stored for {} dense entries)",
+            self.sparse_functions, self.sparse_points, self.sparse_values, self.sparse_dense_entries
         );
         if !self.short.is_empty() {
             let list: Vec<String> = self

@@ -8,7 +8,9 @@
 //! and the twin's values against the original's (a check on the generator itself); the
 //! `jvp` and `vjp` siblings' products with random vectors against the twin's Jacobian's;
 //! for scalar outputs that second order takes, the `hessian`, `value_gradient_hessian`
-//! and `hvp` siblings against the twin run on second-order duals (`Dual2SVec64`).
+//! and `hvp` siblings against the twin run on second-order duals (`Dual2SVec64`); for
+//! functions with the `sparse` option, `{name}_jacobian_sparse` and
+//! `{name}_jacobian_pattern()` against the dense Jacobian.
 //!
 //! [`tw`] holds what the twins call where num-dual has no method of the same meaning
 //! (`abs`, `min`, `floor`, `hypot`, …) and the vector and matrix operations on arrays.
@@ -96,6 +98,21 @@ pub fn flat_triple<A: Flat, const N: usize>(
     (a, g, h): (A, jacobian::Matrix<1, N, f64>, jacobian::Matrix<N, N, f64>),
 ) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
     (a.flat(), g.flat(), rows(&h))
+}
+
+/// A `{name}_jacobian_sparse` result and `{name}_jacobian_pattern()`, read for the harness
+/// (see [`harness::SparseParts`]).
+pub fn sparse_parts<V: jacobian::Values<Scalar = f64>>(
+    sparse: &jacobian::Sparse<V>,
+    pattern: jacobian::Pattern,
+) -> harness::SparseParts {
+    harness::SparseParts {
+        shape: (sparse.rows(), sparse.cols()),
+        positions: sparse.pattern().iter().collect(),
+        values: sparse.values().to_vec(),
+        pattern_shape: (pattern.rows(), pattern.cols()),
+        pattern: pattern.iter().collect(),
+    }
 }
 
 /// A Jacobian as rows of `f64`.

@@ -4,7 +4,9 @@
 //! symmetric, so that a transposition shows. The same for second order on a scalar
 //! g(a, b): a right `hessian`, `value_gradient_hessian` and `hvp` pass; a wrong Hessian
 //! entry, a Hessian one ulp from symmetric, a wrong value or gradient beside the Hessian,
-//! and a wrong H·v fail.
+//! and a wrong H·v fail. And for the sparse Jacobian: the right values and pattern pass;
+//! a value off by one part in 10⁹, a missing non-zero, a position listed twice and a
+//! pattern sibling that disagrees with the matrix's own pattern fail.
 
 use jacobian_fuzz::{check_all, Entry};
 
@@ -85,6 +87,7 @@ fn entry(jvp: Option<Product>, vjp: Option<Product>) -> Entry {
         hessian: None,
         value_gradient_hessian: None,
         hvp: None,
+        sparse: None,
     }
 }
 
@@ -250,6 +253,7 @@ fn second_order_entry(
         hessian,
         value_gradient_hessian,
         hvp,
+        sparse: None,
     }
 }
 
@@ -335,4 +339,103 @@ fn a_second_order_twin_off_the_original_is_a_generator_bug() {
     assert_eq!(report.twin_failures.len(), 4);
     assert!(report.twin_failures[0].contains("second-order twin"), "{}", report.twin_failures[0]);
     assert_eq!(report.hessian_points, 0);
+}
+
+// ---------------------------------------------------------------------- sparse Jacobians
+//
+// f(a, b) = (a·b, a + 2b, sin a) again: its Jacobian's (2, 1) entry is a structural zero,
+// so the right pattern lists the other five positions.
+
+use jacobian_fuzz::harness::{sparse_mismatch, SparseParts};
+
+const POSITIONS: [(usize, usize); 5] = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)];
+
+fn sparse_from(x: &[f64], positions: &[(usize, usize)]) -> SparseParts {
+    let j = jacobian(x, 0);
+    SparseParts {
+        shape: (3, 2),
+        positions: positions.to_vec(),
+        values: positions.iter().map(|&(r, c)| j[r][c]).collect(),
+        pattern_shape: (3, 2),
+        pattern: positions.to_vec(),
+    }
+}
+
+fn sparse(x: &[f64], _n: usize) -> SparseParts {
+    sparse_from(x, &POSITIONS)
+}
+
+/// The value at (1, 1) one part in 10⁹ off: within the twins' tolerance, not within the
+/// sparse one's.
+fn sparse_value_off(x: &[f64], n: usize) -> SparseParts {
+    let mut parts = sparse(x, n);
+    parts.values[3] *= 1.0 + 1e-9;
+    parts
+}
+
+/// Without the non-zero (2, 0): the values it lists are right.
+fn sparse_missing_non_zero(x: &[f64], _n: usize) -> SparseParts {
+    sparse_from(x, &POSITIONS[..4])
+}
+
+fn sparse_duplicate(x: &[f64], _n: usize) -> SparseParts {
+    sparse_from(x, &[(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (0, 1)])
+}
+
+/// The matrix's own pattern not the one `{name}_jacobian_pattern()` gives.
+fn sparse_other_pattern(x: &[f64], n: usize) -> SparseParts {
+    let mut parts = sparse(x, n);
+    parts.pattern.swap(0, 1);
+    parts
+}
+
+type Sparse = fn(&[f64], usize) -> SparseParts;
+
+fn sparse_failures(sparse: Sparse) -> Vec<String> {
+    let mut e = entry(Some(jvp), Some(vjp));
+    e.sparse = Some(sparse);
+    let report = check_all(&[e], 7, 4);
+    assert!(report.twin_failures.is_empty());
+    assert_eq!((report.sparse_functions, report.sparse_points), (1, 4));
+    report.failures
+}
+
+#[test]
+fn a_right_sparse_jacobian_passes() {
+    let f = sparse_failures(sparse);
+    assert!(f.is_empty(), "{f:#?}");
+    // a pattern may list an entry that is zero at the point
+    assert_eq!(sparse_mismatch(&sparse_from(&[0.0, 0.0], &POSITIONS), &jacobian(&[0.0, 0.0], 0)), None);
+    let report = {
+        let mut e = entry(None, None);
+        e.sparse = Some(sparse);
+        check_all(&[e], 7, 4)
+    };
+    assert_eq!((report.sparse_values, report.sparse_dense_entries), (5, 6));
+}
+
+#[test]
+fn a_wrong_sparse_value_fails() {
+    let f = sparse_failures(sparse_value_off);
+    assert_eq!(f.len(), 4);
+    assert!(f[0].contains("jacobian_sparse differs") && f[0].contains("(1, 1): sparse"), "{}", f[0]);
+    assert!(!f[0].contains("(0, 0): sparse") && f[0].contains("--- source:"), "{}", f[0]);
+}
+
+#[test]
+fn a_missing_non_zero_fails() {
+    let f = sparse_failures(sparse_missing_non_zero);
+    assert_eq!(f.len(), 4);
+    assert!(f[0].contains("(2, 0): non-zero") && f[0].contains("missing from the pattern"), "{}", f[0]);
+}
+
+#[test]
+fn a_duplicate_position_or_another_pattern_fails() {
+    let f = sparse_failures(sparse_duplicate);
+    assert_eq!(f.len(), 4);
+    assert!(f[0].contains("(0, 1) twice in the pattern"), "{}", f[0]);
+
+    let f = sparse_failures(sparse_other_pattern);
+    assert_eq!(f.len(), 4);
+    assert!(f[0].contains("not the pattern sibling's"), "{}", f[0]);
 }
