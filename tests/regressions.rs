@@ -1233,3 +1233,19 @@ fn a_while_that_updates_a_constant_runs_in_every_sibling() {
     let (value, vjp) = constant_updated_in_a_while_vjp(0.5, Vector::from([2.0]));
     assert_eq!((value, vjp[0]), (m + 0.5 * m, 2.0 * m));
 }
+
+// -------------------------------------------------------- sin and cos of a literal
+// Found by the fuzzer (seed 14 of its helper's sweep): `f64::cos(s) * f64::sin(s)` of a
+// variable holding a literal was fused into `2.5.sin_cos()`, a method of `{float}` (E0689).
+
+#[jacobian]
+fn sin_cos_of_a_literal(x: f64) -> f64 {
+    let s2: f64 = 2.5;
+    let s3 = f64::cos(s2) * f64::sin(s2);
+    x * s3
+}
+
+#[test]
+fn sin_cos_of_a_literal_has_a_type() {
+    assert_eq!(sin_cos_of_a_literal_jacobian(1.0)[(0, 0)], 2.5f64.cos() * 2.5f64.sin());
+}

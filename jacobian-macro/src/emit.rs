@@ -547,7 +547,11 @@ impl Emitter<'_> {
                 quote!(#receiver.#method(#(#rest),*))
             }
             Op::SinCos => {
-                let a = self.atom(args[0]);
+                // (A literal alone is `{float}`, whose methods are ambiguous: typed.)
+                let a = match self.literals.get(&args[0]) {
+                    Some(value) => self.literal(*value, true),
+                    None => self.atom(args[0]),
+                };
                 let (s, c) = (self.bind(inst.results[0]), self.bind(inst.results[1]));
                 return quote!(let (#s, #c) = #a.sin_cos(););
             }
