@@ -369,7 +369,7 @@ impl Context<'_> {
                 .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
             primal = Self::finish(Ok(inlined))?;
             if chains(&primal) {
-                return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self`, has no generics and assigns to no variable".into());
+                return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self` and has no generics".into());
             }
         }
         let gradient =

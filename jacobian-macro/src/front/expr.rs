@@ -715,11 +715,7 @@ impl Front<'_> {
                 // A reference passed on as it is (`g(x)` for `x: &Vector<2>`, `v` of
                 // `for v in &a`): the value is what it refers to, so it is lent again.
                 Expr::Path(path) => {
-                    let held =
-                        path.path.get_ident().and_then(|i| self.ssa(&i.to_string())).is_some_and(|v| {
-                            self.references.contains(&v)
-                                || self.f.params.iter().any(|p| p.value == v && p.by_reference)
-                        });
+                    let held = path.path.get_ident().is_some_and(|i| self.is_reference(&i.to_string()));
                     (arg, held)
                 }
                 arg => (arg, false),
@@ -811,7 +807,7 @@ impl Front<'_> {
         let Ok(closure) = syn::parse2::<syn::ExprClosure>(quote::quote!(|#inputs| #block)) else {
             return Ok(None);
         };
-        if super::matrix::assigns(&closure.body) {
+        if super::iter::assigns_outside(&closure) {
             return Ok(None);
         }
         let params: Vec<String> = callee
@@ -1089,16 +1085,22 @@ impl Filler<'_, '_> {
     /// The value of a parameter taken by shared reference, if `e` names one.
     fn reference_parameter(&self, e: &Expr) -> Option<Value> {
         let Expr::Path(path) = e else { return None };
-        let value = self.front.ssa(&path.path.get_ident()?.to_string())?;
-        self.front.f.params.iter().any(|p| p.value == value && p.by_reference).then_some(value)
+        let ident = path.path.get_ident()?;
+        let value = self.referenced(e)?;
+        self.front
+            .f
+            .params
+            .iter()
+            .any(|p| p.value == value && p.by_reference && p.ident == *ident)
+            .then_some(value)
     }
 
     /// The value of something the user's code holds by reference: a parameter taken by
-    /// reference, or the element of `for v in &x`.
+    /// reference, the element of `for v in &x`, an inlined function's reference parameter.
     fn referenced(&self, e: &Expr) -> Option<Value> {
         let Expr::Path(path) = e else { return None };
-        let value = self.front.ssa(&path.path.get_ident()?.to_string())?;
-        (self.reference_parameter(e).is_some() || self.front.references.contains(&value)).then_some(value)
+        let name = path.path.get_ident()?.to_string();
+        self.front.is_reference(&name).then(|| self.front.ssa(&name)).flatten()
     }
 
     fn hole_for(&mut self, value: Value) -> Ident {
@@ -1130,6 +1132,13 @@ impl VisitMut for Filler<'_, '_> {
             }
         }
         if self.reference_parameter(e).is_some() {
+            return;
+        }
+        // Another name for a reference (an inlined function's parameter, `v` of
+        // `for v in &x`): a reference to the value, as the user's code expects.
+        if let Some(value) = self.referenced(e) {
+            let hole = self.hole_for(value);
+            *e = syn::parse_quote!((&#hole));
             return;
         }
         if let Expr::Path(path) = e {

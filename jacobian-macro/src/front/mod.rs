@@ -103,8 +103,9 @@ pub fn lower_with(
 /// A variable in scope.
 #[derive(Clone, Debug)]
 enum Var {
-    /// Holds an SSA value (its current one).
-    Ssa { value: Value, mutable: bool },
+    /// Holds an SSA value (its current one); a `reference` name denotes a reference to it
+    /// (`*name` is the value).
+    Ssa { value: Value, mutable: bool, reference: bool },
     /// A Rust variable of the user's, never differentiated, read and written by its name
     /// in verbatim code. `site` is its `let` (for promotion), `None` for parameters and
     /// pattern bindings; `array` the type its initializer shows it would have as an array
@@ -308,7 +309,10 @@ impl<'a> Front<'a> {
                     }
                     let value = self.f.value(ty, Some(name.clone()));
                     self.f.params.push(Param { ident: pat.ident.clone(), value, by_reference });
-                    self.bind(name, Var::Ssa { value, mutable: pat.mutability.is_some() });
+                    self.bind(
+                        name,
+                        Var::Ssa { value, mutable: pat.mutability.is_some(), reference: by_reference },
+                    );
                 }
                 None => self.bind(name, Var::Rust { site: None, array: None }),
             }
@@ -355,6 +359,13 @@ impl<'a> Front<'a> {
     fn lookup_mut(&mut self, name: &str) -> Option<&mut Var> {
         let &(s, p) = self.bound.get(name)?.last()?;
         Some(&mut self.scopes[s][p].1)
+    }
+
+    /// Whether a name denotes a reference to its SSA value (a parameter taken by
+    /// reference, `v` of `for v in &x`, an inlined function's reference parameter): `*name`
+    /// is the value.
+    fn is_reference(&self, name: &str) -> bool {
+        matches!(self.lookup(name), Some(Var::Ssa { reference: true, .. }))
     }
 
     /// The SSA value a name holds now, if it is an SSA variable.
@@ -429,7 +440,7 @@ impl<'a> Front<'a> {
         let mut out = Vec::new();
         for (s, scope) in self.scopes.iter().enumerate() {
             for (p, (_, var)) in scope.iter().enumerate() {
-                if let Var::Ssa { value, mutable: true } = var {
+                if let Var::Ssa { value, mutable: true, .. } = var {
                     out.push(((s, p), *value));
                 }
             }

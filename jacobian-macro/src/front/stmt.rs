@@ -272,7 +272,7 @@ impl Front<'_> {
         if self.f.values[value.0 as usize].name.is_none() {
             self.f.values[value.0 as usize].name = Some(name.clone());
         }
-        self.bind(name, Var::Ssa { value, mutable });
+        self.bind(name, Var::Ssa { value, mutable, reference: false });
         Ok(())
     }
 
@@ -384,7 +384,7 @@ impl Front<'_> {
                         self.f.values[value.0 as usize].name = Some(name.ident.to_string());
                         self.bind(
                             name.ident.to_string(),
-                            Var::Ssa { value, mutable: name.mutability.is_some() },
+                            Var::Ssa { value, mutable: name.mutability.is_some(), reference: false },
                         );
                     }
                     return Ok(());
@@ -481,7 +481,7 @@ impl Front<'_> {
                     }
                     self.bind(
                         name.ident.to_string(),
-                        Var::Ssa { value: v, mutable: name.mutability.is_some() },
+                        Var::Ssa { value: v, mutable: name.mutability.is_some(), reference: false },
                     );
                 }
                 operand => {
@@ -529,7 +529,7 @@ impl Front<'_> {
             return self.effect(quote!(#e;), e);
         };
         match self.lookup(&root.to_string()).cloned() {
-            Some(Var::Ssa { value: current, mutable }) => {
+            Some(Var::Ssa { value: current, mutable, .. }) => {
                 if !mutable {
                     return unsupported(place, "assignment to an immutable variable");
                 }
@@ -917,7 +917,7 @@ impl Front<'_> {
                 if *by_reference {
                     self.references.insert(element);
                 }
-                self.bind(name, Var::Ssa { value: element, mutable: false });
+                self.bind(name, Var::Ssa { value: element, mutable: false, reference: *by_reference });
             }
             (None, Some(name)) => self.bind(name, Var::Rust { site: None, array: None }),
             (_, None) => {
@@ -1156,10 +1156,11 @@ impl Front<'_> {
     /// The differentiated array a `for` loop iterates over, and whether its elements are
     /// references (`&x`, `x.iter()`).
     fn iterated_array(&self, e: &Expr) -> Result<Option<(Value, bool)>> {
-        // `*x` of a parameter taken by reference: its elements by value.
+        // `*x` of a reference (a parameter taken by reference): its elements by value.
         if let Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), expr, .. }) = e {
             if let Some((value, _)) = self.iterated_array(expr)? {
-                if self.f.params.iter().any(|p| p.value == value && p.by_reference) {
+                if matches!(&**expr, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.is_reference(&i.to_string())))
+                {
                     return Ok(Some((value, false)));
                 }
             }
@@ -1177,17 +1178,14 @@ impl Front<'_> {
         let Some(value) = path.path.get_ident().and_then(|i| self.ssa(&i.to_string())) else {
             return Ok(None);
         };
+        // A reference (a parameter taken by reference) iterates by reference too.
+        let reference = path.path.get_ident().is_some_and(|i| self.is_reference(&i.to_string()));
         match self.f.ty(value) {
             Type::Array(elem, _) if **elem == Type::Scalar || super::expr::is_nested(self.f.ty(value)) => {
-                // A parameter taken by reference iterates by reference too.
-                let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
-                Ok(Some((value, by_reference || parameter)))
+                Ok(Some((value, by_reference || reference)))
             }
             // A vector's components, in order (`for v in x.iter()`).
-            Type::Vector(_) if by_reference => {
-                let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
-                Ok(Some((value, by_reference || parameter)))
-            }
+            Type::Vector(_) if by_reference => Ok(Some((value, true))),
             _ => unsupported(e, "loops over this value"),
         }
     }
