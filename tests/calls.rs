@@ -376,3 +376,38 @@ proptest! {
         }
     }
 }
+
+/// A helper written out in place whose integer parameter is used in integer arithmetic
+/// (`n % 3`, `n.min(1)`: code, not a differentiated value) and which assigns to its own
+/// `mut` parameter.
+#[jacobian]
+fn integer_arithmetic(mut x: f64, a: [f64; 2], n: usize) -> f64 {
+    x *= a[n.min(1)];
+    x * x * ((n % 3) as f64 + 1.0)
+}
+
+#[jacobian(hessian)]
+fn through_integer_arithmetic(a: [f64; 2], n: usize) -> f64 {
+    integer_arithmetic(a[0], a, n + 1)
+}
+
+#[test]
+fn hessian_through_integer_arithmetic() {
+    for (a, n) in [([0.5, -1.25], 0usize), ([2.0, 0.75], 2), ([1.5, 3.0], 4)] {
+        // x = a0 · a1 (index min(n + 1, 1) = 1), f = c · a0² · a1², c = (n + 1) % 3 + 1.
+        let c = ((n + 1) % 3) as f64 + 1.0;
+        let expected =
+            [[2.0 * c * a[1] * a[1], 4.0 * c * a[0] * a[1]], [4.0 * c * a[0] * a[1], 2.0 * c * a[0] * a[0]]];
+        let h = through_integer_arithmetic_hessian(a, n);
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!(
+                    (h[(i, j)] - expected[i][j]).abs() < 1e-12,
+                    "({i}, {j}): {} vs {}",
+                    h[(i, j)],
+                    expected[i][j]
+                );
+            }
+        }
+    }
+}

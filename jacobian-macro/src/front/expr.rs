@@ -31,6 +31,11 @@ impl Front<'_> {
         if !self.reads_ssa(e) && !is_float_data(e) {
             return self.code(e);
         }
+        // Code over values never differentiated alone (an inlined function's integer
+        // parameter: `n % 3`, `n.min(1)`) is the user's code, with holes.
+        if self.reads_only_opaque(e) && !is_float_data(e) {
+            return self.code(e);
+        }
         match e {
             Expr::Paren(p) => {
                 self.expected = expected;
@@ -941,6 +946,37 @@ impl Front<'_> {
         let mut finder = Finder { front: self, found: false };
         finder.visit_expr(e);
         finder.found
+    }
+
+    /// Whether `e` reads SSA variables that are all never differentiated (`Opaque`), and
+    /// no closure or pair of an iterator.
+    fn reads_only_opaque(&self, e: &Expr) -> bool {
+        struct Finder<'f, 'a> {
+            front: &'f Front<'a>,
+            opaque: bool,
+            other: bool,
+        }
+        impl<'ast> Visit<'ast> for Finder<'_, '_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                let Some(ident) = p.path.get_ident() else { return };
+                match self.front.lookup(&ident.to_string()) {
+                    Some(Var::Ssa { value, .. }) if *self.front.f.ty(*value) == Type::Opaque => {
+                        self.opaque = true
+                    }
+                    Some(Var::Ssa { .. } | Var::Closure(_) | Var::Pair(_)) => self.other = true,
+                    Some(Var::Rust { .. }) | None => {}
+                }
+            }
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {
+                self.other = true;
+            }
+            fn visit_macro(&mut self, _: &'ast syn::Macro) {
+                self.other = true;
+            }
+        }
+        let mut finder = Finder { front: self, opaque: false, other: false };
+        finder.visit_expr(e);
+        finder.opaque && !finder.other
     }
 
     pub(super) fn is_scalar_type(&self, ident: &Ident) -> bool {

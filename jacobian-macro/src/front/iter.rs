@@ -407,7 +407,10 @@ impl Front<'_> {
         match (pat, item) {
             (syn::Pat::Ident(p), Item::Value(v)) if p.subpat.is_none() && p.by_ref.is_none() => {
                 let reference = self.references.contains(&v);
-                self.bind(p.ident.to_string(), Var::Ssa { value: v, mutable: false, reference });
+                self.bind(
+                    p.ident.to_string(),
+                    Var::Ssa { value: v, mutable: p.mutability.is_some(), reference },
+                );
                 Ok(())
             }
             (syn::Pat::Ident(p), pair @ Item::Pair(..)) if p.subpat.is_none() && p.by_ref.is_none() => {
