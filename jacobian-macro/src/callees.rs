@@ -39,6 +39,8 @@ enum Known {
 struct Signatures {
     known: BTreeMap<String, Known>,
     module_level: BTreeMap<String, Vec<(Vec<String>, String)>>,
+    /// The structs that derive `Differentiable`, by name: their text, once per definition.
+    structs: BTreeMap<String, Vec<String>>,
 }
 
 /// A file as read: its length and modification time then, and what it holds.
@@ -58,7 +60,7 @@ pub struct Callees {
 impl Callees {
     /// Those of the file `at` is in; none where it cannot be read.
     pub fn of(at: proc_macro2::Span) -> Callees {
-        let signatures = at.local_file().and_then(|path| read(&path)).unwrap_or_default();
+        let signatures = at.local_file().and_then(|path| read(&resolve(path))).unwrap_or_default();
         Callees { signatures }
     }
 
@@ -90,6 +92,18 @@ impl Callees {
     }
 }
 
+/// A source path as the compiler gives it, readable from here: a relative one (a workspace
+/// member's file, as rustdoc's tests name it) against the package's directory or one of
+/// its parents.
+fn resolve(path: PathBuf) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path;
+    }
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else { return path };
+    let dir = PathBuf::from(dir);
+    dir.ancestors().map(|d| d.join(&path)).find(|p| p.exists()).unwrap_or(path)
+}
+
 fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
     let metadata = std::fs::metadata(path).ok()?;
     let (len, modified) = (metadata.len(), metadata.modified().ok());
@@ -102,9 +116,152 @@ fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
     let file = syn::parse_file(&text).ok()?;
     let mut collect = Collect { signatures: Signatures::default(), module: Vec::new(), nested: 0 };
     collect.visit_file(&file);
+    // Structs defined in the file's documentation examples, where rustdoc's tests (whose
+    // spans point into this file) define them.
+    // (An example is a file, or statements that rustdoc puts into a `main`. Markdown
+    // that the file includes as documentation, `#[doc = include_str!("guide.md")]`, has
+    // examples too.)
+    let mut examples = doc_examples(&text);
+    for included in included_markdown(&text) {
+        let markdown =
+            path.parent().map(|dir| dir.join(&included)).and_then(|p| std::fs::read_to_string(p).ok());
+        if let Some(markdown) = markdown {
+            examples.extend(markdown_examples(&markdown));
+        }
+    }
+    for example in examples {
+        let items = match syn::parse_file(&example) {
+            Ok(file) => file.items,
+            Err(_) => match syn::parse_str::<syn::Block>(&format!("{{ {example} }}")) {
+                Ok(block) => block
+                    .stmts
+                    .into_iter()
+                    .filter_map(|s| match s {
+                        syn::Stmt::Item(item) => Some(item),
+                        _ => None,
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+        };
+        for item in &items {
+            if let syn::Item::Struct(item) = item {
+                collect.visit_item_struct(item);
+            }
+        }
+    }
     let signatures = Rc::new(collect.signatures);
     FILES.with(|files| files.borrow_mut().insert(path.clone(), (len, modified, signatures.clone())));
     Some(signatures)
+}
+
+/// The code blocks of a file's doc comments (`///` and `//!` lines), with rustdoc's hidden
+/// lines (`# …`) shown.
+fn doc_examples(text: &str) -> Vec<String> {
+    let mut markdown = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(doc) = trimmed.strip_prefix("///").or_else(|| trimmed.strip_prefix("//!")) {
+            markdown.push_str(doc.strip_prefix(' ').unwrap_or(doc));
+            markdown.push('\n');
+        }
+    }
+    markdown_examples(&markdown)
+}
+
+/// The `.md` files a source file includes (`include_str!("….md")`).
+fn included_markdown(text: &str) -> Vec<String> {
+    text.match_indices("include_str!(\"")
+        .filter_map(|(k, m)| {
+            let rest = &text[k + m.len()..];
+            let name = &rest[..rest.find('"')?];
+            name.ends_with(".md").then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// The fenced code blocks of a Markdown text, with rustdoc's hidden lines shown.
+fn markdown_examples(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            match current.take() {
+                Some(block) => out.push(block),
+                None => current = Some(String::new()),
+            }
+            continue;
+        }
+        if let Some(block) = &mut current {
+            let shown = if line.trim() == "#" { "" } else { line.strip_prefix("# ").unwrap_or(line) };
+            block.push_str(shown);
+            block.push('\n');
+        }
+    }
+    out
+}
+
+/// Whether an attribute is `#[derive(…, Differentiable, …)]` (by any path ending so).
+fn derives_differentiable(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("derive") {
+        return false;
+    }
+    let Ok(paths) =
+        attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+    else {
+        return false;
+    };
+    paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Differentiable"))
+}
+
+/// Where a differentiable struct is looked for, and what was found.
+pub enum Found {
+    /// One definition (in the function's file, else in one file of the crate's `src`).
+    One(Box<syn::ItemStruct>),
+    /// None that derives `Differentiable`.
+    None,
+    /// Several of this name.
+    Several,
+}
+
+/// The struct `name` that derives `Differentiable`: the one in the file `at` is in, else the
+/// only one of that name in the files under the crate's `src` directory
+/// (`CARGO_MANIFEST_DIR`).
+pub fn differentiable_struct(at: proc_macro2::Span, name: &str) -> Found {
+    let here = at.local_file().map(resolve);
+    let in_file = |path: &PathBuf| -> Vec<String> {
+        read(path).and_then(|s| s.structs.get(name).cloned()).unwrap_or_default()
+    };
+    let mut found = here.as_ref().map(in_file).unwrap_or_default();
+    if found.is_empty() {
+        if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+            let mut files = Vec::new();
+            rust_files(&PathBuf::from(dir).join("src"), &mut files, 0);
+            for file in files.iter().filter(|f| Some(*f) != here.as_ref()) {
+                found.extend(in_file(file));
+            }
+        }
+    }
+    found.dedup();
+    match found.as_slice() {
+        [] => Found::None,
+        [one] => syn::parse_str(one).map_or(Found::None, |s| Found::One(Box::new(s))),
+        _ => Found::Several,
+    }
+}
+
+/// The `.rs` files under `dir`, in order (a few levels deep).
+fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>, depth: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() && depth < 6 {
+            rust_files(&path, out, depth + 1);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
 }
 
 /// Whether an attribute is `#[jacobian]` or `#[jacobian(…)]` (by any path ending so), or
@@ -210,6 +367,13 @@ impl<'ast> Visit<'ast> for Collect {
         self.module.push(item.ident.to_string());
         syn::visit::visit_item_mod(self, item);
         self.module.pop();
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        if item.attrs.iter().any(derives_differentiable) {
+            let text = item.to_token_stream().to_string();
+            self.signatures.structs.entry(item.ident.to_string()).or_default().push(text);
+        }
     }
 
     // (Bodies are visited for the functions defined inside them; expressions need not be.)

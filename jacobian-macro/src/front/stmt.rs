@@ -730,13 +730,6 @@ impl Front<'_> {
                 Some(tail) => tail,
                 None => Operand::Value(self.in_arm(&mut else_insts, |front| front.placeholder(&ty, e))?),
             };
-            // An array chosen by a branch would carry a held Jacobian block out of each arm,
-            // which costs more than the legacy lowering's rows per element (bundle
-            // adjustment's `let [q0, q1, q2] = if …`): left to it until the IR keeps arrays
-            // from branches element by element.
-            if matches!(ty, Type::Array(..)) {
-                return unsupported(e, "an `if` whose value is an array");
-            }
             then_yields.push(
                 self.in_arm(&mut then_insts, |front| front.operand_as(then_tail, &ty, &if_expr.then_branch))?,
             );
