@@ -12,6 +12,9 @@ use jacobian::{jacobian, Matrix, Vector};
 use num_dual::{DualNum, HyperDual64};
 use proptest::prelude::*;
 
+#[path = "calls_elsewhere/mod.rs"]
+mod calls_elsewhere;
+
 const N: usize = 8;
 const TOL: f64 = 1e-12;
 
@@ -410,4 +413,20 @@ fn hessian_through_integer_arithmetic() {
             }
         }
     }
+}
+
+/// A call of an annotated function in another file, its result type not written: the
+/// macro reads the callee's signature there.
+#[jacobian]
+fn through_another_file(x: [f64; 2]) -> f64 {
+    let p = calls_elsewhere::elsewhere_polar(x[0], x[1]);
+    p.dot(&p) + p[0]
+}
+
+#[test]
+fn a_callee_in_another_file() {
+    let x = [1.5, 0.25];
+    // |p|² = r², p[0] = r cos θ.
+    let expected = [[2.0 * x[0] + x[1].cos(), -x[0] * x[1].sin()]];
+    assert_jacobian_close_scaled(&x, &through_another_file_jacobian(x), &expected, TOL);
 }

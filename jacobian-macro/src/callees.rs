@@ -41,6 +41,8 @@ struct Signatures {
     module_level: BTreeMap<String, Vec<(Vec<String>, String)>>,
     /// The structs that derive `Differentiable`, by name: their text, once per definition.
     structs: BTreeMap<String, Vec<String>>,
+    /// Free functions only (not methods), as `known`: what other files tell a caller.
+    free: BTreeMap<String, Known>,
 }
 
 /// A file as read: its length and modification time then, and what it holds.
@@ -55,26 +57,55 @@ thread_local! {
 /// The signatures of the annotated functions in the file that holds `at`.
 pub struct Callees {
     signatures: Rc<Signatures>,
+    /// The file's path, and the free functions of the crate's other `src` files (read
+    /// when a name is not in the file).
+    path: Option<PathBuf>,
+    elsewhere: std::cell::OnceCell<BTreeMap<String, Known>>,
 }
 
 impl Callees {
     /// Those of the file `at` is in; none where it cannot be read.
     pub fn of(at: proc_macro2::Span) -> Callees {
-        let signatures = at.local_file().and_then(|path| read(&resolve(path))).unwrap_or_default();
-        Callees { signatures }
+        let path = at.local_file().map(resolve);
+        let signatures = path.as_ref().and_then(read).unwrap_or_default();
+        Callees { signatures, path, elsewhere: std::cell::OnceCell::new() }
+    }
+
+    /// What `name` is: in the file, else among the free functions of the crate's other
+    /// `src` files (a helper in another module), where it is one of a kind there.
+    fn known(&self, name: &str) -> Option<&Known> {
+        if let Some(known) = self.signatures.known.get(name) {
+            return Some(known);
+        }
+        let elsewhere = self.elsewhere.get_or_init(|| {
+            let mut merged: BTreeMap<String, Known> = BTreeMap::new();
+            for file in crate_files(self.path.as_ref()).iter().filter(|f| Some(*f) != self.path.as_ref()) {
+                let Some(signatures) = read(file) else { continue };
+                for (name, known) in &signatures.free {
+                    let entry = merged.entry(name.clone()).or_insert_with(|| known.clone());
+                    if entry != known {
+                        *entry = Known::Ambiguous;
+                    }
+                }
+            }
+            merged
+        });
+        elsewhere.get(name)
     }
 
     /// The annotated function `name` (its attributes and signature, with an empty body),
-    /// if it is the only function of that name in the file.
+    /// if it is the only function of that name in the file (or, when the file has none,
+    /// among the free functions of the crate's other files).
     pub fn get(&self, name: &str) -> Option<syn::ItemFn> {
-        let Some(Known::Annotated(text)) = self.signatures.known.get(name) else { return None };
+        let Some(Known::Annotated(text)) = self.known(name) else { return None };
         syn::parse_str(text).ok()
     }
 
-    /// Whether every function (or method) called `name` in the file is one without the
-    /// attribute: a plain helper, which has no siblings to chain through.
+    /// Whether every function (or method) called `name` in the file (or, when the file has
+    /// none, every free function of that name in the crate's other files) is one without
+    /// the attribute: a plain helper, which has no siblings to chain through.
     pub fn is_plain(&self, name: &str) -> bool {
-        self.signatures.known.get(name) == Some(&Known::Plain)
+        self.known(name) == Some(&Known::Plain)
     }
 
     /// The annotated function `callee`, whole, where it can be written into `caller` in
@@ -234,12 +265,8 @@ pub fn differentiable_struct(at: proc_macro2::Span, name: &str) -> Found {
     };
     let mut found = here.as_ref().map(in_file).unwrap_or_default();
     if found.is_empty() {
-        if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
-            let mut files = Vec::new();
-            rust_files(&PathBuf::from(dir).join("src"), &mut files, 0);
-            for file in files.iter().filter(|f| Some(*f) != here.as_ref()) {
-                found.extend(in_file(file));
-            }
+        for file in crate_files(here.as_ref()).iter().filter(|f| Some(*f) != here.as_ref()) {
+            found.extend(in_file(file));
         }
     }
     found.dedup();
@@ -250,12 +277,35 @@ pub fn differentiable_struct(at: proc_macro2::Span, name: &str) -> Found {
     }
 }
 
+/// The files a definition used by the file `here` may be in: the crate's `src` files
+/// (`CARGO_MANIFEST_DIR`), and those beside `here` where it is elsewhere (an integration
+/// test's or an example's modules).
+fn crate_files(here: Option<&PathBuf>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let src = std::env::var_os("CARGO_MANIFEST_DIR").map(|dir| PathBuf::from(dir).join("src"));
+    if let Some(src) = &src {
+        rust_files(src, &mut files, 0);
+    }
+    if let Some(dir) = here.and_then(|h| h.parent()) {
+        let inside_src = src.as_ref().is_some_and(|src| dir.starts_with(src));
+        if !inside_src {
+            rust_files(dir, &mut files, 0);
+        }
+    }
+    files
+}
+
 /// The `.rs` files under `dir`, in order (a few levels deep).
 fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>, depth: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
+        let skipped =
+            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "target" || n.starts_with('.'));
+        if skipped {
+            continue;
+        }
         if path.is_dir() && depth < 6 {
             rust_files(&path, out, depth + 1);
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -311,7 +361,7 @@ struct Collect {
 }
 
 impl Collect {
-    fn add(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature) {
+    fn add(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature) -> Known {
         let known = if attrs.iter().any(is_jacobian) {
             // Without the doc comments (long, and of no use here).
             let attrs = attrs.iter().filter(|a| !a.path().is_ident("doc"));
@@ -323,12 +373,20 @@ impl Collect {
         if *entry != known {
             *entry = Known::Ambiguous;
         }
+        known
     }
 }
 
 impl<'ast> Visit<'ast> for Collect {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.add(&item.attrs, &item.sig);
+        let known = self.add(&item.attrs, &item.sig);
+        if self.nested == 0 {
+            let entry =
+                self.signatures.free.entry(item.sig.ident.to_string()).or_insert_with(|| known.clone());
+            if *entry != known {
+                *entry = Known::Ambiguous;
+            }
+        }
         if self.nested == 0 && item.attrs.iter().any(is_jacobian) {
             let (sig, block) = (&item.sig, &item.block);
             let text = quote::quote!(#sig #block).to_string();
@@ -359,7 +417,8 @@ impl<'ast> Visit<'ast> for Collect {
         let mut names = Vec::new();
         functions_in(mac.tokens.clone(), &mut names);
         for name in names {
-            self.signatures.known.insert(name, Known::Ambiguous);
+            self.signatures.known.insert(name.clone(), Known::Ambiguous);
+            self.signatures.free.insert(name, Known::Ambiguous);
         }
     }
 
