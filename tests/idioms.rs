@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 #![allow(clippy::needless_range_loop)]
+// Late initialisation is an idiom some users write; the macro takes it.
+#![allow(clippy::needless_late_init)]
 
 mod common;
 
@@ -544,5 +546,83 @@ fn whole_rows_of_nested_arrays() {
     assert_eq!(
         rows_by_index_jacobian(q, 2),
         Matrix::from_rows([[5.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]])
+    );
+}
+
+/// `let z;` assigned later, in every arm of a branch or `match`: differentiated values,
+/// an annotated one, an array, a vector, and an integer of the user's.
+#[jacobian(mode = reverse, jvp, vjp)]
+fn assigned_later(x: [f64; 2]) -> f64 {
+    let z;
+    let w: f64;
+    let n;
+    if x[0] > 0.5 {
+        z = x[0] * x[1];
+        w = x[1].sin();
+        n = 2;
+    } else {
+        z = x[1];
+        w = 1.0;
+        n = 3;
+    }
+    let v;
+    match n {
+        2 => v = [z, w],
+        _ => v = [w, z * z],
+    }
+    z * w + (n as f64) * v[1]
+}
+
+fn assigned_later_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; 2]) -> D {
+    let (z, w, n) = if x[0].re() > 0.5 { (x[0] * x[1], x[1].sin(), 2.0) } else { (x[1], D::from(1.0), 3.0) };
+    let v1 = if n == 2.0 { w } else { z * z };
+    z * w + v1 * n
+}
+
+#[jacobian(hessian)]
+fn assigned_later_second_order(x: [f64; 2]) -> f64 {
+    let z: f64;
+    if x[0] > x[1] {
+        z = x[0] * x[0] * x[1];
+    } else {
+        z = x[1].exp();
+    }
+    z * x[0]
+}
+
+#[jacobian(jvp)]
+fn vector_assigned_later(x: Vector<2>) -> Vector<2> {
+    let out: Vector<2>;
+    if x[0] > 0.0 {
+        out = x * 2.0;
+    } else {
+        out = Vector::from([x[1], x[0]]);
+    }
+    out
+}
+
+#[test]
+fn a_let_assigned_later() {
+    for x in [[0.7, 0.3], [0.2, -1.5], [1.5, 2.0]] {
+        let (_, expected) = dual_jacobian(|d| [assigned_later_twin(d)], x);
+        assert_jacobian_close_scaled(&x, &assigned_later_jacobian(x), &expected, TOL);
+        let (value, jv) = assigned_later_jvp(x, Vector::from([1.0, -0.5]));
+        assert_eq!(value, assigned_later(x));
+        assert!((jv[0] - (expected[0][0] - 0.5 * expected[0][1])).abs() < 1e-12);
+        let h = assigned_later_second_order_hessian(x);
+        let expected = if x[0] > x[1] {
+            [[6.0 * x[0] * x[1], 3.0 * x[0] * x[0]], [3.0 * x[0] * x[0], 0.0]]
+        } else {
+            [[0.0, x[1].exp()], [x[1].exp(), x[0] * x[1].exp()]]
+        };
+        assert_jacobian_close_scaled(&x, &h, &expected, TOL);
+    }
+    assert_eq!(
+        vector_assigned_later_jacobian(Vector::from([1.0, 2.0])),
+        Matrix::from_rows([[2.0, 0.0], [0.0, 2.0]])
+    );
+    assert_eq!(
+        vector_assigned_later_jacobian(Vector::from([-1.0, 2.0])),
+        Matrix::from_rows([[0.0, 1.0], [1.0, 0.0]])
     );
 }

@@ -744,14 +744,13 @@ impl Front<'_> {
                         Operand::Code { tokens, holes } => (tokens, holes),
                         Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
                     };
-                    let tokens = renumber_holes(tokens, holes.len());
+                    let tokens = super::iter::shift_holes(tokens, holes.len());
                     holes.extend(inner_holes);
                     written.push(if reference { quote::quote!(&#tokens) } else { tokens });
                 }
             }
         }
-        let at = self.at;
-        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let callees = self.callees();
         if callees.is_plain(&name.to_string()) {
             return super::refused(
                 name,
@@ -799,43 +798,21 @@ impl Front<'_> {
         if name == self.name || stack.contains(&name) {
             return Ok(None);
         }
-        let at = self.at;
-        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let callees = self.callees();
         let Some(callee) = callees.inlinable(&caller, &name) else { return Ok(None) };
-        let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
-            syn::punctuated::Punctuated::new();
-        for arg in &callee.sig.inputs {
-            let syn::FnArg::Typed(typed) = arg else { return Ok(None) };
-            inputs.push(syn::Pat::Type(typed.clone()));
-        }
-        let block = &callee.block;
-        let Ok(closure) = syn::parse2::<syn::ExprClosure>(quote::quote!(|#inputs| #block)) else {
-            return Ok(None);
-        };
+        let Some(closure) = super::iter::closure_of(&callee.sig, &callee.block) else { return Ok(None) };
         if super::iter::assigns_outside(&closure) {
             return Ok(None);
         }
-        let params: Vec<String> = callee
-            .sig
-            .inputs
-            .iter()
-            .filter_map(|arg| match arg {
-                syn::FnArg::Typed(t) => match &*t.pat {
-                    syn::Pat::Ident(i) => Some(i.ident.to_string()),
-                    _ => None,
-                },
-                syn::FnArg::Receiver(_) => None,
-            })
-            .collect();
-        // (Names the body binds itself, with `let` or a pattern, are its own.)
+        // (Names the body binds itself, its parameters, `let`s and patterns, are its own.)
         struct Bound(Vec<String>);
         impl<'ast> Visit<'ast> for Bound {
             fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
                 self.0.push(p.ident.to_string());
             }
         }
-        let mut bound = Bound(params);
-        bound.visit_expr(&closure.body);
+        let mut bound = Bound(Vec::new());
+        bound.visit_expr_closure(&closure);
         if self
             .captures(&closure)
             .iter()
@@ -854,11 +831,17 @@ impl Front<'_> {
         inlined.map(Some)
     }
 
+    /// What the function's file (and the crate's others) tell of the functions it calls,
+    /// read once.
+    fn callees(&mut self) -> &crate::callees::Callees {
+        let at = self.at;
+        self.callees.get_or_insert_with(|| crate::callees::Callees::of(at))
+    }
+
     /// The result type of the annotated function `name`, from its signature in the source
     /// file (`callees`), its const-generic sizes taken from the arguments' types.
     fn callee_result(&mut self, name: &Ident, arguments: &[Option<Type>]) -> Option<Type> {
-        let at = self.at;
-        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let callees = self.callees();
         let callee = callees.get(&name.to_string())?;
         let callee = match crate::nalgebra::translate(&callee, &quote::quote!(::jacobian)) {
             Some((translated, _)) => translated,
@@ -1239,26 +1222,6 @@ const VECTOR_METHODS: &[&str] = &[
     "solve",
     "from_fn",
 ];
-
-/// `tokens` with every hole `k` renamed `k + offset`.
-fn renumber_holes(tokens: TokenStream, offset: usize) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|tree| match tree {
-            proc_macro2::TokenTree::Ident(ident) => match Code::hole_number(&ident) {
-                Some(k) => proc_macro2::TokenTree::Ident(Code::hole(k + offset)),
-                None => proc_macro2::TokenTree::Ident(ident),
-            },
-            proc_macro2::TokenTree::Group(group) => {
-                let mut renamed =
-                    proc_macro2::Group::new(group.delimiter(), renumber_holes(group.stream(), offset));
-                renamed.set_span(group.span());
-                proc_macro2::TokenTree::Group(renamed)
-            }
-            other => other,
-        })
-        .collect()
-}
 
 /// Finds a use of `name` that only a scalar has (`Front::call_result_type`).
 struct ScalarUse<'a> {

@@ -550,7 +550,7 @@ fn receiver(s: &Stream) -> TokenStream {
 }
 
 /// Renumbers the holes of code that will follow `offset` other holes.
-fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
+pub(super) fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
     if offset == 0 {
         return tokens;
     }
@@ -569,6 +569,18 @@ fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
             other => other,
         })
         .collect()
+}
+
+/// A function (defined in the body, or an annotated callee written out in place) as the
+/// closure it is applied as: its typed parameters and its block; `None` for a method.
+pub(super) fn closure_of(sig: &syn::Signature, block: &syn::Block) -> Option<syn::ExprClosure> {
+    let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
+        syn::punctuated::Punctuated::new();
+    for arg in &sig.inputs {
+        let syn::FnArg::Typed(typed) = arg else { return None };
+        inputs.push(syn::Pat::Type(typed.clone()));
+    }
+    syn::parse2(quote!(|#inputs| #block)).ok()
 }
 
 /// Whether a closure (or a function applied like one) assigns to a variable it does not

@@ -96,18 +96,11 @@ impl Front<'_> {
                         if !function.sig.generics.params.is_empty() || function.sig.asyncness.is_some() {
                             return unsupported(item, "a generic or async function defined in the body");
                         }
-                        let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
-                            syn::punctuated::Punctuated::new();
-                        for arg in &function.sig.inputs {
-                            let syn::FnArg::Typed(typed) = arg else {
-                                return unsupported(arg, "a method defined in the body");
-                            };
-                            inputs.push(syn::Pat::Type(typed.clone()));
+                        if let Some(receiver) = function.sig.receiver() {
+                            return unsupported(receiver, "a method defined in the body");
                         }
-                        let block = &function.block;
-                        let closure: syn::ExprClosure = match syn::parse2(quote!(|#inputs| #block)) {
-                            Ok(closure) => closure,
-                            Err(_) => return unsupported(item, "this function defined in the body"),
+                        let Some(closure) = super::iter::closure_of(&function.sig, &function.block) else {
+                            return unsupported(item, "this function defined in the body");
                         };
                         // (An item sees no local of the body: nothing in it is an SSA value,
                         // whatever its parameters are called.)
@@ -208,7 +201,7 @@ impl Front<'_> {
             return unsupported(pat, "`ref` bindings");
         }
         let Some(init) = &local.init else {
-            return unsupported(local, "a `let` without a value");
+            return self.deferred_let(local, ident, annotation, site);
         };
         if init.diverge.is_some() {
             return self.let_else(local);
@@ -273,6 +266,39 @@ impl Front<'_> {
             self.f.values[value.0 as usize].name = Some(name.clone());
         }
         self.bind(name, Var::Ssa { value, mutable, reference: false });
+        Ok(())
+    }
+
+    /// `let z;` (or `let z: T;`), assigned later (`if c { z = a; } else { z = b; }`): a
+    /// differentiated variable from a placeholder of its type (the annotation's, or the
+    /// one its first assignment showed, `promoted`), which Rust guarantees is never read;
+    /// otherwise the user's own variable, until an assignment of a differentiated value
+    /// promotes it.
+    fn deferred_let(
+        &mut self,
+        local: &syn::Local,
+        ident: &syn::PatIdent,
+        annotation: Option<&syn::Type>,
+        site: usize,
+    ) -> Result<()> {
+        let name = ident.ident.to_string();
+        let declared = match annotation {
+            Some(ty) => {
+                crate::signature::shape_of(ty, &self.generics).map(|(shape, _)| super::type_of_shape(&shape))
+            }
+            None => self.promoted.get(&site).cloned(),
+        };
+        match declared {
+            Some(ty) => {
+                let value = self.placeholder(&ty, local)?;
+                self.f.values[value.0 as usize].name = Some(name.clone());
+                self.bind(name, Var::Ssa { value, mutable: true, reference: false });
+            }
+            None => {
+                self.effect(local.to_token_stream(), local)?;
+                self.bind(name, Var::Rust { site: Some(site), array: None });
+            }
+        }
         Ok(())
     }
 
@@ -591,8 +617,10 @@ impl Front<'_> {
                 }
                 // A value that reads differentiated ones but is not one itself (an integer
                 // chosen by a condition on them: `i += if x[i] > 0.5 { 2 } else { 1 }`).
+                let mut assigned = None;
                 if index.is_none() {
                     if let Operand::Value(v) = self.expr(value)? {
+                        assigned = Some(self.f.ty(v).clone());
                         if *self.f.ty(v) == Type::Opaque {
                             let hole = Code::hole(0);
                             let (place, op) =
@@ -610,7 +638,7 @@ impl Front<'_> {
                 // A differentiated value for a variable bound as non-differentiated: bind it
                 // as an SSA value from its `let` on, and start again.
                 let ty = match index {
-                    None => array.unwrap_or(Type::Scalar),
+                    None => array.or(assigned).unwrap_or(Type::Scalar),
                     Some(_) => match array {
                         Some(ty) => ty,
                         None => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
