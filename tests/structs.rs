@@ -149,6 +149,23 @@ fn local_structs(x: [f64; 3]) -> f64 {
     moved.m * s.p[0] + s.v[0] + moved.v[1]
 }
 
+/// Annotated functions calling each other with structs: the caller passes the fields.
+#[jacobian]
+fn kinetic(s: &State) -> f64 {
+    0.5 * s.m * (s.v[0] * s.v[0] + s.v[1] * s.v[1] + s.v[2] * s.v[2])
+}
+
+#[jacobian(value, hessian, vjp)]
+fn lagrangian(s: State, g: f64) -> f64 {
+    let lifted = State { p: [s.p[0], s.p[1], s.p[2] + 1.0], ..s };
+    kinetic(&s) - s.m * g * lifted.p[2]
+}
+
+fn lagrangian_twin<T: DualNum<Primitive = f64> + Copy>(x: &[T]) -> T {
+    let kinetic = x[6] * (x[3] * x[3] + x[4] * x[4] + x[5] * x[5]) * 0.5;
+    kinetic - x[6] * x[7] * (x[2] + 1.0)
+}
+
 /// A parameter whose field's size is a `const` item.
 #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
 pub struct Weights {
@@ -347,6 +364,32 @@ fn the_derive_converts_to_and_from_components() {
     assert_eq!(Small::COMPONENTS, 3);
     let j = small_jacobian(small_state);
     assert_eq!(j.as_rows(), &[[2.0, 0.5, 0.25f32.cos()]]);
+}
+
+#[test]
+fn calls_with_structs() {
+    let x = [0.5, -1.0, 2.0, 0.25, 1.5, -0.75, 3.0, 9.81];
+    let s = state(&x);
+    let (value, j) = lagrangian_value_and_jacobian(s, x[7]);
+    assert_eq!(value, lagrangian(s, x[7]));
+    let (_, expected) = dual_jacobian(|d| [lagrangian_twin(&d)], x);
+    assert_jacobian_close_scaled(&x, &j, &expected, TOL);
+    let (_, g) = lagrangian_vjp(s, x[7], Vector::from([1.0]));
+    for k in 0..8 {
+        assert!((g[k] - expected[0][k]).abs() < 1e-12);
+    }
+    let h = lagrangian_hessian(s, x[7]);
+    let expected = hessian_of(x, lagrangian_twin);
+    for i in 0..8 {
+        for k in 0..8 {
+            assert!(
+                (h[(i, k)] - expected[i][k]).abs() < 1e-12,
+                "({i}, {k}): {} vs {}",
+                h[(i, k)],
+                expected[i][k]
+            );
+        }
+    }
 }
 
 #[test]

@@ -215,6 +215,8 @@ pub fn translate(
             .collect(),
         result: result.clone(),
         krate: krate.clone(),
+        at,
+        callees: None,
         error: None,
     };
     rewrite.block(&mut translated.block, true);
@@ -263,10 +265,33 @@ struct Rewrite {
     /// The struct the function returns.
     result: Option<Layout>,
     krate: TokenStream,
+    /// Where the function is, for its callees' signatures.
+    at: Span,
+    callees: Option<crate::callees::Callees>,
     error: Option<syn::Error>,
 }
 
 impl Rewrite {
+    /// The struct parameters of the annotated function a call names, by position (a
+    /// struct argument is passed as its fields, as the callee's hidden parts sibling takes
+    /// them); `None` for any other function.
+    fn struct_parameters(&mut self, func: &Expr) -> Option<Vec<Option<Layout>>> {
+        let Expr::Path(path) = func else { return None };
+        let name = path.path.segments.last()?.ident.to_string();
+        let at = self.at;
+        let callee = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at)).get(&name)?;
+        let layouts: Vec<Option<Layout>> = callee
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                FnArg::Typed(typed) => Some(layout_of(&typed.ty, at).ok().flatten()),
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        layouts.iter().any(Option::is_some).then_some(layouts)
+    }
+
     fn fail(&mut self, at: impl ToTokens, message: impl std::fmt::Display) {
         if self.error.is_none() {
             self.error = Some(syn::Error::new_spanned(at, message.to_string()));
@@ -595,7 +620,7 @@ impl VisitMut for Rewrite {
                     self.fail(
                         &*e,
                         format!(
-                            "`{name}` as a whole (a `{}` passed on, borrowed or used by a method) is not supported yet; the differentiated code reads its fields (`{name}.{}`), and may build a new `{}` as a literal",
+                            "`{name}` as a whole here (a `{}` borrowed, used by a method or passed to a function without `#[jacobian]`) is not supported yet; the differentiated code reads its fields (`{name}.{}`), builds a new `{}` as a literal, or passes it to a function annotated with `#[jacobian]`",
                             type_name(&layout.ty),
                             layout.fields[0].ident,
                             type_name(&layout.ty)
@@ -615,6 +640,46 @@ impl VisitMut for Rewrite {
                         &name,
                     );
                     *e = syn::parse_quote!({ #(#stmts)* });
+                    return;
+                }
+            }
+            // A struct passed to an annotated function: its fields, in its place.
+            Expr::Call(call) => {
+                if let Some(layouts) = self.struct_parameters(&call.func) {
+                    let mut args = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::new();
+                    for (k, mut arg) in std::mem::take(&mut call.args).into_iter().enumerate() {
+                        let inner = match &arg {
+                            Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+                            arg => arg,
+                        };
+                        match (layouts.get(k).cloned().flatten(), self.var(inner)) {
+                            (Some(layout), Some((name, l))) if type_name(&l.ty) == type_name(&layout.ty) => {
+                                for field in l.fields.iter() {
+                                    args.push(Expr::Path(syn::ExprPath {
+                                        attrs: Vec::new(),
+                                        qself: None,
+                                        path: part(&name, &field.ident).into(),
+                                    }));
+                                }
+                            }
+                            (Some(layout), _) => {
+                                self.fail(
+                                    &arg,
+                                    format!(
+                                        "this argument as a `{}`: pass a variable of the struct (a parameter or a `let`)",
+                                        type_name(&layout.ty)
+                                    ),
+                                );
+                                args.push(arg);
+                            }
+                            (None, _) => {
+                                self.visit_expr_mut(&mut arg);
+                                args.push(arg);
+                            }
+                        }
+                    }
+                    call.args = args;
+                    self.visit_expr_mut(&mut call.func);
                     return;
                 }
             }

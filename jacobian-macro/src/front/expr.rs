@@ -800,6 +800,13 @@ impl Front<'_> {
         }
         let callees = self.callees();
         let Some(callee) = callees.inlinable(&caller, &name) else { return Ok(None) };
+        // (A callee taking differentiable structs is written out as its translation over
+        // their fields, which the caller passes: `structs`.)
+        let callee = match crate::structs::translate(&callee, None, &quote::quote!(::jacobian)) {
+            Some(Ok((translated, _))) => translated,
+            Some(Err(_)) => return Ok(None),
+            None => callee,
+        };
         let Some(closure) = super::iter::closure_of(&callee.sig, &callee.block) else { return Ok(None) };
         if super::iter::assigns_outside(&closure) {
             return Ok(None);
