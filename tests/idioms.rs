@@ -626,3 +626,33 @@ fn a_let_assigned_later() {
         Matrix::from_rows([[0.0, 1.0], [1.0, 0.0]])
     );
 }
+
+const L3: usize = 3;
+
+/// Sizes written as a `const` item in one place and a literal in another (`[f64; L3]`
+/// returned as `[…, …, …]`, a `[f64; 3]` annotation of a `[f64; L3]` value).
+#[jacobian]
+fn const_and_literal_sizes(x: [f64; L3]) -> [f64; L3] {
+    [x[0] * x[1], x[2].sin(), x[0]]
+}
+
+#[jacobian(hessian)]
+fn const_and_literal_sizes_second_order(x: [f64; L3]) -> f64 {
+    let y: [f64; 3] = x;
+    let v: Vector<L3> = Vector::from([y[0], y[1] * y[2], 1.0]);
+    v.dot(&v)
+}
+
+#[test]
+fn sizes_by_a_const_item_and_by_a_literal() {
+    let x = [1.0, 2.0, 3.0];
+    let expected = [[x[1], x[0], 0.0], [0.0, 0.0, x[2].cos()], [1.0, 0.0, 0.0]];
+    assert_jacobian_close_scaled(&x, &const_and_literal_sizes_jacobian(x), &expected, TOL);
+    let h = const_and_literal_sizes_second_order_hessian(x);
+    let expected = [
+        [2.0, 0.0, 0.0],
+        [0.0, 2.0 * x[2] * x[2], 4.0 * x[1] * x[2]],
+        [0.0, 4.0 * x[1] * x[2], 2.0 * x[1] * x[1]],
+    ];
+    assert_jacobian_close_scaled(&x, &h, &expected, TOL);
+}

@@ -101,6 +101,19 @@ impl Callees {
         syn::parse_str(text).ok()
     }
 
+    /// [`get`](Self::get) for a call in `caller`: where the name is ambiguous in the file
+    /// (an annotated function and a plain one of the same name in another module), the
+    /// annotated function at module level in `caller`'s module, if there is one.
+    pub fn get_from(&self, caller: &str, name: &str) -> Option<syn::ItemFn> {
+        if self.signatures.known.get(name) != Some(&Known::Ambiguous) {
+            return self.get(name);
+        }
+        let [(module, _)] = self.signatures.module_level.get(caller)?.as_slice() else { return None };
+        let mut same = self.signatures.module_level.get(name)?.iter().filter(|(m, _)| m == module);
+        let (Some((_, text)), None) = (same.next(), same.next()) else { return None };
+        syn::parse_str(text).ok()
+    }
+
     /// Whether every function (or method) called `name` in the file (or, when the file has
     /// none, every free function of that name in the crate's other files) is one without
     /// the attribute: a plain helper, which has no siblings to chain through.

@@ -848,8 +848,10 @@ impl Front<'_> {
     /// The result type of the annotated function `name`, from its signature in the source
     /// file (`callees`), its const-generic sizes taken from the arguments' types.
     fn callee_result(&mut self, name: &Ident, arguments: &[Option<Type>]) -> Option<Type> {
+        let caller =
+            self.inline.as_ref().and_then(|stack| stack.last().cloned()).unwrap_or_else(|| self.name.clone());
         let callees = self.callees();
-        let callee = callees.get(&name.to_string())?;
+        let callee = callees.get_from(&caller, &name.to_string())?;
         let callee = match crate::nalgebra::translate(&callee, &quote::quote!(::jacobian)) {
             Some((translated, _)) => translated,
             None => callee,

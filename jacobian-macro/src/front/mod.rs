@@ -419,6 +419,19 @@ impl<'a> Front<'a> {
                 at.span(),
             ));
         }
+        // A size written as a literal where the other is a `const` item's (`[T; 3]` for
+        // `[T; L3]`): rustc checks the user's own function, so they are equal; the value
+        // is rebuilt, component by component, with the expected type.
+        if let Some((n, columns)) = same_but_for_a_const_size(&current, ty) {
+            let span = at.span();
+            let path = |k: usize| match columns {
+                Some(c) => Path(vec![Position::Const(k / c), Position::Const(k % c)]),
+                None => Path(vec![Position::Const(k)]),
+            };
+            let parts: Vec<Value> =
+                (0..n).map(|k| self.push1(Op::Get(path(k)), vec![value], Type::Scalar, span)).collect();
+            return Ok(self.push1(Op::Build, parts, ty.clone(), span));
+        }
         unsupported(at, format!("a value of type {current} where {ty} is expected"))
     }
 
@@ -503,4 +516,29 @@ fn replace_uses(block: &mut Block, from: Value, to: Value) {
         }
     }
     block.yields.iter_mut().for_each(swap);
+}
+
+/// The number of components of two types of the same kind (arrays of scalars, vectors,
+/// matrices) whose sizes differ only where one is a literal and the other a `const` item
+/// (not a generic parameter), taken from the literal; and a matrix's number of columns.
+fn same_but_for_a_const_size(a: &Type, b: &Type) -> Option<(usize, Option<usize>)> {
+    let pair = |x: &Dim, y: &Dim| -> Option<usize> {
+        match (x.lit(), y.lit()) {
+            (Some(n), Some(m)) => (n == m).then_some(n),
+            (Some(n), None) if !y.is_generic() => Some(n),
+            (None, Some(m)) if !x.is_generic() => Some(m),
+            _ => None,
+        }
+    };
+    match (a, b) {
+        (Type::Array(e1, n1), Type::Array(e2, n2)) if **e1 == Type::Scalar && **e2 == Type::Scalar => {
+            Some((pair(n1, n2)?, None))
+        }
+        (Type::Vector(n1), Type::Vector(n2)) => Some((pair(n1, n2)?, None)),
+        (Type::Matrix(r1, c1), Type::Matrix(r2, c2)) => {
+            let c = pair(c1, c2)?;
+            Some((pair(r1, r2)? * c, Some(c)))
+        }
+        _ => None,
+    }
 }
