@@ -656,3 +656,36 @@ fn sizes_by_a_const_item_and_by_a_literal() {
     ];
     assert_jacobian_close_scaled(&x, &h, &expected, TOL);
 }
+
+/// `x.len()` of a differentiated array as a loop bound and in arithmetic (a nested array's
+/// is its number of rows), and a closure bound by a `let` passed to `map` by name.
+#[jacobian(mode = reverse, hessian)]
+fn lengths_and_named_closures(x: [f64; 3], q: [[f64; 2]; 2]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * (i + 1) as f64;
+    }
+    let sq = |v: &f64| v * v;
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    s * mean + x.iter().map(sq).sum::<f64>() + q[q.len() - 1][0] * q[0].len() as f64
+}
+
+#[test]
+fn lengths_of_differentiated_arrays() {
+    let (x, q) = ([0.5, -1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]]);
+    // s = x0 + 2x1 + 3x2, mean = (x0 + x1 + x2) / 3; f = s·mean + Σ x² + 2 q10.
+    let (s, mean) = (x[0] + 2.0 * x[1] + 3.0 * x[2], (x[0] + x[1] + x[2]) / 3.0);
+    let expected = [[
+        mean + s / 3.0 + 2.0 * x[0],
+        2.0 * mean + s / 3.0 + 2.0 * x[1],
+        3.0 * mean + s / 3.0 + 2.0 * x[2],
+        0.0,
+        0.0,
+        2.0,
+        0.0,
+    ]];
+    assert_jacobian_close_scaled(&x, &lengths_and_named_closures_jacobian(x, q), &expected, TOL);
+    let h = lengths_and_named_closures_hessian(x, q);
+    assert!((h[(0, 1)] - (2.0 / 3.0 + 1.0 / 3.0)).abs() < 1e-12);
+    assert!((h[(2, 2)] - (6.0 / 3.0 + 2.0)).abs() < 1e-12);
+}

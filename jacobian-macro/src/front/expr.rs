@@ -101,7 +101,12 @@ impl Front<'_> {
                     let ty = self.f.ty(v).clone();
                     // `x.len()`: the length, an integer known to the type.
                     if call.method == "len" && call.args.is_empty() {
-                        if let Some(len) = ty.components() {
+                        // (A nested array's length is its number of rows.)
+                        let len = match &ty {
+                            Type::Array(_, n) => Some(n.clone()),
+                            ty => ty.components(),
+                        };
+                        if let Some(len) = len {
                             let len = len.value();
                             return Ok(Operand::Code { tokens: quote::quote!(#len), holes: Vec::new() });
                         }
@@ -933,6 +938,28 @@ impl Front<'_> {
         values.iter().any(|v| *self.f.ty(*v) != Type::Opaque)
     }
 
+    /// `x.len()` of a differentiated array, vector or matrix: its number of components,
+    /// as code (`3`, `(N)`).
+    pub(super) fn length_of(&self, call: &syn::ExprMethodCall) -> Option<TokenStream> {
+        if call.method != "len" || !call.args.is_empty() {
+            return None;
+        }
+        let receiver = match &*call.receiver {
+            Expr::Paren(p) => &*p.expr,
+            Expr::Reference(r) => &*r.expr,
+            e => e,
+        };
+        let Expr::Path(path) = receiver else { return None };
+        let value = self.ssa(&path.path.get_ident()?.to_string())?;
+        let ty = self.f.ty(value);
+        // (A nested array's length is its number of rows.)
+        let len = match ty {
+            Type::Array(_, n) => n.clone(),
+            ty => ty.components()?,
+        };
+        ty.is_differentiable().then(|| len.value())
+    }
+
     /// Does `e` read (or write) a variable that holds an SSA value?
     pub(super) fn reads_ssa(&self, e: &Expr) -> bool {
         let mut finder = Finder { front: self, found: false };
@@ -1072,6 +1099,14 @@ struct Finder<'f, 'a> {
 }
 
 impl<'ast> Visit<'ast> for Finder<'_, '_> {
+    // (`x.len()` of a differentiated array is its length, known to its type: it reads
+    // nothing.)
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if self.front.length_of(call).is_none() {
+            syn::visit::visit_expr_method_call(self, call);
+        }
+    }
+
     fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
         if let Some(ident) = path.path.get_ident() {
             // (A closure that reads differentiated values counts as one.)
@@ -1145,6 +1180,13 @@ impl Filler<'_, '_> {
 
 impl VisitMut for Filler<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
+        // `x.len()` of a differentiated array: its length.
+        if let Expr::MethodCall(call) = e {
+            if let Some(len) = self.front.length_of(call) {
+                *e = syn::parse_quote!(#len);
+                return;
+            }
+        }
         // Code that leaves the function or a loop of the user's would leave the generated
         // one instead.
         if matches!(e, Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Try(_)) {

@@ -234,6 +234,11 @@ impl Front<'_> {
     fn reads_scalar_expr(&self, e: &Expr) -> bool {
         struct Finder<'f, 'a>(&'f Front<'a>, bool);
         impl<'ast> syn::visit::Visit<'ast> for Finder<'_, '_> {
+            fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+                if self.0.length_of(call).is_none() {
+                    syn::visit::visit_expr_method_call(self, call);
+                }
+            }
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 if let Some(v) = p.path.get_ident().and_then(|i| self.0.ssa(&i.to_string())) {
                     self.1 |= *self.0.f.ty(v) != Type::Opaque;
@@ -360,6 +365,25 @@ impl Front<'_> {
 
     /// `f(args…)` for a closure or a path to a float method of that many operands.
     pub(super) fn apply(&mut self, f: &Expr, args: Vec<Item>) -> Result<Item> {
+        // A closure bound by a `let` (`let sq = |v: &f64| v * v; x.iter().map(sq)`).
+        if let Expr::Path(path) = f {
+            if let Some(Var::Closure(closure)) =
+                path.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+            {
+                let closure = (**closure).clone();
+                for (name, value) in &closure.captured {
+                    if self.ssa(name) != *value {
+                        return unsupported(
+                            f,
+                            format!(
+                                "a closure that reads `{name}`, which has changed since the closure was made"
+                            ),
+                        );
+                    }
+                }
+                return self.apply(&Expr::Closure(closure.expr), args);
+            }
+        }
         match f {
             Expr::Path(path)
                 if path.path.segments.len() == 2 && self.is_scalar_type(&path.path.segments[0].ident) =>
