@@ -3150,10 +3150,11 @@ impl<'r> Ctx<'r> {
             if self.pure && !matches!(r, 0..=18 | 31..=35 | 42..=45 | 63..=87) {
                 continue;
             }
-            // in a struct function with nested arrays, no shadowing, `for e in a`, vectors,
-            // matrices, calls, `match` (see `StructCtx::nested` in `generator_structs.rs`)
+            // in a struct function with nested arrays, no shadowing, `for e in a`, `while`,
+            // `loop`, jumps, vectors, matrices, calls, `match` (see `StructCtx::nested` in
+            // `generator_structs.rs`)
             if self.structs.as_ref().is_some_and(|s| s.nested)
-                && matches!(r, 31..=35 | 54..=57 | 63..=80 | 85..=87 | 102..=103)
+                && matches!(r, 31..=35 | 54..=80 | 85..=87 | 100..=103 | 110..=115)
             {
                 continue;
             }
@@ -3556,7 +3557,10 @@ impl<'r> Ctx<'r> {
         if !self.loops.is_empty() {
             self.mark("nested_loop");
         }
-        let label = if self.rng.chance(0.15) { Some(format!("'{}", self.fresh("l"))) } else { None };
+        // (no labels in a struct function with nested arrays: see `StructCtx::nested`)
+        let nested = self.structs.as_ref().is_some_and(|s| s.nested);
+        let label =
+            if self.rng.chance(0.15) && !nested { Some(format!("'{}", self.fresh("l"))) } else { None };
         let head = match &label {
             Some(l) => format!("{l}: for {i} in {range} {{"),
             None => format!("for {i} in {range} {{"),
