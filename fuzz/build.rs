@@ -22,6 +22,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=JACOBIAN_FUZZ_SEED");
     println!("cargo:rerun-if-env-changed=JACOBIAN_FUZZ_COUNT");
     println!("cargo:rerun-if-changed=src/generator.rs");
+    println!("cargo:rerun-if-changed=src/generator_structs.rs");
     println!("cargo:rerun-if-changed=build.rs");
     let seed = match env::var("JACOBIAN_FUZZ_SEED") {
         Ok(s) => parse_u64(&s).unwrap_or_else(|| panic!("JACOBIAN_FUZZ_SEED={s:?} is not an integer")),

@@ -24,6 +24,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 
+// Differentiable structs: struct definitions, struct functions and their hooks below
+// (`Ctx::structs`).
+#[path = "generator_structs.rs"]
+mod structs;
+
 /// The seed used when `JACOBIAN_FUZZ_SEED` is not set, so that CI is deterministic.
 pub const DEFAULT_SEED: u64 = 0x1AC0_B1A4_F00D_2024;
 /// The number of functions generated when `JACOBIAN_FUZZ_COUNT` is not set.
@@ -1328,6 +1333,8 @@ struct Ctx<'r> {
     /// that none is the name of a caller's variable once second order writes the body out
     /// in place (see `block_let_constant`).
     name_suffix: String,
+    /// In a function over differentiable structs, its structs (see `generator_structs.rs`).
+    structs: Option<structs::StructCtx>,
 }
 
 impl<'r> Ctx<'r> {
@@ -1531,6 +1538,13 @@ impl<'r> Ctx<'r> {
             matches!(v.ty, Ty::A(_) | Ty::V(_) | Ty::M(..)) && !(closure && excluded("closure_capture_index"))
         });
         let ints = self.vars(|v| v.ty == Ty::I);
+        // in a struct function, now and then an entry of a nested array field
+        if self.structs.is_some() && !(closure && excluded("closure_capture_index")) && self.rng.chance(0.06)
+        {
+            if let Some(e) = self.struct_leaf() {
+                return e;
+            }
+        }
         let r = self.rng.below(100);
         if r < 55 && !scalars.is_empty() {
             let v = self.rng.pick(&scalars).clone();
@@ -1789,7 +1803,10 @@ impl<'r> Ctx<'r> {
         if self.rng.chance(leaf_p) {
             return self.leaf();
         }
-        match self.rng.below(100) {
+        let r = self.rng.below(100);
+        match r {
+            // (see `StructCtx::nested` in `generator_structs.rs`)
+            84..=97 if self.structs.as_ref().is_some_and(|s| s.nested) => self.binary(depth),
             0..=33 => self.binary(depth),
             34..=80 => self.method(depth),
             81..=83 => {
@@ -3123,10 +3140,22 @@ impl<'r> Ctx<'r> {
         self.stmts_left -= 1;
         let in_loop = !self.loops.is_empty();
         let nest = self.depth();
+        // in a struct function, a struct statement now and then (see `generator_structs.rs`)
+        if self.structs.is_some() && self.rng.chance(0.25) {
+            return self.struct_stmt();
+        }
         loop {
             let r = self.rng.below(if in_loop { 120 } else { 110 });
             // without assignments (see [`gen_inlining`]): `let`s only, of every kind
             if self.pure && !matches!(r, 0..=18 | 31..=35 | 42..=45 | 63..=87) {
+                continue;
+            }
+            // in a struct function with nested arrays, no shadowing, `for e in a`, `while`,
+            // `loop`, jumps, vectors, matrices, calls, `match` (see `StructCtx::nested` in
+            // `generator_structs.rs`)
+            if self.structs.as_ref().is_some_and(|s| s.nested)
+                && matches!(r, 31..=35 | 54..=80 | 85..=87 | 100..=103 | 110..=115)
+            {
                 continue;
             }
             match r {
@@ -3297,7 +3326,8 @@ impl<'r> Ctx<'r> {
 
     /// `let x = f(x);` for a visible scalar `x` (a parameter or a local).
     fn shadow(&mut self) {
-        let scalars = self.vars(|v| v.ty == Ty::S);
+        // (not a struct's field, `x0.w`)
+        let scalars = self.vars(|v| v.ty == Ty::S && !v.name.contains('.'));
         if scalars.is_empty() {
             return self.let_scalar();
         }
@@ -3527,7 +3557,10 @@ impl<'r> Ctx<'r> {
         if !self.loops.is_empty() {
             self.mark("nested_loop");
         }
-        let label = if self.rng.chance(0.15) { Some(format!("'{}", self.fresh("l"))) } else { None };
+        // (no labels in a struct function with nested arrays: see `StructCtx::nested`)
+        let nested = self.structs.as_ref().is_some_and(|s| s.nested);
+        let label =
+            if self.rng.chance(0.15) && !nested { Some(format!("'{}", self.fresh("l"))) } else { None };
         let head = match &label {
             Some(l) => format!("{l}: for {i} in {range} {{"),
             None => format!("for {i} in {range} {{"),
@@ -3801,7 +3834,8 @@ impl<'r> Ctx<'r> {
 
     fn block_expr_inner(&mut self) {
         let name = self.fresh("s");
-        let scalars = self.vars(|v| v.ty == Ty::S && !v.is_ref);
+        // (not a struct's field, `x0.w`)
+        let scalars = self.vars(|v| v.ty == Ty::S && !v.is_ref && !v.name.contains('.'));
         // shadow an outer name inside the block now and then
         let shadows = !scalars.is_empty() && self.rng.chance(0.5);
         let inner = if shadows {
@@ -4152,6 +4186,9 @@ impl<'r> Ctx<'r> {
     }
 
     fn early_return_inner(&mut self) {
+        if self.structs.as_ref().is_some_and(|s| s.returns_struct()) {
+            return self.struct_early_return();
+        }
         let (co, ct) = self.cond(1);
         let e = self.of_ty(self.ret, 1);
         self.mark("early_return");
@@ -4468,6 +4505,7 @@ pub fn gen_function(
         inline_callees,
         counted_at: Vec::new(),
         name_suffix: if sig.callable { format!("_f{index}") } else { String::new() },
+        structs: None,
     };
     ctx.stmts_left = ctx.rng.range(4, 14);
     let top = ctx.rng.range(2, 7);
@@ -4614,13 +4652,22 @@ pub fn generate(seed: u64, count: usize) -> String {
     let mut second = Rng::new(seed ^ SECOND_ORDER_STREAM);
     let mut inlining = Rng::new(seed ^ INLINING_STREAM);
     let mut sparse = Rng::new(seed ^ SPARSE_STREAM);
+    // the structs, and the functions over them drawn besides the others, from streams of
+    // their own (see `generator_structs.rs`)
+    let mut structs = structs::Streams::new(seed);
+    let mut struct_sigs = BTreeMap::new();
     let mut sigs: Vec<Sig> = Vec::new();
     let mut fns = Vec::new();
     for index in 0..count {
         let f = gen_function(&mut rng, &mut options, &mut second, &mut inlining, &mut sparse, index, &sigs);
         sigs.push(f.sig.clone());
         fns.push(f);
+        if let Some((f, ss)) = structs.after(count, &sigs) {
+            struct_sigs.insert(f.sig.index, ss);
+            fns.push(f);
+        }
     }
+    let defs = structs.defs;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -4632,6 +4679,7 @@ pub fn generate(seed: u64, count: usize) -> String {
     out.push_str(
         "const K1: f64 = 0.625;\nconst K2: f64 = 1.25;\nconst K3: f64 = -0.375;\nconst L3: usize = 3;\n\n",
     );
+    out.push_str(&structs::struct_items(&defs));
     for f in &fns {
         let sig = &f.sig;
         let diff = diff_inputs(sig);
@@ -4643,7 +4691,10 @@ pub fn generate(seed: u64, count: usize) -> String {
         out.push_str(&f.twin);
         out.push('\n');
         let name = &sig.name;
-        let oa = wrapper_args(sig, false);
+        let oa = match struct_sigs.get(&sig.index) {
+            Some(ss) => structs::struct_wrapper_args(sig, ss, &defs),
+            None => wrapper_args(sig, false),
+        };
         let ta = wrapper_args(sig, true);
         let _ = writeln!(
             out,

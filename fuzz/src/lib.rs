@@ -46,6 +46,23 @@ impl<const R: usize, const C: usize> Flat for jacobian::Matrix<R, C, f64> {
     }
 }
 
+/// A differentiable struct's components, flattened: the `Flat` impl of the generated
+/// structs (see `generator_structs.rs`).
+pub fn components<S: jacobian::Differentiable>(s: &S) -> Vec<f64>
+where
+    S::Components: Flat,
+{
+    s.to_components().flat()
+}
+
+/// The struct whose components are the first `N` of `x` (a struct argument of a wrapper).
+pub fn structure<S, const N: usize>(x: &[f64]) -> S
+where
+    S: jacobian::Differentiable<Components = jacobian::Vector<N, f64>>,
+{
+    S::from_components(&vector::<N>(x))
+}
+
 /// A `jvp`/`vjp` sibling's `(output, product)`, both flattened.
 pub fn flat_pair<A: Flat, B: Flat>((a, b): (A, B)) -> (Vec<f64>, Vec<f64>) {
     (a.flat(), b.flat())
