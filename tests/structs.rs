@@ -166,6 +166,45 @@ fn lagrangian_twin<T: DualNum<Primitive = f64> + Copy>(x: &[T]) -> T {
     kinetic - x[6] * x[7] * (x[2] + 1.0)
 }
 
+/// Found by the fuzzer's struct functions: a struct parameter left out of `wrt` (its fields
+/// constants) used whole; a mutable struct local whose field of constants is updated with a
+/// differentiated value; a struct literal of constants beside an earlier one, whose
+/// temporaries once shadowed the earlier ones' in the generated code (a wrong reverse-mode
+/// Jacobian).
+#[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
+pub struct Pair {
+    pub a: [f64; 2],
+    pub b: f64,
+}
+
+const K: f64 = 1.25;
+
+#[jacobian(wrt(x))]
+fn constant_struct_updated(s: Pair, x: f64) -> Pair {
+    Pair { b: x * s.b, ..s }
+}
+
+#[jacobian(wrt(x))]
+fn constant_struct_copied(s: &Pair, x: f64) -> f64 {
+    let mut t = *s;
+    t.b += x;
+    t.b * t.a[1]
+}
+
+#[jacobian]
+fn constants_then_updated(x: f64) -> f64 {
+    let mut p = Pair { a: [K, K * 2.0], b: x };
+    p.a[0] += x;
+    p.a[0] * p.b
+}
+
+#[jacobian(mode = reverse)]
+fn literal_beside_literal(x: [f64; 2]) -> f64 {
+    let first = Pair { a: [x[1], x[0] * x[1]], b: x[0].sin() };
+    let _second = Pair { b: K.floor(), a: first.a };
+    first.b * first.a[1]
+}
+
 /// A parameter whose field's size is a `const` item.
 #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
 pub struct Weights {
@@ -390,6 +429,20 @@ fn calls_with_structs() {
             );
         }
     }
+}
+
+#[test]
+fn constant_structs_and_literals_of_constants() {
+    let s = Pair { a: [1.0, 2.0], b: 3.0 };
+    assert_eq!(constant_struct_updated_jacobian(s, 2.0).as_rows(), &[[0.0], [0.0], [3.0]]);
+    assert_eq!(constant_struct_updated(s, 2.0), Pair { a: [1.0, 2.0], b: 6.0 });
+    assert_eq!(constant_struct_copied_jacobian(&s, 2.0).as_rows(), &[[2.0]]);
+    // (K + x)·x
+    assert_eq!(constants_then_updated_jacobian(2.0).as_rows(), &[[K + 4.0]]);
+    // sin(x0)·x0·x1
+    let x = [-1.68, 0.375];
+    let expected = [[x[0].cos() * x[0] * x[1] + x[0].sin() * x[1], x[0].sin() * x[0]]];
+    assert_jacobian_close_scaled(&x, &literal_beside_literal_jacobian(x), &expected, TOL);
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
     // A function with differentiable structs in its signature is differentiated as its
     // translation over the structs' fields; the user's function is emitted as written.
-    let (function, structs) = match crate::structs::translate(&function, options.wrt.as_deref(), &krate) {
+    let (function, structs) = match crate::structs::translate(&function, &krate) {
         None => (function, None),
         Some(Err(error)) => {
             diagnostics.push(error);

@@ -125,13 +125,9 @@ fn layout_of(ty: &Type, at: Span) -> syn::Result<Option<Layout>> {
 }
 
 /// The function with its struct parameters and result taken apart, and how its siblings
-/// convert at the boundary; `None` when its signature has no differentiable struct (or
-/// only ones `wrt` leaves out, which stay constants of any type).
-pub fn translate(
-    function: &ItemFn,
-    wrt: Option<&[Ident]>,
-    krate: &TokenStream,
-) -> Option<syn::Result<(ItemFn, Structs)>> {
+/// convert at the boundary; `None` when neither its signature nor its body has a
+/// differentiable struct.
+pub fn translate(function: &ItemFn, krate: &TokenStream) -> Option<syn::Result<(ItemFn, Structs)>> {
     let at = function.sig.ident.span();
     let mut params = Vec::new();
     let mut inputs = syn::punctuated::Punctuated::<FnArg, syn::Token![,]>::new();
@@ -145,10 +141,10 @@ pub fn translate(
             inputs.push(arg.clone());
             continue;
         };
-        let wanted = wrt.is_none_or(|names| names.contains(&pat.ident));
+        // (A struct parameter `wrt` leaves out is taken apart too: its fields are constants.)
         let layout = match layout_of(&typed.ty, at) {
-            Ok(Some(layout)) if wanted => layout,
-            Ok(_) => {
+            Ok(Some(layout)) => layout,
+            Ok(None) => {
                 inputs.push(arg.clone());
                 continue;
             }
@@ -243,9 +239,11 @@ fn struct_literals(block: &syn::Block) -> Vec<syn::Path> {
     literals.0
 }
 
-/// The macro's temporary for a field's value.
+/// The macro's temporary for a field's value. Its span is the call site's, as a user's
+/// name: the emitter's names for SSA values are mixed-site, so a later `let` of a
+/// temporary in user code (a constant field) never shadows one of those.
 fn temporary(field: &Ident) -> Ident {
-    format_ident!("__jacobian_field_{}", field, span = Span::mixed_site())
+    format_ident!("__jacobian_field_{}", field, span = Span::call_site())
 }
 
 /// The last identifier of a struct type's path (`model::State` → `State`).
@@ -391,7 +389,9 @@ impl Rewrite {
         let stmts = self.fields_from(
             &mut init.expr,
             &layout,
-            |part, value| syn::parse_quote!(let #mutability #part = #value;),
+            // (Each field's variable has the field's type written: a field of constants
+            // updated with differentiated values later, `b.a[0] += x`, is one from the start.)
+            |part, ty, value| syn::parse_quote!(let #mutability #part: #ty = #value;),
             &name,
         );
         self.vars.insert(name.to_string(), layout);
@@ -406,7 +406,7 @@ impl Rewrite {
         &mut self,
         e: &mut Expr,
         layout: &Layout,
-        bind: impl Fn(&Ident, &TokenStream) -> Stmt,
+        bind: impl Fn(&Ident, &TokenStream, &TokenStream) -> Stmt,
         name: &Ident,
     ) -> Vec<Stmt> {
         let mut out = Vec::new();
@@ -419,7 +419,11 @@ impl Rewrite {
                     out.push(syn::parse_quote!(let #t = #from;));
                 }
                 for (field, t) in layout.fields.iter().zip(&temporaries) {
-                    out.push(bind(&part(name, &field.ident), &t.to_token_stream()));
+                    out.push(bind(
+                        &part(name, &field.ident),
+                        &self.type_of(field, &layout.scalar),
+                        &t.to_token_stream(),
+                    ));
                 }
             }
             Expr::Struct(literal) if self.literal(literal).is_some() => {
@@ -433,11 +437,11 @@ impl Rewrite {
                         true => t.to_token_stream(),
                         false => self.base_field(literal, field),
                     };
-                    out.push(bind(&part(name, &field.ident), &value));
+                    out.push(bind(&part(name, &field.ident), &self.type_of(field, &layout.scalar), &value));
                 }
             }
             _ => {
-                let whole = format_ident!("__jacobian_struct", span = Span::mixed_site());
+                let whole = format_ident!("__jacobian_struct", span = Span::call_site());
                 self.array(e, layout);
                 out.push(syn::parse_quote!(let #whole = #e;));
                 let mut k = 0;
@@ -446,11 +450,35 @@ impl Rewrite {
                     let parts: Vec<TokenStream> = (k..k + n).map(|i| quote!(#whole[#i])).collect();
                     k += n;
                     let value = assemble(field, &parts, &self.krate);
-                    out.push(bind(&part(name, &field.ident), &value));
+                    out.push(bind(&part(name, &field.ident), &self.type_of(field, &layout.scalar), &value));
                 }
             }
         }
         out
+    }
+
+    /// A field's type, written with the runtime's paths (`::jacobian::Vector<3, f64>`).
+    fn type_of(&self, field: &Field, scalar: &TokenStream) -> TokenStream {
+        let krate = &self.krate;
+        match &field.shape {
+            Shape::Scalar => scalar.clone(),
+            Shape::Array(n) => {
+                let n = n.value();
+                quote!([#scalar; #n])
+            }
+            Shape::Nested(r, c) => {
+                let (r, c) = (r.value(), c.value());
+                quote!([[#scalar; #c]; #r])
+            }
+            Shape::Vector(n) => {
+                let n = n.type_arg();
+                quote!(#krate::Vector<#n, #scalar>)
+            }
+            Shape::Matrix(r, c) => {
+                let (r, c) = (r.type_arg(), c.type_arg());
+                quote!(#krate::Matrix<#r, #c, #scalar>)
+            }
+        }
     }
 
     /// A literal's fields as written, each rewritten, paired with its temporary; `None`
@@ -636,7 +664,7 @@ impl VisitMut for Rewrite {
                     let stmts = self.fields_from(
                         &mut value,
                         &layout,
-                        |part, value| syn::parse_quote!(#part = #value;),
+                        |part, _, value| syn::parse_quote!(#part = #value;),
                         &name,
                     );
                     *e = syn::parse_quote!({ #(#stmts)* });

@@ -807,7 +807,7 @@ impl Front<'_> {
         let Some(callee) = callees.inlinable(&caller, &name) else { return Ok(None) };
         // (A callee taking differentiable structs is written out as its translation over
         // their fields, which the caller passes: `structs`.)
-        let callee = match crate::structs::translate(&callee, None, &quote::quote!(::jacobian)) {
+        let callee = match crate::structs::translate(&callee, &quote::quote!(::jacobian)) {
             Some(Ok((translated, _))) => translated,
             Some(Err(_)) => return Ok(None),
             None => callee,
