@@ -834,6 +834,14 @@ impl Emitter<'_> {
                         }
                         quote!({ let #flat = #source; (#(#parts),*) })
                     }
+                    // A matrix's rows, read in place: a reference, written `(*rows)` where
+                    // it is read (never updated in place: `in_place` skips inline values).
+                    (Type::Matrix(..), Type::Array(row, _)) if matches!(&**row, Type::Array(..)) => {
+                        let Some(r) = result else { return TokenStream::new() };
+                        let name = self.bind(r);
+                        self.inline.insert(r, quote!((*#name)));
+                        return quote!(let #name = #source.as_rows(););
+                    }
                     (Type::Matrix(r, c), Type::Array(_, n)) => {
                         let (r, c, n) = (r.type_arg(), c.type_arg(), n.type_arg());
                         quote!(#krate::__private::flat::<#scalar, #r, #c, #n>(&#source))

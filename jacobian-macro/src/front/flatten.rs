@@ -54,7 +54,12 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         .filter(|p| nested(function.ty(p.value)) && !differentiated.contains(&p.value))
         .map(|p| p.value)
         .collect();
-    let mut f = Flatten { original: BTreeMap::new(), replaced: BTreeMap::new(), splats: BTreeMap::new() };
+    let mut f = Flatten {
+        original: BTreeMap::new(),
+        replaced: BTreeMap::new(),
+        splats: BTreeMap::new(),
+        rows: BTreeMap::new(),
+    };
     // Every value but the parameters and what user code produces is retyped.
     let mut keep: std::collections::BTreeSet<Value> = function.params.iter().map(|p| p.value).collect();
     collect_constants(&function.body, &mut keep);
@@ -75,6 +80,21 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         }
         if let Some(flat) = flat_type(&ty) {
             let name = function.name(param.value).map(str::to_owned);
+            // A matrix that is not differentiated is read in place, row by row: its
+            // components through its rows (`as_rows`, no copy), so that forward mode sees
+            // a product's row of coefficients as the matrix's own row. (Its flat copy stays
+            // for every other use, and is dead code where there is none.)
+            if let (Type::Matrix(r, c), false) = (&ty, differentiated.contains(&param.value)) {
+                let rows = Type::Array(Box::new(Type::array(c.clone())), r.clone());
+                let value = function.value(rows, name.clone());
+                f.rows.insert(param.value, value);
+                prologue.push(Inst {
+                    op: Op::Convert,
+                    args: vec![param.value],
+                    results: vec![value],
+                    span: proc_macro2::Span::call_site(),
+                });
+            }
             let value = function.value(flat, name);
             f.original.insert(value, ty);
             f.replaced.insert(param.value, value);
@@ -123,12 +143,23 @@ struct Flatten {
     replaced: BTreeMap<Value, Value>,
     /// Arrays made by repeating a scalar, and the scalar.
     splats: BTreeMap<Value, Value>,
+    /// Matrix parameters never differentiated, and their rows (`[[T; c]; r]`), which their
+    /// components are read from.
+    rows: BTreeMap<Value, Value>,
 }
 
 impl Flatten {
     fn block(&mut self, function: &mut Function, block: &mut Block) {
         let insts = std::mem::take(&mut block.insts);
         for mut inst in insts {
+            if let (Op::Get(path), Some(rows)) = (&inst.op, inst.args.first().and_then(|a| self.rows.get(a)))
+            {
+                if path.0.len() == 2 {
+                    inst.args[0] = *rows;
+                    block.insts.push(inst);
+                    continue;
+                }
+            }
             for arg in &mut inst.args {
                 if let Some(flat) = self.replaced.get(arg) {
                     *arg = *flat;
