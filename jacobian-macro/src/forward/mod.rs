@@ -1598,6 +1598,23 @@ impl Forward<'_> {
             })
             .collect();
         if let (true, Some(rows)) = (single, whole_rows) {
+            // Some scaled: each written into its row of the matrix (no row copied).
+            if rows.iter().flatten().any(|(coef, _)| *coef != tangent::Coef::One) {
+                let row_type = self.row_type(whole_block.unwrap_or(0));
+                let held_type = Type::Array(Box::new(row_type.clone()), Dim::Lit(rows.len()));
+                let mut held = self.b.zeros(&held_type);
+                for (i, (coef, row)) in rows.into_iter().enumerate().filter_map(|(i, r)| Some((i, r?))) {
+                    let row = match coef {
+                        tangent::Coef::One => row,
+                        coef => {
+                            let coef = coef.value(&mut self.b);
+                            self.b.push1(Op::Scale, vec![coef, row], row_type.clone())
+                        }
+                    };
+                    held = self.b.update(Op::Set(Path(vec![Position::Const(i)])), held, row, Vec::new());
+                }
+                return Ok(self.b.push1(Op::Convert, vec![held], matrix));
+            }
             if rows.iter().any(Option::is_some) {
                 let row_type = self.row_type(whole_block.unwrap_or(0));
                 let rows: Vec<Value> = rows
