@@ -715,11 +715,17 @@ impl Front<'_> {
                 // A reference passed on as it is (`g(x)` for `x: &Vector<2>`, `v` of
                 // `for v in &a`): the value is what it refers to, so it is lent again.
                 Expr::Path(path) => {
-                    let held =
-                        path.path.get_ident().and_then(|i| self.ssa(&i.to_string())).is_some_and(|v| {
-                            self.references.contains(&v)
-                                || self.f.params.iter().any(|p| p.value == v && p.by_reference)
-                        });
+                    // (The parameter by its own name: `let m = *t` holds `t`'s value, not
+                    // a reference.)
+                    let ident = path.path.get_ident();
+                    let held = ident.and_then(|i| self.ssa(&i.to_string())).is_some_and(|v| {
+                        self.references.contains(&v)
+                            || self
+                                .f
+                                .params
+                                .iter()
+                                .any(|p| p.value == v && p.by_reference && Some(&p.ident) == ident)
+                    });
                     (arg, held)
                 }
                 arg => (arg, false),
