@@ -8,8 +8,18 @@ use std::collections::BTreeMap;
 
 use quote::quote;
 
+use super::Unsupported;
 use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
 use crate::shape::Dim;
+
+/// Whether the flat form of `ty` has a length stable Rust cannot write (`[T; R * C]` for
+/// const generics `R`, `C`).
+fn unwritable(ty: &Type) -> bool {
+    match ty {
+        Type::Matrix(r, c) => (r.is_generic() || c.is_generic()) && r.lit() != Some(1) && c.lit() != Some(1),
+        _ => false,
+    }
+}
 
 /// The flat array type of a vector or matrix type.
 fn flat_type(ty: &Type) -> Option<Type> {
@@ -43,10 +53,16 @@ fn columns(ty: &Type) -> Option<Dim> {
 
 /// Flattens `function` in place; whether it had vectors or matrices. Nested arrays that
 /// are parameters not in `differentiated` stay as they are (read element by element).
-pub fn flatten(function: &mut Function, differentiated: &std::collections::BTreeSet<Value>) -> bool {
+/// A matrix of generic size (`Matrix<N, N>`) has no flat form: it may only be a parameter
+/// never differentiated, read by its components or by user code.
+pub fn flatten(
+    function: &mut Function,
+    differentiated: &std::collections::BTreeSet<Value>,
+) -> Result<bool, Unsupported> {
     if !function.values.iter().any(|v| flat_type(&v.ty).is_some()) {
-        return false;
+        return Ok(false);
     }
+    let refused = |what: &str| Unsupported { span: proc_macro2::Span::call_site(), what: what.into() };
     let nested = |ty: &Type| matches!(ty, Type::Array(..));
     let constant_nested: std::collections::BTreeSet<Value> = function
         .params
@@ -59,6 +75,8 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         replaced: BTreeMap::new(),
         splats: BTreeMap::new(),
         rows: BTreeMap::new(),
+        unflattened: std::collections::BTreeSet::new(),
+        refused: false,
     };
     // Every value but the parameters and what user code produces is retyped.
     let mut keep: std::collections::BTreeSet<Value> = function.params.iter().map(|p| p.value).collect();
@@ -67,6 +85,9 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         let value = Value(k as u32);
         if keep.contains(&value) {
             continue;
+        }
+        if unwritable(&data.ty) {
+            return Err(refused("a matrix of generic size that is not a parameter"));
         }
         if let Some(flat) = flat_type(&data.ty) {
             f.original.insert(value, std::mem::replace(&mut data.ty, flat));
@@ -94,6 +115,11 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
                     results: vec![value],
                     span: proc_macro2::Span::call_site(),
                 });
+                // (Of generic size: no flat copy; user code reads the parameter itself.)
+                if unwritable(&ty) {
+                    f.unflattened.insert(param.value);
+                    continue;
+                }
             }
             let value = function.value(flat, name);
             f.original.insert(value, ty);
@@ -108,6 +134,9 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
     }
     let mut body = std::mem::take(&mut function.body);
     f.block(function, &mut body);
+    if f.refused {
+        return Err(refused("a matrix parameter of generic size used other than by its components"));
+    }
     prologue.append(&mut body.insts);
     body.insts = prologue;
     let result = body.yields[0];
@@ -122,7 +151,7 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         body.yields[0] = value;
     }
     function.body = body;
-    true
+    Ok(true)
 }
 
 fn collect_constants(block: &Block, out: &mut std::collections::BTreeSet<Value>) {
@@ -146,6 +175,10 @@ struct Flatten {
     /// Matrix parameters never differentiated, and their rows (`[[T; c]; r]`), which their
     /// components are read from.
     rows: BTreeMap<Value, Value>,
+    /// Those of generic size, which have no flat copy: read by user code as they are.
+    unflattened: std::collections::BTreeSet<Value>,
+    /// A parameter in `unflattened` is used where only its flat copy would do.
+    refused: bool,
 }
 
 impl Flatten {
@@ -160,9 +193,16 @@ impl Flatten {
                     continue;
                 }
             }
-            for arg in &mut inst.args {
+            let holes = match &inst.op {
+                Op::Code(_) | Op::Constant(_) => inst.args.len(),
+                Op::For { holes, .. } => *holes,
+                _ => 0,
+            };
+            for (k, arg) in inst.args.iter_mut().enumerate() {
                 if let Some(flat) = self.replaced.get(arg) {
                     *arg = *flat;
+                } else if self.unflattened.contains(arg) && k >= holes {
+                    self.refused = true;
                 }
             }
             for nested in inst.blocks_mut() {
@@ -263,6 +303,7 @@ impl Flatten {
             if let Some(flat) = self.replaced.get(y) {
                 *y = *flat;
             }
+            self.refused |= self.unflattened.contains(y);
         }
     }
 
