@@ -457,12 +457,7 @@ impl Context<'_> {
                 return body.unwrap_or_else(|_| self.legacy_or_forward(legacy));
             }
             Kind::Parts => {
-                let body = match self.primal {
-                    Ok(primal) if primal.flattened => {
-                        Err("callers chain through the legacy lowering's matrix blocks".into())
-                    }
-                    _ => self.forward(forward::Returns::Parts, &plain),
-                };
+                let body = self.forward(forward::Returns::Parts, &plain);
                 return body.unwrap_or_else(|_| self.legacy_or_forward(Output::Parts));
             }
             Kind::Jvp => {
