@@ -5,7 +5,7 @@
 // Without `std` there is no `Real` or `norm` for the docs to link to.
 #![cfg_attr(not(feature = "std"), allow(rustdoc::broken_intra_doc_links))]
 
-pub use jacobian_macro::jacobian;
+pub use jacobian_macro::{jacobian, Differentiable};
 pub use jacobian_runtime::*;
 
 pub mod guide;

@@ -12,6 +12,9 @@ use jacobian::{jacobian, Matrix, Vector};
 use num_dual::{DualNum, HyperDual64};
 use proptest::prelude::*;
 
+#[path = "calls_elsewhere/mod.rs"]
+mod calls_elsewhere;
+
 const N: usize = 8;
 const TOL: f64 = 1e-12;
 
@@ -212,17 +215,61 @@ fn through_helpers_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; N]) -> D {
 
 /// Hyper-dual second derivatives of a twin, one pair of directions at a time.
 fn hyper_dual_hessian(x: [f64; N]) -> [[f64; N]; N] {
-    let mut hessian = [[0.0; N]; N];
-    for i in 0..N {
-        for j in 0..N {
-            let point: [HyperDual64; N] = std::array::from_fn(|k| {
+    hessian_of(x, through_helpers_twin)
+}
+
+fn hessian_of<const M: usize>(x: [f64; M], twin: impl Fn([HyperDual64; M]) -> HyperDual64) -> [[f64; M]; M] {
+    let mut hessian = [[0.0; M]; M];
+    for i in 0..M {
+        for j in 0..M {
+            let point: [HyperDual64; M] = std::array::from_fn(|k| {
                 let (e1, e2) = (f64::from(u8::from(k == i)), f64::from(u8::from(k == j)));
                 HyperDual64::new(x[k], e1, e2, 0.0)
             });
-            hessian[i][j] = through_helpers_twin(point).eps1eps2;
+            hessian[i][j] = twin(point).eps1eps2;
         }
     }
     hessian
+}
+
+/// Helpers written out in place whose parameters are references (read through `*`, in
+/// branch conditions, looped over), an integer, and locals they assign: the names stay
+/// references to the caller's values (once `E0425`/`E0614` inside the expansion: fuzzer
+/// seeds 103 and 0x49fb52f16ef6a62a).
+#[jacobian]
+fn by_reference(r: &f64, a: &[f64; 3], k: usize) -> f64 {
+    let s = if *r > 0.0 { r * 2.0 } else { r.sin() };
+    let copy = *a;
+    let t = if copy[k] > 0.5 && a[0] < 1.5 { a[0] * s } else { s };
+    let mut total = 0.0;
+    for v in a {
+        if *v > 0.1 {
+            total += v * t;
+        }
+    }
+    total + a.iter().sum::<f64>()
+}
+
+fn by_reference_twin(r: HyperDual64, a: [HyperDual64; 3], k: usize) -> HyperDual64 {
+    let s = if r.re > 0.0 { r * 2.0 } else { r.sin() };
+    let t = if a[k].re > 0.5 && a[0].re < 1.5 { a[0] * s } else { s };
+    let mut total = HyperDual64::from(0.0);
+    for v in a {
+        if v.re > 0.1 {
+            total += v * t;
+        }
+    }
+    total + a[0] + a[1] + a[2]
+}
+
+#[jacobian(hessian)]
+fn through_references(x: &[f64; 3]) -> f64 {
+    let k = 2;
+    by_reference(&x[1], x, k) * by_reference(&x[0].tanh(), &[x[0], 2.0 * x[2], x[1].sin()], 0)
+}
+
+fn through_references_twin(x: [HyperDual64; 3]) -> HyperDual64 {
+    by_reference_twin(x[1], x, 2) * by_reference_twin(x[0].tanh(), [x[0], x[2] * 2.0, x[1].sin()], 0)
 }
 
 proptest! {
@@ -319,4 +366,67 @@ proptest! {
             prop_assert!((hv[i] - e).abs() < 1e-11 * scale);
         }
     }
+
+    #[test]
+    fn hessians_through_helpers_taking_references(x in prop::array::uniform3(-1.5f64..1.5)) {
+        let expected = hessian_of(x, through_references_twin);
+        let h = through_references_hessian(&x);
+        let scale = expected.iter().flatten().fold(1.0f64, |s, v| s.max(v.abs()));
+        for i in 0..3 {
+            for j in 0..3 {
+                prop_assert!((h[(i, j)] - expected[i][j]).abs() < 1e-12 * scale, "({}, {}): {} vs {}", i, j, h[(i, j)], expected[i][j]);
+            }
+        }
+    }
+}
+
+/// A helper written out in place whose integer parameter is used in integer arithmetic
+/// (`n % 3`, `n.min(1)`: code, not a differentiated value) and which assigns to its own
+/// `mut` parameter.
+#[jacobian]
+fn integer_arithmetic(mut x: f64, a: [f64; 2], n: usize) -> f64 {
+    x *= a[n.min(1)];
+    x * x * ((n % 3) as f64 + 1.0)
+}
+
+#[jacobian(hessian)]
+fn through_integer_arithmetic(a: [f64; 2], n: usize) -> f64 {
+    integer_arithmetic(a[0], a, n + 1)
+}
+
+#[test]
+fn hessian_through_integer_arithmetic() {
+    for (a, n) in [([0.5, -1.25], 0usize), ([2.0, 0.75], 2), ([1.5, 3.0], 4)] {
+        // x = a0 · a1 (index min(n + 1, 1) = 1), f = c · a0² · a1², c = (n + 1) % 3 + 1.
+        let c = ((n + 1) % 3) as f64 + 1.0;
+        let expected =
+            [[2.0 * c * a[1] * a[1], 4.0 * c * a[0] * a[1]], [4.0 * c * a[0] * a[1], 2.0 * c * a[0] * a[0]]];
+        let h = through_integer_arithmetic_hessian(a, n);
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!(
+                    (h[(i, j)] - expected[i][j]).abs() < 1e-12,
+                    "({i}, {j}): {} vs {}",
+                    h[(i, j)],
+                    expected[i][j]
+                );
+            }
+        }
+    }
+}
+
+/// A call of an annotated function in another file, its result type not written: the
+/// macro reads the callee's signature there.
+#[jacobian]
+fn through_another_file(x: [f64; 2]) -> f64 {
+    let p = calls_elsewhere::elsewhere_polar(x[0], x[1]);
+    p.dot(&p) + p[0]
+}
+
+#[test]
+fn a_callee_in_another_file() {
+    let x = [1.5, 0.25];
+    // |p|² = r², p[0] = r cos θ.
+    let expected = [[2.0 * x[0] + x[1].cos(), -x[0] * x[1].sin()]];
+    assert_jacobian_close_scaled(&x, &through_another_file_jacobian(x), &expected, TOL);
 }

@@ -1059,3 +1059,42 @@ fn returns_of_constants() {
     let (y, _) = constant_returns_vjp([-0.5, 1.0], 2, Vector::from([1.0, 2.0]));
     assert_eq!(y, [2.0f64.cos(), 1.0]);
 }
+
+// A copy of a parameter taken by reference (`let a = *x;`, the same value under another
+// name) read in a loop's `break` condition: that code reads the copy, not a name the
+// generated function lacks (once E0425 on `a`: fuzz seed 103, f67).
+#[jacobian(mode = reverse, jvp, vjp)]
+fn copy_in_a_break_condition(x: &[f64; 3], t: f64) -> [f64; 2] {
+    let mut k = 0;
+    let mut s = t;
+    loop {
+        let a = *x;
+        s *= a[k];
+        k += 1;
+        if k >= 3 || ((k + 1) as f64) < a[1] {
+            break;
+        }
+    }
+    [s, x[0] * t]
+}
+
+#[test]
+fn a_copy_of_a_reference_in_a_break_condition() {
+    for (x, t) in [([0.5, 0.75, 2.0], 1.5), ([1.25, 5.0, -0.5], 0.25)] {
+        let mut stop = 1;
+        while stop < 3 && (stop + 1) as f64 >= x[1] {
+            stop += 1;
+        }
+        let mut expected = [[0.0; 4]; 2];
+        let product: f64 = x[..stop].iter().product();
+        for i in 0..stop {
+            expected[0][i] = t * product / x[i];
+        }
+        expected[0][3] = product;
+        expected[1][0] = t;
+        expected[1][3] = x[0];
+        assert_close("Jacobian", &[t], &copy_in_a_break_condition_jacobian(&x, t), &expected);
+        let (_, jv) = copy_in_a_break_condition_jvp(&x, t, Vector::from([1.0, 0.0, 0.0, 0.0]));
+        assert!((jv[0] - expected[0][0]).abs() < 1e-12);
+    }
+}

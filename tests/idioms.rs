@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 #![allow(clippy::needless_range_loop)]
+// Late initialisation is an idiom some users write; the macro takes it.
+#![allow(clippy::needless_late_init)]
 
 mod common;
 
@@ -545,4 +547,145 @@ fn whole_rows_of_nested_arrays() {
         rows_by_index_jacobian(q, 2),
         Matrix::from_rows([[5.0, 0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]])
     );
+}
+
+/// `let z;` assigned later, in every arm of a branch or `match`: differentiated values,
+/// an annotated one, an array, a vector, and an integer of the user's.
+#[jacobian(mode = reverse, jvp, vjp)]
+fn assigned_later(x: [f64; 2]) -> f64 {
+    let z;
+    let w: f64;
+    let n;
+    if x[0] > 0.5 {
+        z = x[0] * x[1];
+        w = x[1].sin();
+        n = 2;
+    } else {
+        z = x[1];
+        w = 1.0;
+        n = 3;
+    }
+    let v;
+    match n {
+        2 => v = [z, w],
+        _ => v = [w, z * z],
+    }
+    z * w + (n as f64) * v[1]
+}
+
+fn assigned_later_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; 2]) -> D {
+    let (z, w, n) = if x[0].re() > 0.5 { (x[0] * x[1], x[1].sin(), 2.0) } else { (x[1], D::from(1.0), 3.0) };
+    let v1 = if n == 2.0 { w } else { z * z };
+    z * w + v1 * n
+}
+
+#[jacobian(hessian)]
+fn assigned_later_second_order(x: [f64; 2]) -> f64 {
+    let z: f64;
+    if x[0] > x[1] {
+        z = x[0] * x[0] * x[1];
+    } else {
+        z = x[1].exp();
+    }
+    z * x[0]
+}
+
+#[jacobian(jvp)]
+fn vector_assigned_later(x: Vector<2>) -> Vector<2> {
+    let out: Vector<2>;
+    if x[0] > 0.0 {
+        out = x * 2.0;
+    } else {
+        out = Vector::from([x[1], x[0]]);
+    }
+    out
+}
+
+#[test]
+fn a_let_assigned_later() {
+    for x in [[0.7, 0.3], [0.2, -1.5], [1.5, 2.0]] {
+        let (_, expected) = dual_jacobian(|d| [assigned_later_twin(d)], x);
+        assert_jacobian_close_scaled(&x, &assigned_later_jacobian(x), &expected, TOL);
+        let (value, jv) = assigned_later_jvp(x, Vector::from([1.0, -0.5]));
+        assert_eq!(value, assigned_later(x));
+        assert!((jv[0] - (expected[0][0] - 0.5 * expected[0][1])).abs() < 1e-12);
+        let h = assigned_later_second_order_hessian(x);
+        let expected = if x[0] > x[1] {
+            [[6.0 * x[0] * x[1], 3.0 * x[0] * x[0]], [3.0 * x[0] * x[0], 0.0]]
+        } else {
+            [[0.0, x[1].exp()], [x[1].exp(), x[0] * x[1].exp()]]
+        };
+        assert_jacobian_close_scaled(&x, &h, &expected, TOL);
+    }
+    assert_eq!(
+        vector_assigned_later_jacobian(Vector::from([1.0, 2.0])),
+        Matrix::from_rows([[2.0, 0.0], [0.0, 2.0]])
+    );
+    assert_eq!(
+        vector_assigned_later_jacobian(Vector::from([-1.0, 2.0])),
+        Matrix::from_rows([[0.0, 1.0], [1.0, 0.0]])
+    );
+}
+
+const L3: usize = 3;
+
+/// Sizes written as a `const` item in one place and a literal in another (`[f64; L3]`
+/// returned as `[…, …, …]`, a `[f64; 3]` annotation of a `[f64; L3]` value).
+#[jacobian]
+fn const_and_literal_sizes(x: [f64; L3]) -> [f64; L3] {
+    [x[0] * x[1], x[2].sin(), x[0]]
+}
+
+#[jacobian(hessian)]
+fn const_and_literal_sizes_second_order(x: [f64; L3]) -> f64 {
+    let y: [f64; 3] = x;
+    let v: Vector<L3> = Vector::from([y[0], y[1] * y[2], 1.0]);
+    v.dot(&v)
+}
+
+#[test]
+fn sizes_by_a_const_item_and_by_a_literal() {
+    let x = [1.0, 2.0, 3.0];
+    let expected = [[x[1], x[0], 0.0], [0.0, 0.0, x[2].cos()], [1.0, 0.0, 0.0]];
+    assert_jacobian_close_scaled(&x, &const_and_literal_sizes_jacobian(x), &expected, TOL);
+    let h = const_and_literal_sizes_second_order_hessian(x);
+    let expected = [
+        [2.0, 0.0, 0.0],
+        [0.0, 2.0 * x[2] * x[2], 4.0 * x[1] * x[2]],
+        [0.0, 4.0 * x[1] * x[2], 2.0 * x[1] * x[1]],
+    ];
+    assert_jacobian_close_scaled(&x, &h, &expected, TOL);
+}
+
+/// `x.len()` of a differentiated array as a loop bound and in arithmetic (a nested array's
+/// is its number of rows), and a closure bound by a `let` passed to `map` by name.
+#[jacobian(mode = reverse, hessian)]
+fn lengths_and_named_closures(x: [f64; 3], q: [[f64; 2]; 2]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * (i + 1) as f64;
+    }
+    let sq = |v: &f64| v * v;
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    s * mean + x.iter().map(sq).sum::<f64>() + q[q.len() - 1][0] * q[0].len() as f64
+}
+
+#[test]
+fn lengths_of_differentiated_arrays() {
+    let (x, q) = ([0.5, -1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]]);
+    // s = x0 + 2x1 + 3x2, mean = (x0 + x1 + x2) / 3; f = s·mean + Σ x² + 2 q10.
+    let (s, mean) = (x[0] + 2.0 * x[1] + 3.0 * x[2], (x[0] + x[1] + x[2]) / 3.0);
+    let expected = [[
+        mean + s / 3.0 + 2.0 * x[0],
+        2.0 * mean + s / 3.0 + 2.0 * x[1],
+        3.0 * mean + s / 3.0 + 2.0 * x[2],
+        0.0,
+        0.0,
+        2.0,
+        0.0,
+    ]];
+    assert_jacobian_close_scaled(&x, &lengths_and_named_closures_jacobian(x, q), &expected, TOL);
+    let h = lengths_and_named_closures_hessian(x, q);
+    assert!((h[(0, 1)] - (2.0 / 3.0 + 1.0 / 3.0)).abs() < 1e-12);
+    assert!((h[(2, 2)] - (6.0 / 3.0 + 2.0)).abs() < 1e-12);
 }

@@ -1250,6 +1250,35 @@ fn sin_cos_of_a_literal_has_a_type() {
     assert_eq!(sin_cos_of_a_literal_jacobian(1.0)[(0, 0)], 2.5f64.cos() * 2.5f64.sin());
 }
 
+// -------------------------------------------------------- methods of literals in branches
+// Found by the fuzzer (seeds 31 and 20 at count 600): a value made of float literals alone
+// (a branch choosing between two, an element of an array of them) is `{float}` to rustc,
+// and its method `s.tanh()` ambiguous (E0689); such receivers are written `<f64>::tanh(s)`.
+
+#[jacobian(jvp)]
+fn method_of_a_branch_of_literals(x: f64) -> f64 {
+    let s = if x < 1.0 { 2.625 } else { -1.875 };
+    x * f64::tanh(s)
+}
+
+#[jacobian]
+fn method_of_an_element_of_literals(x: f64) -> f64 {
+    let v = [0.75, 2.125];
+    if x < 1.0 {
+        x * f64::atan(v[0])
+    } else {
+        x * v[1].ln()
+    }
+}
+
+#[test]
+fn methods_of_literal_values_have_a_type() {
+    assert_eq!(method_of_a_branch_of_literals_jacobian(0.5)[(0, 0)], 2.625f64.tanh());
+    assert_eq!(method_of_a_branch_of_literals_jvp(1.5, Vector::from([2.0])).1[0], 2.0 * (-1.875f64).tanh());
+    assert_eq!(method_of_an_element_of_literals_jacobian(0.5)[(0, 0)], 0.75f64.atan());
+    assert_eq!(method_of_an_element_of_literals_jacobian(1.5)[(0, 0)], 2.125f64.ln());
+}
+
 // -------------------------------------------------------- a transposed literal matrix
 // Found by the fuzzer (seed 7): `m * Matrix::from_rows(…).transpose() * v` took the
 // transposed literal for a scalar (`m * t` then a Matrix read as a scalar: E0308), in the

@@ -658,24 +658,9 @@ pub fn gen_second_order(
 ///   ```
 ///   (`Vector::from([n as f64, s3]).map(|t6| x0)`, with a differentiated component,
 ///   compiles.)
-/// - `call_ref_temporary`: a call of an annotated function written out in place (see
-///   [`inlinable_second_order`]) whose reference argument is anything but a variable
-///   borrowed or a reference parameter passed on as it is: "references to differentiated
-///   values" (first order takes them all; `&(x * 2.0)` is taken, `&x.sin()` is not):
-///   ```text
-///   #[jacobian] fn g(a: &[f64; 2]) -> f64 { a[0] * a[1] }
-///   #[jacobian] fn h(v: &Vector<2>) -> f64 { v[0] * v[1] }
-///   #[jacobian] fn q(t: &f64) -> f64 { *t * *t }
-///   #[jacobian(hessian)] fn a(x: f64) -> f64 { g(&[x, 1.0]) * x }
-///   #[jacobian(hessian)] fn b(x: &[f64; 2]) -> f64 { g(&*x) * x[0] }
-///   #[jacobian(hessian)] fn c(x: f64) -> f64 { h(&Vector::from([x, 1.0])) * x }
-///   #[jacobian(hessian)] fn d(x: f64) -> f64 { q(&x.sin()) * x }
-///   // error: `hessian` is not supported for this function yet: second derivatives do not
-///   // yet take references to differentiated values
-///   ```
-///   (`g(&a)` of a local `a`, `g(x)` of a parameter `x: &[f64; 2]`, compile.) Marked on
-///   every such argument; a caller of a callee that is not written out in place gets no
-///   second order anyway.
+/// - (`call_ref_temporary`, a reference argument other than a variable borrowed, such as
+///   `g(&[x, 1.0])`, `h(&Vector::from([x, 1.0]))`, `q(&x.sin())`, is taken since 0d2016b's
+///   successor: the parameter names a reference to the argument's value.)
 /// - `call_constant_argument`: an argument of a call written out in place some component
 ///   of which may not depend on a differentiated value. The callee's body is written out
 ///   with the constant folded in, and second order then meets in it what it refuses of
@@ -728,7 +713,6 @@ const SECOND_ORDER_REFUSED: &[&str] = &[
     "shadow_in_block_constant",
     "nested_branch_update",
     "effects_after_branch",
-    "call_ref_temporary",
     "call_constant_argument",
     "map_constant_receiver",
     "call_deref_argument",
@@ -767,9 +751,9 @@ fn constructs_second_order_ok(counts: &BTreeMap<&'static str, usize>) -> bool {
 /// derivatives only, so the macro's second order writes an annotated callee's body into
 /// the caller (`front::lower_with`, `callees::Callees::inlinable`) where: the callee is a
 /// free function at module level in the caller's module, takes no `self` and has no
-/// generics (every generated function); its body assigns to no variable (`front::matrix::
-/// assigns`: no `x = …`, no `+=`, `-=`, `*=`, `/=`, no element assignment; `let` and a
-/// `let mut` never assigned again are fine: see [`body_assigns`]); it reads no name of the
+/// generics (every generated function); it assigns only to variables it binds itself
+/// (`front::iter::assigns_outside`: its parameters and locals, which every generated body
+/// does); it reads no name of the
 /// caller's other than those it binds itself (generated bodies read their parameters, their
 /// locals and the module's constants only); and it does not call itself. Its own calls are
 /// written out in place again, and any call that stays a chained first-order call makes
@@ -779,32 +763,13 @@ fn constructs_second_order_ok(counts: &BTreeMap<&'static str, usize>) -> bool {
 ///
 /// Refused besides, although first order takes it (reported with issue 10, item 5; each
 /// checked against `main` at d597596):
-/// - an integer parameter of the callee used in integer arithmetic (`n % 3`, `n.min(1)`,
-///   `(n + 1) % 2`) is taken for a differentiated value once the body is written out in
-///   place (`n as f64` and `x[n]` are taken):
-///   ```text
-///   #[jacobian] fn g(x: f64, n: usize) -> f64 { x * ((n % 3) as f64) }
-///   #[jacobian(hessian)] fn f(x: f64, n: usize) -> f64 { g(x, n) * x }
-///   // error: `hessian` is not supported for this function yet: second derivatives do not
-///   // yet take `%` of a differentiated value
-///   #[jacobian] fn h(a: [f64; 2], n: usize) -> f64 { a[n.min(1)] * a[0] }
-///   #[jacobian(hessian)] fn e(a: [f64; 2], n: usize) -> f64 { h(a, n) * a[0] }
-///   // error: … an index that depends on a differentiated value
-///   ```
-///   Generated: a callee with an integer parameter is taken as written out in place only
-///   where its body reads the parameter as `n as f64` alone (see [`integer_parameter_used`]).
-/// - `call_ref_temporary` and `call_constant_argument` (see [`SECOND_ORDER_REFUSED`]): a
-///   reference argument other than a variable (`&v`) or a reference parameter passed on as
-///   it is, and an argument some component of which may be constant.
-/// - a `&f64` parameter of the callee read in a branch of differentiated values (E0614 in
-///   the generated Hessian, a compile error of the caller):
-///   ```text
-///   #[jacobian] fn g(x: &f64) -> f64 { if *x > 0.5 { *x * *x } else { *x } }
-///   #[jacobian(hessian)] fn a(y: f64) -> f64 { g(&y) }
-///   // error[E0614]: type `f64` cannot be dereferenced (in the macro's expansion)
-///   ```
-///   (`if *x > 0.5 { 1.0 } else { 2.0 }` compiles.) Found at seeds 3 and 5 (count 200).
-///   Generated: a callee with a `&f64` parameter is not taken as written out in place.
+/// - `call_constant_argument` (see [`SECOND_ORDER_REFUSED`]): an argument some component
+///   of which may be constant.
+///
+/// (Taken since the commit after 0d2016b, once refused: an integer parameter of the callee
+/// in integer arithmetic, `x * ((n % 3) as f64)`, `a[n.min(1)]`; a `&f64` parameter read
+/// through `*` in a branch, `if *x > 0.5 { *x * *x } else { *x }` (E0614); a body that
+/// assigns to its own variables.)
 /// - a `let` of the callee (at its top level too, or inside a block or a branch: `let s =
 ///   if c { let t = …; t * … } else { … };`) bound to a constant, where the caller has a
 ///   variable of the same name: "a block that shadows a variable with a `let`" (the
@@ -829,67 +794,11 @@ fn constructs_second_order_ok(counts: &BTreeMap<&'static str, usize>) -> bool {
 ///   as written out in place only where the generator is sure that its result depends on a
 ///   differentiated value (see `gen_function`).
 pub fn inlinable_second_order(
-    sig: &Sig,
-    body: &str,
     counts: &BTreeMap<&'static str, usize>,
     callees: &BTreeSet<usize>,
     earlier: &[Sig],
 ) -> bool {
-    let integer_used = sig.params.iter().any(|p| p.ty == Ty::I) && integer_parameter_used(body);
-    let scalar_reference = sig.params.iter().any(|p| p.by_ref && p.ty == Ty::S);
-    !body_assigns(body)
-        && !integer_used
-        && !scalar_reference
-        && constructs_second_order_ok(counts)
-        && callees.iter().all(|&c| earlier[c].inline_second_order)
-}
-
-/// Whether a body reads the integer parameter `n` other than as `n as f64`.
-pub fn integer_parameter_used(body: &str) -> bool {
-    let bytes = body.as_bytes();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    body.match_indices('n').any(|(k, _)| {
-        let alone = (k == 0 || !word(bytes[k - 1])) && bytes.get(k + 1).is_none_or(|&c| !word(c));
-        alone && !body[k + 1..].starts_with(" as f64")
-    })
-}
-
-/// Whether a generated body assigns to a variable anywhere: a compound assignment
-/// (`+=`, `-=`, `*=`, `/=`) or an `=` that is not the one of a `let` (`m = …`,
-/// `a[i] = …`, `w[(0, 1)] = …`). A `let`'s `=` is the first after its `let` with no `;`,
-/// `{` or `}` between (one-line blocks such as `if c { let s = …; s * … }` included).
-pub fn body_assigns(body: &str) -> bool {
-    let bytes = body.as_bytes();
-    for (k, _) in body.match_indices('=') {
-        let before = if k > 0 { bytes[k - 1] } else { b' ' };
-        let after = bytes.get(k + 1).copied().unwrap_or(b' ');
-        // `==`, `<=`, `>=`, `!=`, `=>`, `..=`
-        if after == b'=' || after == b'>' || matches!(before, b'=' | b'<' | b'>' | b'!' | b'.') {
-            continue;
-        }
-        if matches!(before, b'+' | b'-' | b'*' | b'/') {
-            return true;
-        }
-        // the statement this `=` is in: back to a `;`, `{` or `}` outside brackets (the
-        // `;` of `[f64; 2]` is not one)
-        let mut depth = 0usize;
-        let mut start = 0;
-        for (b, c) in body[..k].char_indices().rev() {
-            match c {
-                ')' | ']' => depth += 1,
-                '(' | '[' if depth > 0 => depth -= 1,
-                ';' | '{' | '}' if depth == 0 => {
-                    start = b + 1;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        if !body[start..k].trim_start().starts_with("let ") {
-            return true;
-        }
-    }
-    false
+    constructs_second_order_ok(counts) && callees.iter().all(|&c| earlier[c].inline_second_order)
 }
 
 /// Whether the macro's reverse mode may refuse a body for "user code that changes a
@@ -1579,7 +1488,7 @@ impl<'r> Ctx<'r> {
             return "0".into();
         }
         let ints = self.vars(|v| v.ty == Ty::I);
-        // a pure body reads `n` as `n as f64` alone (`integer_parameter_used`)
+        // a pure body reads `n` as `n as f64` alone
         if ints.is_empty() || self.pure || self.no_runtime_index || self.rng.chance(0.3) {
             return int_lit(self.rng.below(len));
         }
@@ -4585,8 +4494,8 @@ pub fn gen_function(
     }
     gen_second_order(second, &mut sig, &mut ctx.counts, &ctx.callees, earlier);
     gen_sparse(sparse, &mut sig, &mut ctx.counts);
-    sig.inline_second_order = (sig.ret == Ty::S || ret.diff)
-        && inlinable_second_order(&sig, &ctx.o, &ctx.counts, &ctx.callees, earlier);
+    sig.inline_second_order =
+        (sig.ret == Ty::S || ret.diff) && inlinable_second_order(&ctx.counts, &ctx.callees, earlier);
 
     let po: Vec<String> = sig
         .params

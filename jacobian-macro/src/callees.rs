@@ -39,6 +39,10 @@ enum Known {
 struct Signatures {
     known: BTreeMap<String, Known>,
     module_level: BTreeMap<String, Vec<(Vec<String>, String)>>,
+    /// The structs that derive `Differentiable`, by name: their text, once per definition.
+    structs: BTreeMap<String, Vec<String>>,
+    /// Free functions only (not methods), as `known`: what other files tell a caller.
+    free: BTreeMap<String, Known>,
 }
 
 /// A file as read: its length and modification time then, and what it holds.
@@ -53,26 +57,68 @@ thread_local! {
 /// The signatures of the annotated functions in the file that holds `at`.
 pub struct Callees {
     signatures: Rc<Signatures>,
+    /// The file's path, and the free functions of the crate's other `src` files (read
+    /// when a name is not in the file).
+    path: Option<PathBuf>,
+    elsewhere: std::cell::OnceCell<BTreeMap<String, Known>>,
 }
 
 impl Callees {
     /// Those of the file `at` is in; none where it cannot be read.
     pub fn of(at: proc_macro2::Span) -> Callees {
-        let signatures = at.local_file().and_then(|path| read(&path)).unwrap_or_default();
-        Callees { signatures }
+        let path = at.local_file().map(resolve);
+        let signatures = path.as_ref().and_then(read).unwrap_or_default();
+        Callees { signatures, path, elsewhere: std::cell::OnceCell::new() }
+    }
+
+    /// What `name` is: in the file, else among the free functions of the crate's other
+    /// `src` files (a helper in another module), where it is one of a kind there.
+    fn known(&self, name: &str) -> Option<&Known> {
+        if let Some(known) = self.signatures.known.get(name) {
+            return Some(known);
+        }
+        let elsewhere = self.elsewhere.get_or_init(|| {
+            let mut merged: BTreeMap<String, Known> = BTreeMap::new();
+            for file in crate_files(self.path.as_ref()).iter().filter(|f| Some(*f) != self.path.as_ref()) {
+                let Some(signatures) = read(file) else { continue };
+                for (name, known) in &signatures.free {
+                    let entry = merged.entry(name.clone()).or_insert_with(|| known.clone());
+                    if entry != known {
+                        *entry = Known::Ambiguous;
+                    }
+                }
+            }
+            merged
+        });
+        elsewhere.get(name)
     }
 
     /// The annotated function `name` (its attributes and signature, with an empty body),
-    /// if it is the only function of that name in the file.
+    /// if it is the only function of that name in the file (or, when the file has none,
+    /// among the free functions of the crate's other files).
     pub fn get(&self, name: &str) -> Option<syn::ItemFn> {
-        let Some(Known::Annotated(text)) = self.signatures.known.get(name) else { return None };
+        let Some(Known::Annotated(text)) = self.known(name) else { return None };
         syn::parse_str(text).ok()
     }
 
-    /// Whether every function (or method) called `name` in the file is one without the
-    /// attribute: a plain helper, which has no siblings to chain through.
+    /// [`get`](Self::get) for a call in `caller`: where the name is ambiguous in the file
+    /// (an annotated function and a plain one of the same name in another module), the
+    /// annotated function at module level in `caller`'s module, if there is one.
+    pub fn get_from(&self, caller: &str, name: &str) -> Option<syn::ItemFn> {
+        if self.signatures.known.get(name) != Some(&Known::Ambiguous) {
+            return self.get(name);
+        }
+        let [(module, _)] = self.signatures.module_level.get(caller)?.as_slice() else { return None };
+        let mut same = self.signatures.module_level.get(name)?.iter().filter(|(m, _)| m == module);
+        let (Some((_, text)), None) = (same.next(), same.next()) else { return None };
+        syn::parse_str(text).ok()
+    }
+
+    /// Whether every function (or method) called `name` in the file (or, when the file has
+    /// none, every free function of that name in the crate's other files) is one without
+    /// the attribute: a plain helper, which has no siblings to chain through.
     pub fn is_plain(&self, name: &str) -> bool {
-        self.signatures.known.get(name) == Some(&Known::Plain)
+        self.known(name) == Some(&Known::Plain)
     }
 
     /// The annotated function `callee`, whole, where it can be written into `caller` in
@@ -90,6 +136,18 @@ impl Callees {
     }
 }
 
+/// A source path as the compiler gives it, readable from here: a relative one (a workspace
+/// member's file, as rustdoc's tests name it) against the package's directory or one of
+/// its parents.
+fn resolve(path: PathBuf) -> PathBuf {
+    if path.is_absolute() || path.exists() {
+        return path;
+    }
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else { return path };
+    let dir = PathBuf::from(dir);
+    dir.ancestors().map(|d| d.join(&path)).find(|p| p.exists()).unwrap_or(path)
+}
+
 fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
     let metadata = std::fs::metadata(path).ok()?;
     let (len, modified) = (metadata.len(), metadata.modified().ok());
@@ -102,9 +160,171 @@ fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
     let file = syn::parse_file(&text).ok()?;
     let mut collect = Collect { signatures: Signatures::default(), module: Vec::new(), nested: 0 };
     collect.visit_file(&file);
+    // Structs defined in the file's documentation examples, where rustdoc's tests (whose
+    // spans point into this file) define them.
+    // (An example is a file, or statements that rustdoc puts into a `main`. Markdown
+    // that the file includes as documentation, `#[doc = include_str!("guide.md")]`, has
+    // examples too.)
+    let mut examples = doc_examples(&text);
+    for included in included_markdown(&text) {
+        let markdown =
+            path.parent().map(|dir| dir.join(&included)).and_then(|p| std::fs::read_to_string(p).ok());
+        if let Some(markdown) = markdown {
+            examples.extend(markdown_examples(&markdown));
+        }
+    }
+    for example in examples {
+        let items = match syn::parse_file(&example) {
+            Ok(file) => file.items,
+            Err(_) => match syn::parse_str::<syn::Block>(&format!("{{ {example} }}")) {
+                Ok(block) => block
+                    .stmts
+                    .into_iter()
+                    .filter_map(|s| match s {
+                        syn::Stmt::Item(item) => Some(item),
+                        _ => None,
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+        };
+        for item in &items {
+            if let syn::Item::Struct(item) = item {
+                collect.visit_item_struct(item);
+            }
+        }
+    }
     let signatures = Rc::new(collect.signatures);
     FILES.with(|files| files.borrow_mut().insert(path.clone(), (len, modified, signatures.clone())));
     Some(signatures)
+}
+
+/// The code blocks of a file's doc comments (`///` and `//!` lines), with rustdoc's hidden
+/// lines (`# …`) shown.
+fn doc_examples(text: &str) -> Vec<String> {
+    let mut markdown = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(doc) = trimmed.strip_prefix("///").or_else(|| trimmed.strip_prefix("//!")) {
+            markdown.push_str(doc.strip_prefix(' ').unwrap_or(doc));
+            markdown.push('\n');
+        }
+    }
+    markdown_examples(&markdown)
+}
+
+/// The `.md` files a source file includes (`include_str!("….md")`).
+fn included_markdown(text: &str) -> Vec<String> {
+    text.match_indices("include_str!(\"")
+        .filter_map(|(k, m)| {
+            let rest = &text[k + m.len()..];
+            let name = &rest[..rest.find('"')?];
+            name.ends_with(".md").then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// The fenced code blocks of a Markdown text, with rustdoc's hidden lines shown.
+fn markdown_examples(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            match current.take() {
+                Some(block) => out.push(block),
+                None => current = Some(String::new()),
+            }
+            continue;
+        }
+        if let Some(block) = &mut current {
+            let shown = if line.trim() == "#" { "" } else { line.strip_prefix("# ").unwrap_or(line) };
+            block.push_str(shown);
+            block.push('\n');
+        }
+    }
+    out
+}
+
+/// Whether an attribute is `#[derive(…, Differentiable, …)]` (by any path ending so).
+fn derives_differentiable(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("derive") {
+        return false;
+    }
+    let Ok(paths) =
+        attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+    else {
+        return false;
+    };
+    paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Differentiable"))
+}
+
+/// Where a differentiable struct is looked for, and what was found.
+pub enum Found {
+    /// One definition (in the function's file, else in one file of the crate's `src`).
+    One(Box<syn::ItemStruct>),
+    /// None that derives `Differentiable`.
+    None,
+    /// Several of this name.
+    Several,
+}
+
+/// The struct `name` that derives `Differentiable`: the one in the file `at` is in, else the
+/// only one of that name in the files under the crate's `src` directory
+/// (`CARGO_MANIFEST_DIR`).
+pub fn differentiable_struct(at: proc_macro2::Span, name: &str) -> Found {
+    let here = at.local_file().map(resolve);
+    let in_file = |path: &PathBuf| -> Vec<String> {
+        read(path).and_then(|s| s.structs.get(name).cloned()).unwrap_or_default()
+    };
+    let mut found = here.as_ref().map(in_file).unwrap_or_default();
+    if found.is_empty() {
+        for file in crate_files(here.as_ref()).iter().filter(|f| Some(*f) != here.as_ref()) {
+            found.extend(in_file(file));
+        }
+    }
+    found.dedup();
+    match found.as_slice() {
+        [] => Found::None,
+        [one] => syn::parse_str(one).map_or(Found::None, |s| Found::One(Box::new(s))),
+        _ => Found::Several,
+    }
+}
+
+/// The files a definition used by the file `here` may be in: the crate's `src` files
+/// (`CARGO_MANIFEST_DIR`), and those beside `here` where it is elsewhere (an integration
+/// test's or an example's modules).
+fn crate_files(here: Option<&PathBuf>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let src = std::env::var_os("CARGO_MANIFEST_DIR").map(|dir| PathBuf::from(dir).join("src"));
+    if let Some(src) = &src {
+        rust_files(src, &mut files, 0);
+    }
+    if let Some(dir) = here.and_then(|h| h.parent()) {
+        let inside_src = src.as_ref().is_some_and(|src| dir.starts_with(src));
+        if !inside_src {
+            rust_files(dir, &mut files, 0);
+        }
+    }
+    files
+}
+
+/// The `.rs` files under `dir`, in order (a few levels deep).
+fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>, depth: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let skipped =
+            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "target" || n.starts_with('.'));
+        if skipped {
+            continue;
+        }
+        if path.is_dir() && depth < 6 {
+            rust_files(&path, out, depth + 1);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
 }
 
 /// Whether an attribute is `#[jacobian]` or `#[jacobian(…)]` (by any path ending so), or
@@ -154,7 +374,7 @@ struct Collect {
 }
 
 impl Collect {
-    fn add(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature) {
+    fn add(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature) -> Known {
         let known = if attrs.iter().any(is_jacobian) {
             // Without the doc comments (long, and of no use here).
             let attrs = attrs.iter().filter(|a| !a.path().is_ident("doc"));
@@ -166,12 +386,20 @@ impl Collect {
         if *entry != known {
             *entry = Known::Ambiguous;
         }
+        known
     }
 }
 
 impl<'ast> Visit<'ast> for Collect {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.add(&item.attrs, &item.sig);
+        let known = self.add(&item.attrs, &item.sig);
+        if self.nested == 0 {
+            let entry =
+                self.signatures.free.entry(item.sig.ident.to_string()).or_insert_with(|| known.clone());
+            if *entry != known {
+                *entry = Known::Ambiguous;
+            }
+        }
         if self.nested == 0 && item.attrs.iter().any(is_jacobian) {
             let (sig, block) = (&item.sig, &item.block);
             let text = quote::quote!(#sig #block).to_string();
@@ -202,7 +430,8 @@ impl<'ast> Visit<'ast> for Collect {
         let mut names = Vec::new();
         functions_in(mac.tokens.clone(), &mut names);
         for name in names {
-            self.signatures.known.insert(name, Known::Ambiguous);
+            self.signatures.known.insert(name.clone(), Known::Ambiguous);
+            self.signatures.free.insert(name, Known::Ambiguous);
         }
     }
 
@@ -210,6 +439,13 @@ impl<'ast> Visit<'ast> for Collect {
         self.module.push(item.ident.to_string());
         syn::visit::visit_item_mod(self, item);
         self.module.pop();
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        if item.attrs.iter().any(derives_differentiable) {
+            let text = item.to_token_stream().to_string();
+            self.signatures.structs.entry(item.ident.to_string()).or_default().push(text);
+        }
     }
 
     // (Bodies are visited for the functions defined inside them; expressions need not be.)

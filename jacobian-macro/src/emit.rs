@@ -68,6 +68,7 @@ fn emit(
         accumulated: BTreeSet::new(),
         literals: BTreeMap::new(),
         changing: BTreeSet::new(),
+        typed: typed_values(function),
     };
     changing(&function.body, &mut emitter.changing);
     emitter.count_uses(&function.body);
@@ -193,6 +194,9 @@ struct Emitter<'a> {
     scaled: BTreeMap<Value, (TokenStream, TokenStream)>,
     /// Values added into an element (`a[i] += v`).
     accumulated: BTreeSet<Value>,
+    /// Values whose Rust type is known where they are computed (see `typed_values`); a
+    /// float method of any other is written `<T>::method(x)`.
+    typed: BTreeSet<Value>,
     /// Literals, by value.
     literals: BTreeMap<Value, f64>,
     /// The user's variables that change: declared `mut` or assigned in code carried
@@ -547,7 +551,14 @@ impl Emitter<'_> {
                 };
                 let method = Ident::new(method, Span::call_site());
                 let rest = args[1..].iter().map(|a| self.operand(*a));
-                quote!(#receiver.#method(#(#rest),*))
+                if self.typed.contains(&args[0]) {
+                    quote!(#receiver.#method(#(#rest),*))
+                } else {
+                    // (A value made of float literals alone is `{float}` to rustc, whose
+                    // methods are ambiguous: `let s = if c { 2.5 } else { 1.5 }; s.tanh()`.)
+                    let scalar = &self.scalar.tokens;
+                    quote!(<#scalar>::#method(#receiver #(, #rest)*))
+                }
             }
             Op::SinCos => {
                 // (A literal alone is `{float}`, whose methods are ambiguous: typed.)
@@ -1291,6 +1302,105 @@ fn mentions(tokens: &TokenStream, names: &BTreeSet<String>) -> bool {
             TokenTree::Group(group) => mentions(&group.stream(), names),
             _ => false,
         })
+}
+
+/// The values whose Rust type is known where they are computed: the parameters, and what
+/// is computed from a known type (an arithmetic result, a branch's or a loop's value where
+/// one side is known, a method's result, the runtime's helpers). Literals, and values made
+/// only of literals (`if c { 2.5 } else { 1.5 }`), are not: rustc sees `{float}`.
+fn typed_values(f: &Function) -> BTreeSet<Value> {
+    fn walk(block: &Block, typed: &mut BTreeSet<Value>) -> bool {
+        let mut changed = false;
+        for inst in &block.insts {
+            let any = |args: &[Value], typed: &BTreeSet<Value>| args.iter().any(|a| typed.contains(a));
+            match &inst.op {
+                Op::Literal(_) | Op::Code(_) => {}
+                // (User code has its own type, unless it is float literals alone.)
+                Op::Constant(code) => {
+                    if !unsuffixed_float(&code.tokens) && !is_float_literal(&code.tokens) {
+                        for r in &inst.results {
+                            changed |= typed.insert(*r);
+                        }
+                    }
+                }
+                Op::If { then, otherwise } => {
+                    for b in [then, otherwise] {
+                        changed |= walk(b, typed);
+                    }
+                    for (k, r) in inst.results.iter().enumerate() {
+                        let known = [then, otherwise]
+                            .iter()
+                            .any(|b| b.yields.get(k).is_some_and(|y| typed.contains(y)));
+                        if known {
+                            changed |= typed.insert(*r);
+                        }
+                    }
+                }
+                Op::For { holes, body, .. } => {
+                    let inits = &inst.args[*holes..];
+                    for (k, p) in body.params.iter().enumerate() {
+                        let known = inits.get(k).is_some_and(|i| typed.contains(i))
+                            || body.yields.get(k).is_some_and(|y| typed.contains(y));
+                        if known {
+                            changed |= typed.insert(*p);
+                            if let Some(r) = inst.results.get(k) {
+                                changed |= typed.insert(*r);
+                            }
+                        }
+                    }
+                    changed |= walk(body, typed);
+                }
+                Op::While { cond, body } => {
+                    // (`cond` yields whether to go on, then the carried values.)
+                    for (k, p) in cond.params.iter().enumerate() {
+                        let known = inst.args.get(k).is_some_and(|i| typed.contains(i))
+                            || body.yields.get(k).is_some_and(|y| typed.contains(y))
+                            || cond.yields.get(k + 1).is_some_and(|y| typed.contains(y));
+                        if known {
+                            changed |= typed.insert(*p);
+                            if let Some(b) = body.params.get(k) {
+                                changed |= typed.insert(*b);
+                            }
+                            if let Some(r) = inst.results.get(k) {
+                                changed |= typed.insert(*r);
+                            }
+                        }
+                    }
+                    changed |= walk(cond, typed);
+                    changed |= walk(body, typed);
+                }
+                Op::Add
+                | Op::Sub
+                | Op::Mul
+                | Op::Div
+                | Op::Neg
+                | Op::Select
+                | Op::Build
+                | Op::Splat
+                | Op::Get(_)
+                | Op::Set(_)
+                | Op::Accumulate(_)
+                | Op::Tuple => {
+                    if any(&inst.args, typed) {
+                        for r in &inst.results {
+                            changed |= typed.insert(*r);
+                        }
+                    }
+                }
+                // Methods (written typed where their receiver is not), integers as floats,
+                // calls, the runtime's helpers.
+                _ => {
+                    for r in &inst.results {
+                        changed |= typed.insert(*r);
+                    }
+                }
+            }
+        }
+        changed
+    }
+    let mut typed: BTreeSet<Value> = f.params.iter().map(|p| p.value).collect();
+    while walk(&f.body, &mut typed) {}
+    typed
 }
 
 /// Whether `tokens` name `ident` anywhere.

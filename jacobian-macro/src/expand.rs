@@ -15,7 +15,7 @@ use syn::ItemFn;
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let diagnostics = Diagnostics::default();
-    let options = options::parse(attr, &diagnostics);
+    let mut options = options::parse(attr, &diagnostics);
     let function: ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(_) => {
@@ -37,6 +37,29 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             "`#[jacobian]` is applied to this function twice; apply it once with all the options it needs (`#[jacobian(value, jvp, mode = reverse)]`), and for a second set of siblings with other options, annotate a function that calls this one",
         );
     }
+    // A function with differentiable structs in its signature is differentiated as its
+    // translation over the structs' fields; the user's function is emitted as written.
+    let (function, structs) = match crate::structs::translate(&function, options.wrt.as_deref(), &krate) {
+        None => (function, None),
+        Some(Err(error)) => {
+            diagnostics.push(error);
+            let errors = diagnostics.to_compile_errors();
+            return quote!(#errors #function);
+        }
+        Some(Ok((translated, structs))) => {
+            if let Some(wrt) = &mut options.wrt {
+                *wrt = structs.wrt(wrt);
+            }
+            let refused = [("sparse", options.sparse), ("check", options.check.is_some())];
+            for (option, _) in refused.iter().filter(|(_, on)| *on) {
+                diagnostics.error_at(
+                    &function.sig.ident,
+                    format!("the `{option}` option is not supported yet on a function with a differentiable struct in its signature; annotate a function over the struct's fields for it"),
+                );
+            }
+            (translated, Some(structs))
+        }
+    };
     // A nalgebra-typed function is differentiated as its translation to `Vector`/`Matrix`;
     // the user's function is emitted as written.
     let (function, nalgebra) = match crate::nalgebra::translate(&function, &krate) {
@@ -55,6 +78,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             primal: &primal,
             options: &options,
             nalgebra: nalgebra.as_ref(),
+            structs: structs.as_ref(),
         };
         let stem = function.sig.ident.to_string();
         let stem = stem.trim_start_matches("r#");
@@ -118,7 +142,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             ));
         }
     }
-    let function = nalgebra.as_ref().map_or(&function, |nalgebra| &nalgebra.original);
+    let function = match (&structs, &nalgebra) {
+        (Some(structs), _) => &structs.original,
+        (None, Some(nalgebra)) => &nalgebra.original,
+        (None, None) => &function,
+    };
     if diagnostics.has_errors() {
         let errors = diagnostics.to_compile_errors();
         return quote!(#errors #function);
@@ -222,6 +250,8 @@ struct Context<'a> {
     options: &'a options::Options,
     /// For a nalgebra-typed function: how its siblings convert at the boundary.
     nalgebra: Option<&'a crate::nalgebra::Nalgebra>,
+    /// For a function with differentiable structs in its signature: the same, outside.
+    structs: Option<&'a crate::structs::Structs>,
 }
 
 /// The name of the extra parameter of `jvp`/`hvp` (`v`) and `vjp` (`u`): the macro's, with
@@ -359,7 +389,7 @@ impl Context<'_> {
                 .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
             primal = Self::finish(Ok(inlined))?;
             if chains(&primal) {
-                return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self`, has no generics and assigns to no variable".into());
+                return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self` and has no generics".into());
             }
         }
         let gradient =
@@ -662,6 +692,14 @@ impl Context<'_> {
     fn sibling(&self, kind: Kind, name: syn::Ident) -> TokenStream {
         let (function, signature, krate) = (self.function, self.signature, self.krate);
         let body = self.body(kind);
+        // (A parameter left constant whose type is a `Differentiable` struct the macro did
+        // not find is a compile error, not a Jacobian without its columns.)
+        let body = if kind == Kind::Jacobian && self.options.wrt.is_none() {
+            let unseen = crate::structs::unseen(function, signature, krate);
+            quote!(#unseen #body)
+        } else {
+            body
+        };
         let original = &function.sig.ident;
         let ty = &signature.scalar.tokens;
         let (rows, cols) = (signature.rows.type_arg(), signature.columns.type_arg());
@@ -729,6 +767,10 @@ impl Context<'_> {
             }
         };
         let body = self.value_by_reference(kind, body);
+        let doc = match self.structs {
+            Some(structs) => structs.readable(&doc),
+            None => doc,
+        };
         let doc = if doc.is_empty() { quote!(#[doc(hidden)]) } else { quote!(#[doc = #doc]) };
         let attrs = function.attrs.iter().filter(|a| !a.path().is_ident("doc") && !a.path().is_ident("test"));
         let vis = &function.vis;
@@ -739,11 +781,22 @@ impl Context<'_> {
             Some(nalgebra) if kind != Kind::Parts => self.nalgebra_boundary(nalgebra, kind, body, ret),
             _ => (sig.inputs.clone(), extra, ret, body),
         };
+        let (inputs, ret, body) = match self.structs {
+            Some(structs) if kind != Kind::Parts => {
+                let returns_value = match kind {
+                    Kind::ValueAndJacobian | Kind::Jvp | Kind::Vjp => Some(2),
+                    Kind::ValueGradientHessian => Some(3),
+                    Kind::Jacobian | Kind::Hessian | Kind::Hvp | Kind::Parts => None,
+                };
+                structs.boundary(returns_value, ret, body)
+            }
+            _ => (inputs, ret, body),
+        };
         let comma = (!inputs.empty_or_trailing() && extra.is_some()).then(|| quote!(,));
         quote! {
             #doc
             #(#attrs)*
-            #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unused_must_use, unreachable_code, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unused_must_use, unreachable_code, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]
             #vis fn #name #generics (#inputs #comma #extra) -> #ret #where_clause {
                 #body
             }

@@ -19,6 +19,7 @@
 mod analysis;
 mod callees;
 mod check;
+mod derive;
 mod diagnostics;
 mod doc;
 mod emit;
@@ -39,6 +40,7 @@ mod signature;
 #[cfg(test)]
 mod snapshots;
 mod sparse;
+mod structs;
 mod symmetric;
 #[cfg(test)]
 mod tests;
@@ -154,5 +156,47 @@ pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
             .to_compile_error();
             quote::quote!(#error #fallback).into()
         }
+    }
+}
+
+/// Makes a struct a differentiable parameter and result type of `#[jacobian]` functions:
+/// implements `jacobian::Differentiable` (its number of components, and the conversions to
+/// and from one column of them, in field order). Fields are `f64` or `f32`, arrays
+/// `[T; N]` and `[[T; C]; R]`, `Vector<N, T>` or `Matrix<R, C, T>`, with one scalar type and
+/// sizes that are literals or `const` items; the struct has named fields and no generics.
+/// `#[differentiable(crate = path)]` names the runtime where it is not `::jacobian`.
+///
+/// ```
+/// use jacobian::{jacobian, Differentiable, Vector};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
+/// struct Body {
+///     position: [f64; 2],
+///     mass: f64,
+/// }
+///
+/// #[jacobian]
+/// fn momentum(b: Body, speed: f64) -> [f64; 2] {
+///     [b.mass * speed * b.position[0], b.mass * speed * b.position[1]]
+/// }
+///
+/// let b = Body { position: [1.0, 2.0], mass: 3.0 };
+/// let j = momentum_jacobian(b, 0.5);
+/// // Columns: position[0], position[1], mass, speed.
+/// assert_eq!(j.as_rows(), &[[1.5, 0.0, 0.5, 3.0], [0.0, 1.5, 1.0, 6.0]]);
+/// assert_eq!(Body::from_components(&b.to_components()), b);
+/// assert_eq!(b.to_components(), Vector::from([1.0, 2.0, 3.0]));
+/// ```
+#[proc_macro_derive(Differentiable, attributes(differentiable))]
+pub fn derive_differentiable(item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    match std::panic::catch_unwind(move || derive::derive(item)) {
+        Ok(tokens) => tokens.into(),
+        Err(_) => syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "internal error in `#[derive(Differentiable)]`; please report this struct to the jacobian issue tracker",
+        )
+        .to_compile_error()
+        .into(),
     }
 }

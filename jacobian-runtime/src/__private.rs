@@ -882,6 +882,24 @@ fn diagonal_rows(rows: usize, width: usize, shift: isize) -> (usize, usize) {
     (lo.min(hi), hi)
 }
 
+/// `Probe::<T>::DIFFERENTIABLE` (with [`NotDifferentiable`] in scope): whether the concrete
+/// type `T` implements [`Differentiable`](crate::Differentiable), at compile time. The
+/// inherent constant applies where `T` does; the trait's default everywhere else.
+pub struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
+
+/// The fallback of [`Probe`].
+pub trait NotDifferentiable {
+    /// `T` does not implement `Differentiable`.
+    const DIFFERENTIABLE: bool = false;
+}
+
+impl<T: ?Sized> NotDifferentiable for Probe<T> {}
+
+impl<T: crate::Differentiable> Probe<T> {
+    /// `T` implements `Differentiable`.
+    pub const DIFFERENTIABLE: bool = true;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

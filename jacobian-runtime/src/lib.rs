@@ -54,6 +54,7 @@ extern crate std;
 
 #[cfg(feature = "approx")]
 mod approx_impls;
+mod differentiable;
 mod fmt;
 mod linalg;
 mod matrix;
@@ -68,6 +69,7 @@ mod sparse;
 #[allow(missing_docs)]
 pub mod __private;
 
+pub use differentiable::Differentiable;
 pub use matrix::{Matrix, Vector};
 #[cfg(feature = "std")]
 pub use scalar::Real;

@@ -11,11 +11,12 @@
 //! 5. [Modes](modes): forward and reverse mode, `jvp`, `vjp`.
 //! 6. [Second order](second_order): `hessian`, `hvp`, Newton's method.
 //! 7. [Sparse Jacobians](sparse): `sparse`, patterns, large sizes, solvers.
-//! 8. [Performance](performance): what the generated code costs, and how to keep it
+//! 8. [Structs](structs): `#[derive(Differentiable)]` structs as parameters and results.
+//! 9. [Performance](performance): what the generated code costs, and how to keep it
 //!    cheap.
-//! 9. [Edge conventions](conventions): what the Jacobian holds where a derivative is
-//!    undefined.
-//! 10. [Comparison](comparison): finite differences, `num-dual`, `std::autodiff`.
+//! 10. [Edge conventions](conventions): what the Jacobian holds where a derivative is
+//!     undefined.
+//! 11. [Comparison](comparison): finite differences, `num-dual`, `std::autodiff`.
 
 #[doc = include_str!("first_steps.md")]
 pub mod first_steps {}
@@ -37,6 +38,9 @@ pub mod second_order {}
 
 #[doc = include_str!("sparse.md")]
 pub mod sparse {}
+
+#[doc = include_str!("structs.md")]
+pub mod structs {}
 
 #[doc = include_str!("performance.md")]
 pub mod performance {}

@@ -31,6 +31,11 @@ impl Front<'_> {
         if !self.reads_ssa(e) && !is_float_data(e) {
             return self.code(e);
         }
+        // Code over values never differentiated alone (an inlined function's integer
+        // parameter: `n % 3`, `n.min(1)`) is the user's code, with holes.
+        if self.reads_only_opaque(e) && !is_float_data(e) {
+            return self.code(e);
+        }
         match e {
             Expr::Paren(p) => {
                 self.expected = expected;
@@ -96,7 +101,12 @@ impl Front<'_> {
                     let ty = self.f.ty(v).clone();
                     // `x.len()`: the length, an integer known to the type.
                     if call.method == "len" && call.args.is_empty() {
-                        if let Some(len) = ty.components() {
+                        // (A nested array's length is its number of rows.)
+                        let len = match &ty {
+                            Type::Array(_, n) => Some(n.clone()),
+                            ty => ty.components(),
+                        };
+                        if let Some(len) = len {
                             let len = len.value();
                             return Ok(Operand::Code { tokens: quote::quote!(#len), holes: Vec::new() });
                         }
@@ -715,17 +725,7 @@ impl Front<'_> {
                 // A reference passed on as it is (`g(x)` for `x: &Vector<2>`, `v` of
                 // `for v in &a`): the value is what it refers to, so it is lent again.
                 Expr::Path(path) => {
-                    // (The parameter by its own name: `let m = *t` holds `t`'s value, not
-                    // a reference.)
-                    let ident = path.path.get_ident();
-                    let held = ident.and_then(|i| self.ssa(&i.to_string())).is_some_and(|v| {
-                        self.references.contains(&v)
-                            || self
-                                .f
-                                .params
-                                .iter()
-                                .any(|p| p.value == v && p.by_reference && Some(&p.ident) == ident)
-                    });
+                    let held = path.path.get_ident().is_some_and(|i| self.is_reference(&i.to_string()));
                     (arg, held)
                 }
                 arg => (arg, false),
@@ -749,14 +749,13 @@ impl Front<'_> {
                         Operand::Code { tokens, holes } => (tokens, holes),
                         Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
                     };
-                    let tokens = renumber_holes(tokens, holes.len());
+                    let tokens = super::iter::shift_holes(tokens, holes.len());
                     holes.extend(inner_holes);
                     written.push(if reference { quote::quote!(&#tokens) } else { tokens });
                 }
             }
         }
-        let at = self.at;
-        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let callees = self.callees();
         if callees.is_plain(&name.to_string()) {
             return super::refused(
                 name,
@@ -804,43 +803,28 @@ impl Front<'_> {
         if name == self.name || stack.contains(&name) {
             return Ok(None);
         }
-        let at = self.at;
-        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
+        let callees = self.callees();
         let Some(callee) = callees.inlinable(&caller, &name) else { return Ok(None) };
-        let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
-            syn::punctuated::Punctuated::new();
-        for arg in &callee.sig.inputs {
-            let syn::FnArg::Typed(typed) = arg else { return Ok(None) };
-            inputs.push(syn::Pat::Type(typed.clone()));
-        }
-        let block = &callee.block;
-        let Ok(closure) = syn::parse2::<syn::ExprClosure>(quote::quote!(|#inputs| #block)) else {
-            return Ok(None);
+        // (A callee taking differentiable structs is written out as its translation over
+        // their fields, which the caller passes: `structs`.)
+        let callee = match crate::structs::translate(&callee, None, &quote::quote!(::jacobian)) {
+            Some(Ok((translated, _))) => translated,
+            Some(Err(_)) => return Ok(None),
+            None => callee,
         };
-        if super::matrix::assigns(&closure.body) {
+        let Some(closure) = super::iter::closure_of(&callee.sig, &callee.block) else { return Ok(None) };
+        if super::iter::assigns_outside(&closure) {
             return Ok(None);
         }
-        let params: Vec<String> = callee
-            .sig
-            .inputs
-            .iter()
-            .filter_map(|arg| match arg {
-                syn::FnArg::Typed(t) => match &*t.pat {
-                    syn::Pat::Ident(i) => Some(i.ident.to_string()),
-                    _ => None,
-                },
-                syn::FnArg::Receiver(_) => None,
-            })
-            .collect();
-        // (Names the body binds itself, with `let` or a pattern, are its own.)
+        // (Names the body binds itself, its parameters, `let`s and patterns, are its own.)
         struct Bound(Vec<String>);
         impl<'ast> Visit<'ast> for Bound {
             fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
                 self.0.push(p.ident.to_string());
             }
         }
-        let mut bound = Bound(params);
-        bound.visit_expr(&closure.body);
+        let mut bound = Bound(Vec::new());
+        bound.visit_expr_closure(&closure);
         if self
             .captures(&closure)
             .iter()
@@ -859,12 +843,20 @@ impl Front<'_> {
         inlined.map(Some)
     }
 
+    /// What the function's file (and the crate's others) tell of the functions it calls,
+    /// read once.
+    fn callees(&mut self) -> &crate::callees::Callees {
+        let at = self.at;
+        self.callees.get_or_insert_with(|| crate::callees::Callees::of(at))
+    }
+
     /// The result type of the annotated function `name`, from its signature in the source
     /// file (`callees`), its const-generic sizes taken from the arguments' types.
     fn callee_result(&mut self, name: &Ident, arguments: &[Option<Type>]) -> Option<Type> {
-        let at = self.at;
-        let callees = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at));
-        let callee = callees.get(&name.to_string())?;
+        let caller =
+            self.inline.as_ref().and_then(|stack| stack.last().cloned()).unwrap_or_else(|| self.name.clone());
+        let callees = self.callees();
+        let callee = callees.get_from(&caller, &name.to_string())?;
         let callee = match crate::nalgebra::translate(&callee, &quote::quote!(::jacobian)) {
             Some((translated, _)) => translated,
             None => callee,
@@ -946,11 +938,64 @@ impl Front<'_> {
         values.iter().any(|v| *self.f.ty(*v) != Type::Opaque)
     }
 
+    /// `x.len()` of a differentiated array, vector or matrix: its number of components,
+    /// as code (`3`, `(N)`).
+    pub(super) fn length_of(&self, call: &syn::ExprMethodCall) -> Option<TokenStream> {
+        if call.method != "len" || !call.args.is_empty() {
+            return None;
+        }
+        let receiver = match &*call.receiver {
+            Expr::Paren(p) => &*p.expr,
+            Expr::Reference(r) => &*r.expr,
+            e => e,
+        };
+        let Expr::Path(path) = receiver else { return None };
+        let value = self.ssa(&path.path.get_ident()?.to_string())?;
+        let ty = self.f.ty(value);
+        // (A nested array's length is its number of rows.)
+        let len = match ty {
+            Type::Array(_, n) => n.clone(),
+            ty => ty.components()?,
+        };
+        ty.is_differentiable().then(|| len.value())
+    }
+
     /// Does `e` read (or write) a variable that holds an SSA value?
     pub(super) fn reads_ssa(&self, e: &Expr) -> bool {
         let mut finder = Finder { front: self, found: false };
         finder.visit_expr(e);
         finder.found
+    }
+
+    /// Whether `e` reads SSA variables that are all never differentiated (`Opaque`), and
+    /// no closure or pair of an iterator.
+    fn reads_only_opaque(&self, e: &Expr) -> bool {
+        struct Finder<'f, 'a> {
+            front: &'f Front<'a>,
+            opaque: bool,
+            other: bool,
+        }
+        impl<'ast> Visit<'ast> for Finder<'_, '_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                let Some(ident) = p.path.get_ident() else { return };
+                match self.front.lookup(&ident.to_string()) {
+                    Some(Var::Ssa { value, .. }) if *self.front.f.ty(*value) == Type::Opaque => {
+                        self.opaque = true
+                    }
+                    Some(Var::Ssa { .. } | Var::Closure(_) | Var::Pair(_)) => self.other = true,
+                    Some(Var::Rust { .. }) | None => {}
+                }
+            }
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {
+                self.other = true;
+            }
+            fn visit_macro(&mut self, _: &'ast syn::Macro) {
+                self.other = true;
+            }
+        }
+        let mut finder = Finder { front: self, opaque: false, other: false };
+        finder.visit_expr(e);
+        finder.opaque && !finder.other
     }
 
     pub(super) fn is_scalar_type(&self, ident: &Ident) -> bool {
@@ -1054,6 +1099,14 @@ struct Finder<'f, 'a> {
 }
 
 impl<'ast> Visit<'ast> for Finder<'_, '_> {
+    // (`x.len()` of a differentiated array is its length, known to its type: it reads
+    // nothing.)
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if self.front.length_of(call).is_none() {
+            syn::visit::visit_expr_method_call(self, call);
+        }
+    }
+
     fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
         if let Some(ident) = path.path.get_ident() {
             // (A closure that reads differentiated values counts as one.)
@@ -1095,16 +1148,22 @@ impl Filler<'_, '_> {
     /// The value of a parameter taken by shared reference, if `e` names one.
     fn reference_parameter(&self, e: &Expr) -> Option<Value> {
         let Expr::Path(path) = e else { return None };
-        let value = self.front.ssa(&path.path.get_ident()?.to_string())?;
-        self.front.f.params.iter().any(|p| p.value == value && p.by_reference).then_some(value)
+        let ident = path.path.get_ident()?;
+        let value = self.referenced(e)?;
+        self.front
+            .f
+            .params
+            .iter()
+            .any(|p| p.value == value && p.by_reference && p.ident == *ident)
+            .then_some(value)
     }
 
     /// The value of something the user's code holds by reference: a parameter taken by
-    /// reference, or the element of `for v in &x`.
+    /// reference, the element of `for v in &x`, an inlined function's reference parameter.
     fn referenced(&self, e: &Expr) -> Option<Value> {
         let Expr::Path(path) = e else { return None };
-        let value = self.front.ssa(&path.path.get_ident()?.to_string())?;
-        (self.reference_parameter(e).is_some() || self.front.references.contains(&value)).then_some(value)
+        let name = path.path.get_ident()?.to_string();
+        self.front.is_reference(&name).then(|| self.front.ssa(&name)).flatten()
     }
 
     fn hole_for(&mut self, value: Value) -> Ident {
@@ -1121,6 +1180,13 @@ impl Filler<'_, '_> {
 
 impl VisitMut for Filler<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
+        // `x.len()` of a differentiated array: its length.
+        if let Expr::MethodCall(call) = e {
+            if let Some(len) = self.front.length_of(call) {
+                *e = syn::parse_quote!(#len);
+                return;
+            }
+        }
         // Code that leaves the function or a loop of the user's would leave the generated
         // one instead.
         if matches!(e, Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Try(_)) {
@@ -1136,6 +1202,13 @@ impl VisitMut for Filler<'_, '_> {
             }
         }
         if self.reference_parameter(e).is_some() {
+            return;
+        }
+        // Another name for a reference (an inlined function's parameter, `v` of
+        // `for v in &x`): a reference to the value, as the user's code expects.
+        if let Some(value) = self.referenced(e) {
+            let hole = self.hole_for(value);
+            *e = syn::parse_quote!((&#hole));
             return;
         }
         if let Expr::Path(path) = e {
@@ -1200,26 +1273,6 @@ const VECTOR_METHODS: &[&str] = &[
     "solve",
     "from_fn",
 ];
-
-/// `tokens` with every hole `k` renamed `k + offset`.
-fn renumber_holes(tokens: TokenStream, offset: usize) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|tree| match tree {
-            proc_macro2::TokenTree::Ident(ident) => match Code::hole_number(&ident) {
-                Some(k) => proc_macro2::TokenTree::Ident(Code::hole(k + offset)),
-                None => proc_macro2::TokenTree::Ident(ident),
-            },
-            proc_macro2::TokenTree::Group(group) => {
-                let mut renamed =
-                    proc_macro2::Group::new(group.delimiter(), renumber_holes(group.stream(), offset));
-                renamed.set_span(group.span());
-                proc_macro2::TokenTree::Group(renamed)
-            }
-            other => other,
-        })
-        .collect()
-}
 
 /// Finds a use of `name` that only a scalar has (`Front::call_result_type`).
 struct ScalarUse<'a> {

@@ -167,8 +167,8 @@ impl Front<'_> {
                     ("map", [f]) => {
                         let Some(mut s) = self.stream(&call.receiver)? else { return Ok(None) };
                         if let Expr::Closure(c) = f {
-                            if super::matrix::assigns(&c.body) {
-                                return unsupported(f, "a closure that assigns to a variable");
+                            if assigns_outside(c) {
+                                return unsupported(f, "a closure that assigns to a variable outside it");
                             }
                         }
                         s.item = Builder::Map(Box::new(s.item), Box::new((*f).clone()));
@@ -234,6 +234,11 @@ impl Front<'_> {
     fn reads_scalar_expr(&self, e: &Expr) -> bool {
         struct Finder<'f, 'a>(&'f Front<'a>, bool);
         impl<'ast> syn::visit::Visit<'ast> for Finder<'_, '_> {
+            fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+                if self.0.length_of(call).is_none() {
+                    syn::visit::visit_expr_method_call(self, call);
+                }
+            }
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 if let Some(v) = p.path.get_ident().and_then(|i| self.0.ssa(&i.to_string())) {
                     self.1 |= *self.0.f.ty(v) != Type::Opaque;
@@ -360,6 +365,25 @@ impl Front<'_> {
 
     /// `f(args…)` for a closure or a path to a float method of that many operands.
     pub(super) fn apply(&mut self, f: &Expr, args: Vec<Item>) -> Result<Item> {
+        // A closure bound by a `let` (`let sq = |v: &f64| v * v; x.iter().map(sq)`).
+        if let Expr::Path(path) = f {
+            if let Some(Var::Closure(closure)) =
+                path.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+            {
+                let closure = (**closure).clone();
+                for (name, value) in &closure.captured {
+                    if self.ssa(name) != *value {
+                        return unsupported(
+                            f,
+                            format!(
+                                "a closure that reads `{name}`, which has changed since the closure was made"
+                            ),
+                        );
+                    }
+                }
+                return self.apply(&Expr::Closure(closure.expr), args);
+            }
+        }
         match f {
             Expr::Path(path)
                 if path.path.segments.len() == 2 && self.is_scalar_type(&path.path.segments[0].ident) =>
@@ -381,8 +405,8 @@ impl Front<'_> {
                 if closure.inputs.len() != args.len() {
                     return unsupported(f, "a closure of another number of parameters here");
                 }
-                if super::matrix::assigns(&closure.body) {
-                    return unsupported(f, "a closure that assigns to a variable");
+                if assigns_outside(closure) {
+                    return unsupported(f, "a closure that assigns to a variable outside it");
                 }
                 self.push_scope();
                 let result = (|| {
@@ -406,7 +430,11 @@ impl Front<'_> {
     pub(super) fn bind_item(&mut self, pat: &syn::Pat, item: Item) -> Result<()> {
         match (pat, item) {
             (syn::Pat::Ident(p), Item::Value(v)) if p.subpat.is_none() && p.by_ref.is_none() => {
-                self.bind(p.ident.to_string(), Var::Ssa { value: v, mutable: false });
+                let reference = self.references.contains(&v);
+                self.bind(
+                    p.ident.to_string(),
+                    Var::Ssa { value: v, mutable: p.mutability.is_some(), reference },
+                );
                 Ok(())
             }
             (syn::Pat::Ident(p), pair @ Item::Pair(..)) if p.subpat.is_none() && p.by_ref.is_none() => {
@@ -414,7 +442,22 @@ impl Front<'_> {
                 Ok(())
             }
             (syn::Pat::Wild(_), _) => Ok(()),
-            (syn::Pat::Type(t), item) => self.bind_item(&t.pat, item),
+            (syn::Pat::Type(t), item) => {
+                // A parameter typed as a reference (`|v: &f64|`, an inlined function's
+                // `x: &[f64; 3]`) names a reference to the value.
+                if let (syn::Type::Reference(r), syn::Pat::Ident(p), Item::Value(v)) =
+                    (&*t.ty, &*t.pat, &item)
+                {
+                    if r.mutability.is_none() && p.subpat.is_none() && p.by_ref.is_none() {
+                        self.bind(
+                            p.ident.to_string(),
+                            Var::Ssa { value: *v, mutable: false, reference: true },
+                        );
+                        return Ok(());
+                    }
+                }
+                self.bind_item(&t.pat, item)
+            }
             (syn::Pat::Reference(r), item) => self.bind_item(&r.pat, item),
             (syn::Pat::Paren(p), item) => self.bind_item(&p.pat, item),
             (syn::Pat::Tuple(t), Item::Pair(a, b)) if t.elems.len() == 2 => {
@@ -451,11 +494,36 @@ impl Front<'_> {
             }
         }
         let mut items = Vec::new();
+        // Values lent (`&x`, `&Vector::from(…)`): the parameter names a reference to them.
+        let mut lent = Vec::new();
         for arg in &call.args {
-            let operand = self.expr(arg)?;
+            let operand = match arg {
+                Expr::Reference(r) if r.mutability.is_none() && self.reads_ssa(&r.expr) => {
+                    match self.expr(&r.expr)? {
+                        Operand::Value(v) if self.f.ty(v).is_differentiable() => {
+                            if self.references.insert(v) {
+                                lent.push(v);
+                            }
+                            Operand::Value(v)
+                        }
+                        Operand::Value(v) => {
+                            let hole = Code::hole(0);
+                            Operand::Code { tokens: quote!(&#hole), holes: vec![v] }
+                        }
+                        Operand::Code { tokens, holes } => {
+                            Operand::Code { tokens: quote!(&(#tokens)), holes }
+                        }
+                    }
+                }
+                arg => self.expr(arg)?,
+            };
             items.push(Item::Value(self.materialize(operand, arg.span())));
         }
-        match self.apply(&Expr::Closure(closure.expr.clone()), items)? {
+        let applied = self.apply(&Expr::Closure(closure.expr.clone()), items);
+        for v in lent {
+            self.references.remove(&v);
+        }
+        match applied? {
             Item::Value(v) => Ok(Operand::Value(v)),
             Item::Pair(..) => unsupported(call, "a closure returning a pair"),
         }
@@ -506,7 +574,7 @@ fn receiver(s: &Stream) -> TokenStream {
 }
 
 /// Renumbers the holes of code that will follow `offset` other holes.
-fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
+pub(super) fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
     if offset == 0 {
         return tokens;
     }
@@ -525,4 +593,54 @@ fn shift_holes(tokens: TokenStream, offset: usize) -> TokenStream {
             other => other,
         })
         .collect()
+}
+
+/// A function (defined in the body, or an annotated callee written out in place) as the
+/// closure it is applied as: its typed parameters and its block; `None` for a method.
+pub(super) fn closure_of(sig: &syn::Signature, block: &syn::Block) -> Option<syn::ExprClosure> {
+    let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
+        syn::punctuated::Punctuated::new();
+    for arg in &sig.inputs {
+        let syn::FnArg::Typed(typed) = arg else { return None };
+        inputs.push(syn::Pat::Type(typed.clone()));
+    }
+    syn::parse2(quote!(|#inputs| #block)).ok()
+}
+
+/// Whether a closure (or a function applied like one) assigns to a variable it does not
+/// bind itself: its own parameters and `let`s are SSA variables of their own, a captured
+/// variable would change outside it.
+pub(super) fn assigns_outside(closure: &syn::ExprClosure) -> bool {
+    struct Finder {
+        assigned: Vec<Option<String>>,
+        bound: Vec<String>,
+    }
+    fn root(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            Expr::Index(i) => root(&i.expr),
+            Expr::Field(f) => root(&f.base),
+            Expr::Paren(p) => root(&p.expr),
+            _ => None,
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            self.assigned.push(root(&a.left));
+            syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            if super::expr::is_compound_assign(&b.op) {
+                self.assigned.push(root(&b.left));
+            }
+            syn::visit::visit_expr_binary(self, b);
+        }
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.bound.push(p.ident.to_string());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut finder = Finder { assigned: Vec::new(), bound: Vec::new() };
+    syn::visit::Visit::visit_expr_closure(&mut finder, closure);
+    finder.assigned.iter().any(|name| !matches!(name, Some(name) if finder.bound.contains(name)))
 }

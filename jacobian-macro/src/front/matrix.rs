@@ -494,20 +494,3 @@ pub(super) fn constructor_type(e: &Expr) -> Option<Type> {
 fn span_of(span: Span) -> TokenStream {
     quote::quote_spanned!(span=> _)
 }
-
-/// Whether an expression assigns anywhere inside it (`a = …`, `a += …`).
-pub(super) fn assigns(e: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_expr_assign(&mut self, _: &'ast syn::ExprAssign) {
-            self.0 = true;
-        }
-        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
-            self.0 |= super::expr::is_compound_assign(&b.op);
-            syn::visit::visit_expr_binary(self, b);
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_expr(&mut finder, e);
-    finder.0
-}

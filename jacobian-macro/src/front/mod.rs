@@ -103,8 +103,9 @@ pub fn lower_with(
 /// A variable in scope.
 #[derive(Clone, Debug)]
 enum Var {
-    /// Holds an SSA value (its current one).
-    Ssa { value: Value, mutable: bool },
+    /// Holds an SSA value (its current one); a `reference` name denotes a reference to it
+    /// (`*name` is the value).
+    Ssa { value: Value, mutable: bool, reference: bool },
     /// A Rust variable of the user's, never differentiated, read and written by its name
     /// in verbatim code. `site` is its `let` (for promotion), `None` for parameters and
     /// pattern bindings; `array` the type its initializer shows it would have as an array
@@ -311,7 +312,10 @@ impl<'a> Front<'a> {
                     }
                     let value = self.f.value(ty, Some(name.clone()));
                     self.f.params.push(Param { ident: pat.ident.clone(), value, by_reference });
-                    self.bind(name, Var::Ssa { value, mutable: pat.mutability.is_some() });
+                    self.bind(
+                        name,
+                        Var::Ssa { value, mutable: pat.mutability.is_some(), reference: by_reference },
+                    );
                 }
                 None => self.bind(name, Var::Rust { site: None, array: None }),
             }
@@ -358,6 +362,13 @@ impl<'a> Front<'a> {
     fn lookup_mut(&mut self, name: &str) -> Option<&mut Var> {
         let &(s, p) = self.bound.get(name)?.last()?;
         Some(&mut self.scopes[s][p].1)
+    }
+
+    /// Whether a name denotes a reference to its SSA value (a parameter taken by
+    /// reference, `v` of `for v in &x`, an inlined function's reference parameter): `*name`
+    /// is the value.
+    fn is_reference(&self, name: &str) -> bool {
+        matches!(self.lookup(name), Some(Var::Ssa { reference: true, .. }))
     }
 
     /// The SSA value a name holds now, if it is an SSA variable.
@@ -411,6 +422,19 @@ impl<'a> Front<'a> {
                 at.span(),
             ));
         }
+        // A size written as a literal where the other is a `const` item's (`[T; 3]` for
+        // `[T; L3]`): rustc checks the user's own function, so they are equal; the value
+        // is rebuilt, component by component, with the expected type.
+        if let Some((n, columns)) = same_but_for_a_const_size(&current, ty) {
+            let span = at.span();
+            let path = |k: usize| match columns {
+                Some(c) => Path(vec![Position::Const(k / c), Position::Const(k % c)]),
+                None => Path(vec![Position::Const(k)]),
+            };
+            let parts: Vec<Value> =
+                (0..n).map(|k| self.push1(Op::Get(path(k)), vec![value], Type::Scalar, span)).collect();
+            return Ok(self.push1(Op::Build, parts, ty.clone(), span));
+        }
         unsupported(at, format!("a value of type {current} where {ty} is expected"))
     }
 
@@ -432,7 +456,7 @@ impl<'a> Front<'a> {
         let mut out = Vec::new();
         for (s, scope) in self.scopes.iter().enumerate() {
             for (p, (_, var)) in scope.iter().enumerate() {
-                if let Var::Ssa { value, mutable: true } = var {
+                if let Var::Ssa { value, mutable: true, .. } = var {
                     out.push(((s, p), *value));
                 }
             }
@@ -495,4 +519,29 @@ fn replace_uses(block: &mut Block, from: Value, to: Value) {
         }
     }
     block.yields.iter_mut().for_each(swap);
+}
+
+/// The number of components of two types of the same kind (arrays of scalars, vectors,
+/// matrices) whose sizes differ only where one is a literal and the other a `const` item
+/// (not a generic parameter), taken from the literal; and a matrix's number of columns.
+fn same_but_for_a_const_size(a: &Type, b: &Type) -> Option<(usize, Option<usize>)> {
+    let pair = |x: &Dim, y: &Dim| -> Option<usize> {
+        match (x.lit(), y.lit()) {
+            (Some(n), Some(m)) => (n == m).then_some(n),
+            (Some(n), None) if !y.is_generic() => Some(n),
+            (None, Some(m)) if !x.is_generic() => Some(m),
+            _ => None,
+        }
+    };
+    match (a, b) {
+        (Type::Array(e1, n1), Type::Array(e2, n2)) if **e1 == Type::Scalar && **e2 == Type::Scalar => {
+            Some((pair(n1, n2)?, None))
+        }
+        (Type::Vector(n1), Type::Vector(n2)) => Some((pair(n1, n2)?, None)),
+        (Type::Matrix(r1, c1), Type::Matrix(r2, c2)) => {
+            let c = pair(c1, c2)?;
+            Some((pair(r1, r2)? * c, Some(c)))
+        }
+        _ => None,
+    }
 }

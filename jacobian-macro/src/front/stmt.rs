@@ -96,18 +96,11 @@ impl Front<'_> {
                         if !function.sig.generics.params.is_empty() || function.sig.asyncness.is_some() {
                             return unsupported(item, "a generic or async function defined in the body");
                         }
-                        let mut inputs: syn::punctuated::Punctuated<syn::Pat, syn::Token![,]> =
-                            syn::punctuated::Punctuated::new();
-                        for arg in &function.sig.inputs {
-                            let syn::FnArg::Typed(typed) = arg else {
-                                return unsupported(arg, "a method defined in the body");
-                            };
-                            inputs.push(syn::Pat::Type(typed.clone()));
+                        if let Some(receiver) = function.sig.receiver() {
+                            return unsupported(receiver, "a method defined in the body");
                         }
-                        let block = &function.block;
-                        let closure: syn::ExprClosure = match syn::parse2(quote!(|#inputs| #block)) {
-                            Ok(closure) => closure,
-                            Err(_) => return unsupported(item, "this function defined in the body"),
+                        let Some(closure) = super::iter::closure_of(&function.sig, &function.block) else {
+                            return unsupported(item, "this function defined in the body");
                         };
                         // (An item sees no local of the body: nothing in it is an SSA value,
                         // whatever its parameters are called.)
@@ -208,7 +201,7 @@ impl Front<'_> {
             return unsupported(pat, "`ref` bindings");
         }
         let Some(init) = &local.init else {
-            return unsupported(local, "a `let` without a value");
+            return self.deferred_let(local, ident, annotation, site);
         };
         if init.diverge.is_some() {
             return self.let_else(local);
@@ -272,7 +265,40 @@ impl Front<'_> {
         if self.f.values[value.0 as usize].name.is_none() {
             self.f.values[value.0 as usize].name = Some(name.clone());
         }
-        self.bind(name, Var::Ssa { value, mutable });
+        self.bind(name, Var::Ssa { value, mutable, reference: false });
+        Ok(())
+    }
+
+    /// `let z;` (or `let z: T;`), assigned later (`if c { z = a; } else { z = b; }`): a
+    /// differentiated variable from a placeholder of its type (the annotation's, or the
+    /// one its first assignment showed, `promoted`), which Rust guarantees is never read;
+    /// otherwise the user's own variable, until an assignment of a differentiated value
+    /// promotes it.
+    fn deferred_let(
+        &mut self,
+        local: &syn::Local,
+        ident: &syn::PatIdent,
+        annotation: Option<&syn::Type>,
+        site: usize,
+    ) -> Result<()> {
+        let name = ident.ident.to_string();
+        let declared = match annotation {
+            Some(ty) => {
+                crate::signature::shape_of(ty, &self.generics).map(|(shape, _)| super::type_of_shape(&shape))
+            }
+            None => self.promoted.get(&site).cloned(),
+        };
+        match declared {
+            Some(ty) => {
+                let value = self.placeholder(&ty, local)?;
+                self.f.values[value.0 as usize].name = Some(name.clone());
+                self.bind(name, Var::Ssa { value, mutable: true, reference: false });
+            }
+            None => {
+                self.effect(local.to_token_stream(), local)?;
+                self.bind(name, Var::Rust { site: Some(site), array: None });
+            }
+        }
         Ok(())
     }
 
@@ -384,7 +410,7 @@ impl Front<'_> {
                         self.f.values[value.0 as usize].name = Some(name.ident.to_string());
                         self.bind(
                             name.ident.to_string(),
-                            Var::Ssa { value, mutable: name.mutability.is_some() },
+                            Var::Ssa { value, mutable: name.mutability.is_some(), reference: false },
                         );
                     }
                     return Ok(());
@@ -481,7 +507,7 @@ impl Front<'_> {
                     }
                     self.bind(
                         name.ident.to_string(),
-                        Var::Ssa { value: v, mutable: name.mutability.is_some() },
+                        Var::Ssa { value: v, mutable: name.mutability.is_some(), reference: false },
                     );
                 }
                 operand => {
@@ -529,7 +555,7 @@ impl Front<'_> {
             return self.effect(quote!(#e;), e);
         };
         match self.lookup(&root.to_string()).cloned() {
-            Some(Var::Ssa { value: current, mutable }) => {
+            Some(Var::Ssa { value: current, mutable, .. }) => {
                 if !mutable {
                     return unsupported(place, "assignment to an immutable variable");
                 }
@@ -591,8 +617,10 @@ impl Front<'_> {
                 }
                 // A value that reads differentiated ones but is not one itself (an integer
                 // chosen by a condition on them: `i += if x[i] > 0.5 { 2 } else { 1 }`).
+                let mut assigned = None;
                 if index.is_none() {
                     if let Operand::Value(v) = self.expr(value)? {
+                        assigned = Some(self.f.ty(v).clone());
                         if *self.f.ty(v) == Type::Opaque {
                             let hole = Code::hole(0);
                             let (place, op) =
@@ -610,7 +638,7 @@ impl Front<'_> {
                 // A differentiated value for a variable bound as non-differentiated: bind it
                 // as an SSA value from its `let` on, and start again.
                 let ty = match index {
-                    None => array.unwrap_or(Type::Scalar),
+                    None => array.or(assigned).unwrap_or(Type::Scalar),
                     Some(_) => match array {
                         Some(ty) => ty,
                         None => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
@@ -730,13 +758,6 @@ impl Front<'_> {
                 Some(tail) => tail,
                 None => Operand::Value(self.in_arm(&mut else_insts, |front| front.placeholder(&ty, e))?),
             };
-            // An array chosen by a branch would carry a held Jacobian block out of each arm,
-            // which costs more than the legacy lowering's rows per element (bundle
-            // adjustment's `let [q0, q1, q2] = if …`): left to it until the IR keeps arrays
-            // from branches element by element.
-            if matches!(ty, Type::Array(..)) {
-                return unsupported(e, "an `if` whose value is an array");
-            }
             then_yields.push(
                 self.in_arm(&mut then_insts, |front| front.operand_as(then_tail, &ty, &if_expr.then_branch))?,
             );
@@ -917,7 +938,7 @@ impl Front<'_> {
                 if *by_reference {
                     self.references.insert(element);
                 }
-                self.bind(name, Var::Ssa { value: element, mutable: false });
+                self.bind(name, Var::Ssa { value: element, mutable: false, reference: *by_reference });
             }
             (None, Some(name)) => self.bind(name, Var::Rust { site: None, array: None }),
             (_, None) => {
@@ -1156,10 +1177,11 @@ impl Front<'_> {
     /// The differentiated array a `for` loop iterates over, and whether its elements are
     /// references (`&x`, `x.iter()`).
     fn iterated_array(&self, e: &Expr) -> Result<Option<(Value, bool)>> {
-        // `*x` of a parameter taken by reference: its elements by value.
+        // `*x` of a reference (a parameter taken by reference): its elements by value.
         if let Expr::Unary(syn::ExprUnary { op: syn::UnOp::Deref(_), expr, .. }) = e {
             if let Some((value, _)) = self.iterated_array(expr)? {
-                if self.f.params.iter().any(|p| p.value == value && p.by_reference) {
+                if matches!(&**expr, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.is_reference(&i.to_string())))
+                {
                     return Ok(Some((value, false)));
                 }
             }
@@ -1177,17 +1199,14 @@ impl Front<'_> {
         let Some(value) = path.path.get_ident().and_then(|i| self.ssa(&i.to_string())) else {
             return Ok(None);
         };
+        // A reference (a parameter taken by reference) iterates by reference too.
+        let reference = path.path.get_ident().is_some_and(|i| self.is_reference(&i.to_string()));
         match self.f.ty(value) {
             Type::Array(elem, _) if **elem == Type::Scalar || super::expr::is_nested(self.f.ty(value)) => {
-                // A parameter taken by reference iterates by reference too.
-                let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
-                Ok(Some((value, by_reference || parameter)))
+                Ok(Some((value, by_reference || reference)))
             }
             // A vector's components, in order (`for v in x.iter()`).
-            Type::Vector(_) if by_reference => {
-                let parameter = self.f.params.iter().any(|p| p.value == value && p.by_reference);
-                Ok(Some((value, by_reference || parameter)))
-            }
+            Type::Vector(_) if by_reference => Ok(Some((value, true))),
             _ => unsupported(e, "loops over this value"),
         }
     }

@@ -215,7 +215,7 @@ impl Front<'_> {
 
     pub(super) fn new_flag(&mut self, name: &str, span: Span) {
         let value = self.push1(Op::Code(Code { tokens: quote!(false) }), Vec::new(), Type::Opaque, span);
-        self.bind(name.to_owned(), Var::Ssa { value, mutable: true });
+        self.bind(name.to_owned(), Var::Ssa { value, mutable: true, reference: false });
     }
 
     fn set(&mut self, name: &str, value: Value, at: &dyn Spanned) -> Result<()> {
@@ -379,7 +379,7 @@ impl Front<'_> {
         self.new_flag(&leave, block.span());
         if let Some(ty) = self.promoted.get(&site).cloned() {
             let value = self.placeholder(&ty, block)?;
-            self.bind(slot.clone(), Var::Ssa { value, mutable: true });
+            self.bind(slot.clone(), Var::Ssa { value, mutable: true, reference: false });
         }
         self.exits.push(Exit {
             target: None,
@@ -488,7 +488,7 @@ impl Front<'_> {
             let slot = format!("__jacobian_flow_value{site}");
             if let Some(ty) = self.promoted.get(&site).cloned() {
                 let value = self.placeholder(&ty, at)?;
-                self.bind(slot.clone(), Var::Ssa { value, mutable: true });
+                self.bind(slot.clone(), Var::Ssa { value, mutable: true, reference: false });
             }
             Some((slot, site))
         } else {

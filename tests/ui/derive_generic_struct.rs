@@ -1,0 +1,9 @@
+use jacobian::Differentiable;
+
+#[derive(Differentiable)]
+struct Pair<T> {
+    a: T,
+    b: T,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use jacobian::Differentiable;
+
+#[derive(Differentiable)]
+enum Mode {
+    Fast,
+    Slow,
+}
+
+fn main() {}
