@@ -1278,3 +1278,26 @@ fn methods_of_literal_values_have_a_type() {
     assert_eq!(method_of_an_element_of_literals_jacobian(0.5)[(0, 0)], 0.75f64.atan());
     assert_eq!(method_of_an_element_of_literals_jacobian(1.5)[(0, 0)], 2.125f64.ln());
 }
+
+// -------------------------------------------------------- a transposed literal matrix
+// Found by the fuzzer (seed 7): `m * Matrix::from_rows(…).transpose() * v` took the
+// transposed literal for a scalar (`m * t` then a Matrix read as a scalar: E0308), in the
+// jvp sibling, and in the Jacobian once forward mode on vectors took the new pipeline.
+
+#[jacobian(jvp)]
+fn transposed_literal(x: f64, m: f64) -> Vector<2> {
+    m * Matrix::from_rows([[0.875, 0.875], [2.75, 3.0]]).transpose() * Vector::from([x, x * x])
+}
+
+#[test]
+fn a_transposed_literal_matrix_is_a_matrix() {
+    let (x, m) = (0.5, 2.0);
+    // m Aᵀ (x, x²) with Aᵀ = [[0.875, 2.75], [0.875, 3.0]].
+    let expected = Matrix::from_rows([
+        [m * 0.875 + m * 2.75 * 2.0 * x, 0.875 * x + 2.75 * x * x],
+        [m * 0.875 + m * 3.0 * 2.0 * x, 0.875 * x + 3.0 * x * x],
+    ]);
+    approx::assert_relative_eq!(transposed_literal_jacobian(x, m), expected, max_relative = 1e-15);
+    let (_, jvp) = transposed_literal_jvp(x, m, Vector::from([1.0, 0.0]));
+    approx::assert_relative_eq!(jvp, expected.column(0), max_relative = 1e-15);
+}

@@ -64,6 +64,7 @@ fn emit(
         places: BTreeSet::new(),
         updates: BTreeMap::new(),
         negations: BTreeMap::new(),
+        scaled: BTreeMap::new(),
         accumulated: BTreeSet::new(),
         literals: BTreeMap::new(),
         changing: BTreeSet::new(),
@@ -189,6 +190,8 @@ struct Emitter<'a> {
     updates: BTreeMap<Value, Value>,
     /// Negations (`−a`), by result, with their operand.
     negations: BTreeMap<Value, Value>,
+    /// Scaled rows written where they are used, with their factor and row.
+    scaled: BTreeMap<Value, (TokenStream, TokenStream)>,
     /// Values added into an element (`a[i] += v`).
     accumulated: BTreeSet<Value>,
     /// Values whose Rust type is known where they are computed (see `typed_values`); a
@@ -440,14 +443,6 @@ impl Emitter<'_> {
     fn block(&mut self, block: &Block) -> TokenStream {
         let (last_use, defined_here) = liveness(block);
         self.find_places(block);
-        // An aggregate built only to be passed to the next instruction is written there.
-        for pair in block.insts.windows(2) {
-            if let (Op::Build | Op::Scale, [r]) = (&pair[0].op, pair[0].results.as_slice()) {
-                if self.uses(*r) == 1 && pair[1].args.contains(r) && pair[1].blocks().is_empty() {
-                    self.places.insert(*r);
-                }
-            }
-        }
         let mut out = TokenStream::new();
         for (i, inst) in block.insts.iter().enumerate() {
             let dead_after = |v: Value| defined_here.contains(&v) && last_use.get(&v) == Some(&i);
@@ -460,6 +455,14 @@ impl Emitter<'_> {
     /// of copied: read once, later in the same block, with no update of that aggregate's
     /// variable in between or in the reading instruction, and no branch or loop between.
     fn find_places(&mut self, block: &Block) {
+        // An aggregate built only to be passed to the next instruction is written there.
+        for pair in block.insts.windows(2) {
+            if let (Op::Build | Op::Scale, [r]) = (&pair[0].op, pair[0].results.as_slice()) {
+                if self.uses(*r) == 1 && pair[1].args.contains(r) && pair[1].blocks().is_empty() {
+                    self.places.insert(*r);
+                }
+            }
+        }
         for (i, inst) in block.insts.iter().enumerate() {
             let (Op::Get(_), [r]) = (&inst.op, inst.results.as_slice()) else { continue };
             if !matches!(self.f.ty(*r), Type::Array(..)) || self.uses(*r) != 1 || block.yields.contains(r) {
@@ -704,9 +707,16 @@ impl Emitter<'_> {
                     _ => (quote!(+=), self.operand(value)),
                 };
                 let Some(r) = result else { return TokenStream::new() };
-                return match self.in_place(r, aggregate, dead_after) {
-                    Some(target) => quote!(#target #path #assign #v;),
-                    None => {
+                // A scaled row stored into a row: written there (no temporary row copied).
+                let scaled = self.scaled.get(&value).filter(|_| matches!(inst.op, Op::Set(_))).cloned();
+                return match (self.in_place(r, aggregate, dead_after), scaled) {
+                    // (Not from the variable it is written into: one borrow at a time.)
+                    (Some(target), Some((c, row))) if !names(&row, &target) => {
+                        let krate = &self.krate;
+                        quote!(#krate::__private::scale_into(&mut #target #path, #c, &#row);)
+                    }
+                    (Some(target), _) => quote!(#target #path #assign #v;),
+                    (None, _) => {
                         let source = self.operand(aggregate);
                         let target = self.bind(r);
                         self.mutable.insert(target.to_string());
@@ -845,6 +855,14 @@ impl Emitter<'_> {
                         }
                         quote!({ let #flat = #source; (#(#parts),*) })
                     }
+                    // A matrix's rows, read in place: a reference, written `(*rows)` where
+                    // it is read (never updated in place: `in_place` skips inline values).
+                    (Type::Matrix(..), Type::Array(row, _)) if matches!(&**row, Type::Array(..)) => {
+                        let Some(r) = result else { return TokenStream::new() };
+                        let name = self.bind(r);
+                        self.inline.insert(r, quote!((*#name)));
+                        return quote!(let #name = #source.as_rows(););
+                    }
                     (Type::Matrix(r, c), Type::Array(_, n)) => {
                         let (r, c, n) = (r.type_arg(), c.type_arg(), n.type_arg());
                         quote!(#krate::__private::flat::<#scalar, #r, #c, #n>(&#source))
@@ -858,6 +876,7 @@ impl Emitter<'_> {
                 let tokens = quote!(#krate::__private::scaled(#c, &#row));
                 if let Some(r) = result.filter(|r| self.places.contains(r)) {
                     self.inline.insert(r, tokens);
+                    self.scaled.insert(r, (c, row));
                     return TokenStream::new();
                 }
                 tokens
@@ -1382,4 +1401,13 @@ fn typed_values(f: &Function) -> BTreeSet<Value> {
     let mut typed: BTreeSet<Value> = f.params.iter().map(|p| p.value).collect();
     while walk(&f.body, &mut typed) {}
     typed
+}
+
+/// Whether `tokens` name `ident` anywhere.
+fn names(tokens: &TokenStream, ident: &Ident) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        TokenTree::Ident(i) => i == *ident,
+        TokenTree::Group(g) => names(&g.stream(), ident),
+        _ => false,
+    })
 }

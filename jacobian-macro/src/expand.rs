@@ -303,21 +303,12 @@ impl Context<'_> {
         };
         let primal = self.primal.clone()?;
         let plain = forward::Seeding::default();
-        // Forward mode on vectors and matrices written out as components costs more than
-        // the legacy lowering's matrix blocks (a 16 × 16 layer: 5,301 instructions against
-        // 3,584): until forward mode keeps those blocks, such functions take reverse mode
-        // from here, and forward mode from the legacy lowering.
-        let legacy = "forward mode on vectors and matrices stays with the legacy lowering";
-        let estimated_forward = || {
+        let forward = || {
             Self::finish(
                 forward::with(&primal, self.signature, self.krate, forward_returns, &plain)
                     .map_err(Self::why),
             )
         };
-        // (`__JACOBIAN_FORWARD_FLATTENED=1` in the compiler's environment lifts that, to
-        // measure the new pipeline's forward mode there.)
-        let flattened = primal.flattened && std::env::var_os("__JACOBIAN_FORWARD_FLATTENED").is_none();
-        let forward = || if flattened { Err(legacy.to_owned()) } else { estimated_forward() };
         let scalar_output = self.signature.rows.lit() == Some(1);
         let with_value = kind != Kind::Jacobian;
         let reverse = || {
@@ -331,7 +322,7 @@ impl Context<'_> {
         let chosen = match self.options.mode {
             Some(options::Mode::Forward) => forward()?,
             Some(options::Mode::Reverse) => reverse().or_else(|_| forward())?,
-            None => match (estimated_forward(), reverse()) {
+            None => match (forward(), reverse()) {
                 (Ok(f), Ok(r)) => {
                     // (For several outputs, one sweep per output: only where clearly cheaper.)
                     let reverse = if scalar_output {
@@ -347,13 +338,12 @@ impl Context<'_> {
                         crate::analysis::cost::estimate(&r),
                         if reverse { "reverse" } else { "forward" }
                     ));
-                    match (reverse, flattened) {
-                        (true, _) => r,
-                        (false, true) => return Err(legacy.to_owned()),
-                        (false, false) => f,
+                    if reverse {
+                        r
+                    } else {
+                        f
                     }
                 }
-                (Ok(_), Err(_)) if flattened => return Err(legacy.to_owned()),
                 (Ok(f), Err(why)) => {
                     log_line(&format!("{}\treverse mode refused: {why}\n", self.function.sig.ident));
                     f
@@ -497,12 +487,7 @@ impl Context<'_> {
                 return body.unwrap_or_else(|_| self.legacy_or_forward(legacy));
             }
             Kind::Parts => {
-                let body = match self.primal {
-                    Ok(primal) if primal.flattened => {
-                        Err("callers chain through the legacy lowering's matrix blocks".into())
-                    }
-                    _ => self.forward(forward::Returns::Parts, &plain),
-                };
+                let body = self.forward(forward::Returns::Parts, &plain);
                 return body.unwrap_or_else(|_| self.legacy_or_forward(Output::Parts));
             }
             Kind::Jvp => {

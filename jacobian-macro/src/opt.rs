@@ -188,6 +188,13 @@ fn identities(block: &mut Block, function: &mut Function) {
             substitute(nested, &replaced);
             identities(nested, function);
         }
+        // A loop that copies an array whole (`for k in 0..n { a[k] = b[k] }`): `a` is `b`
+        // after it.
+        for (k, result) in inst.results.iter().enumerate() {
+            if let Some(source) = copied(&inst, k, function) {
+                replaced.insert(*result, source);
+            }
+        }
         let operands: Option<Vec<f64>> = inst.args.iter().map(|a| literals.get(a).copied()).collect();
         let folded = match (&inst.op, operands.as_deref()) {
             (Op::Add, Some([a, b])) => Some(a + b),
@@ -252,6 +259,41 @@ fn identities(block: &mut Block, function: &mut Function) {
             *value = *r;
         }
     }
+}
+
+/// The array that carried value `k` of a `for` loop is after it, when the loop overwrites
+/// it whole with another's elements: `for i in 0..n { a[i] = b[i] }` over `a: [_; n]`, the
+/// body reading `a` nowhere else and `b` defined before the loop, of the same type.
+fn copied(inst: &Inst, k: usize, function: &Function) -> Option<Value> {
+    use crate::ir::Position;
+    let Op::For { pattern, range, holes: 0, body } = &inst.op else { return None };
+    let (param, next) = (*body.params.get(k)?, *body.yields.get(k)?);
+    let Type::Array(_, len) = function.ty(param) else { return None };
+    let len = len.value();
+    if range.tokens.to_string() != quote::quote!(0..#len).to_string() {
+        return None;
+    }
+    let defined = |v: Value| body.insts.iter().find(|i| i.results.contains(&v));
+    let set = defined(next)?;
+    let ([a, element, index], Op::Set(path)) = (&set.args[..], &set.op) else { return None };
+    let get = defined(*element)?;
+    let ([b, at], Op::Get(from)) = (&get.args[..], &get.op) else { return None };
+    let counter = defined(*index)?;
+    let counts = matches!(&counter.op, Op::Code(code)
+        if counter.args.is_empty() && code.tokens.to_string() == pattern.to_string());
+    let whole = path.0 == [Position::Dynamic] && from.0 == [Position::Dynamic];
+    let fits = *a == param && at == index && reads(body, param) == 1 && defined(*b).is_none();
+    (counts && whole && fits && function.ty(*b) == function.ty(param) && *b != param).then_some(*b)
+}
+
+/// How many times `block` (nested blocks too) reads `value`.
+fn reads(block: &Block, value: Value) -> usize {
+    let mut n = block.yields.iter().filter(|y| **y == value).count();
+    for inst in &block.insts {
+        n += inst.args.iter().filter(|a| **a == value).count();
+        n += inst.blocks().into_iter().map(|b| reads(b, value)).sum::<usize>();
+    }
+    n
 }
 
 fn substitute(block: &mut Block, replaced: &BTreeMap<Value, Value>) {

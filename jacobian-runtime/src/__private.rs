@@ -17,6 +17,14 @@ pub fn scaled<T: Scalar, const N: usize>(c: T, row: &[T; N]) -> [T; N] {
     out
 }
 
+/// `out ← c · row`: `scaled` written into its destination.
+#[inline(always)]
+pub fn scale_into<T: Scalar, const N: usize>(out: &mut [T; N], c: T, row: &[T; N]) {
+    for (o, r) in out.iter_mut().zip(row) {
+        *o = c * *r;
+    }
+}
+
 /// `row ← c · row`.
 #[inline(always)]
 pub fn scale<T: Scalar, const N: usize>(row: &mut [T; N], c: T) {

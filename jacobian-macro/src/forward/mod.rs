@@ -96,6 +96,7 @@ fn run<'a>(
         // (A direction's blocks are one column wide: nothing to gain from bands.)
         bands: Bands::analyse(primal, if direction { &[] } else { &inputs }),
         band: Vec::new(),
+        reads: BTreeMap::new(),
     };
     if let Some(v) = &seeding.direction {
         forward.seed_direction(v, &inputs, signature)?;
@@ -243,6 +244,9 @@ struct Forward<'a> {
     fresh_rows: std::collections::BTreeSet<Value>,
     /// Which arrays' Jacobian blocks are banded, and the indices `Code` values stand for.
     bands: Bands,
+    /// Elements read at literal positions of arrays that are not differentiated: the
+    /// array and the positions (see `rows_in_place`).
+    reads: BTreeMap<Value, (Value, Vec<usize>)>,
     /// The diagonals of each `Block::Band`.
     band: Vec<Band>,
 }
@@ -289,6 +293,19 @@ impl Forward<'_> {
                 Op::For { .. } => self.for_loop(inst)?,
                 Op::While { .. } => self.while_loop(inst)?,
                 op => {
+                    if let (Op::Get(path), [array], [result]) = (op, &inst.args[..], &inst.results[..]) {
+                        let at: Option<Vec<usize>> = path
+                            .0
+                            .iter()
+                            .map(|p| match p {
+                                Position::Const(k) => Some(*k),
+                                Position::Dynamic => None,
+                            })
+                            .collect();
+                        if let Some(at) = at.filter(|_| !self.activity.is_active(*array)) {
+                            self.reads.insert(*result, (*array, at));
+                        }
+                    }
                     self.b.push_with(op.clone(), inst.args.clone(), inst.results.clone());
                     if inst.results.iter().any(|r| self.activity.is_active(*r)) {
                         self.differentiate(inst)?;
@@ -454,8 +471,48 @@ impl Forward<'_> {
             }
             _ => return unsupported("this operation in forward mode"),
         };
+        let tangent = match tangent {
+            Tangent::Scalar(lin) => Tangent::Scalar(self.rows_in_place(lin)),
+            tangent => tangent,
+        };
         self.tangents.insert(ans, tangent);
         Ok(())
+    }
+
+    /// `lin` with every block it covers entirely by unit columns whose coefficients are
+    /// the elements of one row of a non-differentiated array, in order (`Σₖ w[i][k] eₖ`, a
+    /// row of a matrix–vector product `W x`), as that row read in place: one run-time row
+    /// instead of a coefficient per column (the same numbers: exact).
+    fn rows_in_place(&mut self, mut lin: Lin) -> Lin {
+        for block in 0..self.lens.len() {
+            let Some(n) = self.lens[block].lit().filter(|n| *n >= 2) else { continue };
+            let units = lin.on(block).filter(|t| matches!(t.basis, Basis::Unit { index: None, .. })).count();
+            if units != n {
+                continue;
+            }
+            let mut source: Option<(Value, &[usize])> = None;
+            let whole = lin.on(block).all(|t| {
+                let (tangent::Coef::Of(v), Basis::Unit { at, index: None, .. }) = (t.coef, t.basis) else {
+                    return false;
+                };
+                let Some((array, path)) = self.reads.get(&v) else { return false };
+                let Some((last, prefix)) = path.split_last() else { return false };
+                if *last != at || source.is_some_and(|(a, p)| a != *array || p != prefix) {
+                    return false;
+                }
+                source = Some((*array, prefix));
+                true
+            });
+            let Some((array, prefix)) = source.filter(|_| whole) else { continue };
+            let path = Path(prefix.iter().map(|k| Position::Const(*k)).collect());
+            if path.walk(self.b.f.ty(array)) != Some(self.row_type(block)) {
+                continue;
+            }
+            let row = self.b.get(array, path, Vec::new());
+            lin.terms.retain(|t| t.basis.block() != block);
+            lin.terms.push(tangent::Term { coef: tangent::Coef::One, basis: Basis::Row { block, row } });
+        }
+        lin
     }
 
     /// Is `value`'s tangent exactly run-time rows, one per block, with coefficient one?
@@ -1040,6 +1097,12 @@ impl Forward<'_> {
     /// banded blocks as their diagonals. Where a body turns out not to keep a block banded,
     /// the loop is written again with that block dense.
     fn for_loop(&mut self, inst: &Inst) -> Result<()> {
+        if let Some((block, row)) = self.dot_row(inst) {
+            self.b.push_with(inst.op.clone(), inst.args.clone(), inst.results.clone());
+            let lin = Lin::of(Basis::Row { block, row });
+            self.tangents.insert(inst.results[0], Tangent::Scalar(lin));
+            return Ok(());
+        }
         let saved =
             (self.tangents.clone(), self.origins.clone(), self.eager.clone(), self.fresh_rows.clone());
         let depth = self.b.depth();
@@ -1053,6 +1116,66 @@ impl Forward<'_> {
             }
             other => other,
         }
+    }
+
+    /// A dot product of a row of a non-differentiated array and a whole parameter block,
+    /// `Σₖ w[…][k] · x[k]` (`for k in 0..n`, carrying the sum from zero: a row of a
+    /// matrix–vector product), whose derivative is that row: the block and the row, read in
+    /// place (`w[…]`, before the loop), instead of a row of derivatives built entry by entry.
+    fn dot_row(&mut self, inst: &Inst) -> Option<(usize, Value)> {
+        let Op::For { pattern, range, holes: 0, body } = &inst.op else { return None };
+        let ([init], [acc], [sum]) = (&inst.args[..], &body.params[..], &body.yields[..]) else {
+            return None;
+        };
+        if !self.lin(*init).is_zero() || !self.activity.is_active(inst.results[0]) {
+            return None;
+        }
+        let [index, a, b, product, next] = &body.insts[..] else { return None };
+        let index_is_k = matches!(&index.op, Op::Code(code) if index.args.is_empty()
+            && code.tokens.to_string() == pattern.to_string());
+        let k = *index.results.first()?;
+        let product_ok = matches!(product.op, Op::Mul)
+            && (product.args[..] == [a.results[0], b.results[0]]
+                || product.args[..] == [b.results[0], a.results[0]]);
+        let next_ok = matches!(next.op, Op::Add)
+            && next.args[..] == [*acc, product.results[0]]
+            && next.results[..] == [*sum];
+        if !index_is_k || !product_ok || !next_ok {
+            return None;
+        }
+        // One operand reads the parameter block at `k`, the other a row of a constant at `k`.
+        let read_at_k = |get: &Inst| match &get.op {
+            Op::Get(path) if path.0.last() == Some(&Position::Dynamic) && get.args.last() == Some(&k) => {
+                Some((get.args[0], path.clone(), get.args[1..get.args.len() - 1].to_vec()))
+            }
+            _ => None,
+        };
+        let ((x, x_path, _), (w, w_path, w_indices)) = match (read_at_k(a)?, read_at_k(b)?) {
+            (p, q) if self.activity.is_active(p.0) => (p, q),
+            (p, q) => (q, p),
+        };
+        if x_path.0.len() != 1 || self.activity.is_active(w) {
+            return None;
+        }
+        let Tangent::Blocks(blocks) = self.tangent(x) else { return None };
+        let mut identity = blocks.iter().enumerate().filter(|(_, b)| b.is_some());
+        let (Some((block, Some(Block::Identity))), None) = (identity.next(), identity.next()) else {
+            return None;
+        };
+        let len = self.lens[block].value();
+        if range.tokens.to_string() != quote!(0..#len).to_string() {
+            return None;
+        }
+        // The row's indices are defined before the loop (not by its body).
+        let defined_inside = |v: &Value| body.insts.iter().any(|i| i.results.contains(v));
+        if w_indices.iter().any(defined_inside) || defined_inside(&w) {
+            return None;
+        }
+        let prefix = Path(w_path.0[..w_path.0.len() - 1].to_vec());
+        if prefix.walk(self.b.f.ty(w)) != Some(self.row_type(block)) {
+            return None;
+        }
+        Some((block, self.b.get(w, prefix, w_indices)))
     }
 
     fn for_loop_with(&mut self, inst: &Inst, banded: bool) -> Result<()> {
@@ -1465,22 +1588,46 @@ impl Forward<'_> {
                 return Ok(j);
             }
         };
-        // Every row one run-time row (or zero): the rows are the matrix.
-        let whole_rows: Option<Vec<Option<Value>>> = components
+        // Every row one run-time row, scaled or not (or zero): the rows are the matrix.
+        let whole_rows: Option<Vec<Option<(tangent::Coef, Value)>>> = components
             .iter()
             .map(|lin| match lin.terms.as_slice() {
                 [] => Some(None),
-                [tangent::Term { coef: tangent::Coef::One, basis: Basis::Row { row, .. } }] => {
-                    Some(Some(*row))
-                }
+                [tangent::Term { coef, basis: Basis::Row { row, .. } }] => Some(Some((*coef, *row))),
                 _ => None,
             })
             .collect();
         if let (true, Some(rows)) = (single, whole_rows) {
+            // Some scaled: each written into its row of the matrix (no row copied).
+            if rows.iter().flatten().any(|(coef, _)| *coef != tangent::Coef::One) {
+                let row_type = self.row_type(whole_block.unwrap_or(0));
+                let held_type = Type::Array(Box::new(row_type.clone()), Dim::Lit(rows.len()));
+                let mut held = self.b.zeros(&held_type);
+                for (i, (coef, row)) in rows.into_iter().enumerate().filter_map(|(i, r)| Some((i, r?))) {
+                    let row = match coef {
+                        tangent::Coef::One => row,
+                        coef => {
+                            let coef = coef.value(&mut self.b);
+                            self.b.push1(Op::Scale, vec![coef, row], row_type.clone())
+                        }
+                    };
+                    held = self.b.update(Op::Set(Path(vec![Position::Const(i)])), held, row, Vec::new());
+                }
+                return Ok(self.b.push1(Op::Convert, vec![held], matrix));
+            }
             if rows.iter().any(Option::is_some) {
                 let row_type = self.row_type(whole_block.unwrap_or(0));
-                let rows: Vec<Value> =
-                    rows.into_iter().map(|r| r.unwrap_or_else(|| self.b.zeros(&row_type))).collect();
+                let rows: Vec<Value> = rows
+                    .into_iter()
+                    .map(|r| match r {
+                        None => self.b.zeros(&row_type),
+                        Some((tangent::Coef::One, row)) => row,
+                        Some((coef, row)) => {
+                            let coef = coef.value(&mut self.b);
+                            self.b.push1(Op::Scale, vec![coef, row], row_type.clone())
+                        }
+                    })
+                    .collect();
                 let held = match rows.as_slice() {
                     [row] => *row,
                     _ => {

@@ -8,8 +8,18 @@ use std::collections::BTreeMap;
 
 use quote::quote;
 
+use super::Unsupported;
 use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
 use crate::shape::Dim;
+
+/// Whether the flat form of `ty` has a length stable Rust cannot write (`[T; R * C]` for
+/// const generics `R`, `C`).
+fn unwritable(ty: &Type) -> bool {
+    match ty {
+        Type::Matrix(r, c) => (r.is_generic() || c.is_generic()) && r.lit() != Some(1) && c.lit() != Some(1),
+        _ => false,
+    }
+}
 
 /// The flat array type of a vector or matrix type.
 fn flat_type(ty: &Type) -> Option<Type> {
@@ -43,10 +53,16 @@ fn columns(ty: &Type) -> Option<Dim> {
 
 /// Flattens `function` in place; whether it had vectors or matrices. Nested arrays that
 /// are parameters not in `differentiated` stay as they are (read element by element).
-pub fn flatten(function: &mut Function, differentiated: &std::collections::BTreeSet<Value>) -> bool {
+/// A matrix of generic size (`Matrix<N, N>`) has no flat form: it may only be a parameter
+/// never differentiated, read by its components or by user code.
+pub fn flatten(
+    function: &mut Function,
+    differentiated: &std::collections::BTreeSet<Value>,
+) -> Result<bool, Unsupported> {
     if !function.values.iter().any(|v| flat_type(&v.ty).is_some()) {
-        return false;
+        return Ok(false);
     }
+    let refused = |what: &str| Unsupported { span: proc_macro2::Span::call_site(), what: what.into() };
     let nested = |ty: &Type| matches!(ty, Type::Array(..));
     let constant_nested: std::collections::BTreeSet<Value> = function
         .params
@@ -54,7 +70,14 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         .filter(|p| nested(function.ty(p.value)) && !differentiated.contains(&p.value))
         .map(|p| p.value)
         .collect();
-    let mut f = Flatten { original: BTreeMap::new(), replaced: BTreeMap::new(), splats: BTreeMap::new() };
+    let mut f = Flatten {
+        original: BTreeMap::new(),
+        replaced: BTreeMap::new(),
+        splats: BTreeMap::new(),
+        rows: BTreeMap::new(),
+        unflattened: std::collections::BTreeSet::new(),
+        refused: false,
+    };
     // Every value but the parameters and what user code produces is retyped.
     let mut keep: std::collections::BTreeSet<Value> = function.params.iter().map(|p| p.value).collect();
     collect_constants(&function.body, &mut keep);
@@ -62,6 +85,9 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         let value = Value(k as u32);
         if keep.contains(&value) {
             continue;
+        }
+        if unwritable(&data.ty) {
+            return Err(refused("a matrix of generic size that is not a parameter"));
         }
         if let Some(flat) = flat_type(&data.ty) {
             f.original.insert(value, std::mem::replace(&mut data.ty, flat));
@@ -75,6 +101,26 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         }
         if let Some(flat) = flat_type(&ty) {
             let name = function.name(param.value).map(str::to_owned);
+            // A matrix that is not differentiated is read in place, row by row: its
+            // components through its rows (`as_rows`, no copy), so that forward mode sees
+            // a product's row of coefficients as the matrix's own row. (Its flat copy stays
+            // for every other use, and is dead code where there is none.)
+            if let (Type::Matrix(r, c), false) = (&ty, differentiated.contains(&param.value)) {
+                let rows = Type::Array(Box::new(Type::array(c.clone())), r.clone());
+                let value = function.value(rows, name.clone());
+                f.rows.insert(param.value, value);
+                prologue.push(Inst {
+                    op: Op::Convert,
+                    args: vec![param.value],
+                    results: vec![value],
+                    span: proc_macro2::Span::call_site(),
+                });
+                // (Of generic size: no flat copy; user code reads the parameter itself.)
+                if unwritable(&ty) {
+                    f.unflattened.insert(param.value);
+                    continue;
+                }
+            }
             let value = function.value(flat, name);
             f.original.insert(value, ty);
             f.replaced.insert(param.value, value);
@@ -88,6 +134,9 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
     }
     let mut body = std::mem::take(&mut function.body);
     f.block(function, &mut body);
+    if f.refused {
+        return Err(refused("a matrix parameter of generic size used other than by its components"));
+    }
     prologue.append(&mut body.insts);
     body.insts = prologue;
     let result = body.yields[0];
@@ -102,7 +151,7 @@ pub fn flatten(function: &mut Function, differentiated: &std::collections::BTree
         body.yields[0] = value;
     }
     function.body = body;
-    true
+    Ok(true)
 }
 
 fn collect_constants(block: &Block, out: &mut std::collections::BTreeSet<Value>) {
@@ -123,15 +172,37 @@ struct Flatten {
     replaced: BTreeMap<Value, Value>,
     /// Arrays made by repeating a scalar, and the scalar.
     splats: BTreeMap<Value, Value>,
+    /// Matrix parameters never differentiated, and their rows (`[[T; c]; r]`), which their
+    /// components are read from.
+    rows: BTreeMap<Value, Value>,
+    /// Those of generic size, which have no flat copy: read by user code as they are.
+    unflattened: std::collections::BTreeSet<Value>,
+    /// A parameter in `unflattened` is used where only its flat copy would do.
+    refused: bool,
 }
 
 impl Flatten {
     fn block(&mut self, function: &mut Function, block: &mut Block) {
         let insts = std::mem::take(&mut block.insts);
         for mut inst in insts {
-            for arg in &mut inst.args {
+            if let (Op::Get(path), Some(rows)) = (&inst.op, inst.args.first().and_then(|a| self.rows.get(a)))
+            {
+                if path.0.len() == 2 {
+                    inst.args[0] = *rows;
+                    block.insts.push(inst);
+                    continue;
+                }
+            }
+            let holes = match &inst.op {
+                Op::Code(_) | Op::Constant(_) => inst.args.len(),
+                Op::For { holes, .. } => *holes,
+                _ => 0,
+            };
+            for (k, arg) in inst.args.iter_mut().enumerate() {
                 if let Some(flat) = self.replaced.get(arg) {
                     *arg = *flat;
+                } else if self.unflattened.contains(arg) && k >= holes {
+                    self.refused = true;
                 }
             }
             for nested in inst.blocks_mut() {
@@ -232,6 +303,7 @@ impl Flatten {
             if let Some(flat) = self.replaced.get(y) {
                 *y = *flat;
             }
+            self.refused |= self.unflattened.contains(y);
         }
     }
 

@@ -439,6 +439,26 @@ fn length(e: &Expr) -> Option<Dim> {
 /// The vector or matrix type a constructor call shows: `Vector::from([…])`,
 /// `Matrix::from_rows([[…], …])` (or with repeat expressions), `Matrix::<R, C>::zeros()`.
 pub(super) fn constructor_type(e: &Expr) -> Option<Type> {
+    // Operations on one that keep or transpose its shape (`Matrix::from_rows(…).transpose()`).
+    match e {
+        Expr::Paren(inner) => return constructor_type(&inner.expr),
+        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => return constructor_type(&unary.expr),
+        Expr::Binary(binary) if matches!(binary.op, syn::BinOp::Add(_) | syn::BinOp::Sub(_)) => {
+            return constructor_type(&binary.left).or_else(|| constructor_type(&binary.right))
+        }
+        Expr::MethodCall(call) => {
+            let ty = constructor_type(&call.receiver)?;
+            return match (call.method.to_string().as_str(), ty) {
+                ("transpose", ty) => {
+                    let (r, c) = shape(&ty)?;
+                    Some(of_shape(c, r))
+                }
+                ("map" | "component_mul" | "component_div" | "abs", ty) => Some(ty),
+                _ => None,
+            };
+        }
+        _ => {}
+    }
     let Expr::Call(call) = e else { return None };
     let Expr::Path(path) = &*call.func else { return None };
     let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();

@@ -237,7 +237,7 @@ impl<'a> Front<'a> {
                 }
             }
         }
-        function.flattened = flatten::flatten(&mut function, &differentiated);
+        function.flattened = flatten::flatten(&mut function, &differentiated).map_err(Stop::Unsupported)?;
         Ok(function)
     }
 
@@ -303,7 +303,10 @@ impl<'a> Front<'a> {
                     let ty = type_of_shape(&shape);
                     if let Type::Matrix(r, c) = &ty {
                         // Its flat form `[T; R * C]` must be a type stable Rust can write.
-                        if (r.is_generic() || c.is_generic()) && r.lit() != Some(1) && c.lit() != Some(1) {
+                        // (One never differentiated needs none: `flatten` reads it in place.)
+                        let generic =
+                            (r.is_generic() || c.is_generic()) && r.lit() != Some(1) && c.lit() != Some(1);
+                        if generic && differentiated {
                             return unsupported(&typed.ty, "a matrix parameter of generic size");
                         }
                     }
