@@ -205,6 +205,25 @@ fn literal_beside_literal(x: [f64; 2]) -> f64 {
     first.b * first.a[1]
 }
 
+/// A mutable struct local with a matrix field, bound to an `if` of literals and returned
+/// whole (once E0308 in the generated code).
+#[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
+pub struct Weighted {
+    pub w: Matrix<2, 2>,
+    pub p: f64,
+}
+
+#[jacobian(jvp, vjp, mode = reverse)]
+fn chosen_matrix(x: f64) -> Weighted {
+    let mut b = if x < 0.5 {
+        Weighted { w: Matrix::from_rows([[x, 1.0], [2.0, 3.0]]), p: x }
+    } else {
+        Weighted { w: Matrix::from_rows([[1.0, x], [2.0, 3.0]]), p: x }
+    };
+    b.p *= x;
+    Weighted { w: b.w, ..b }
+}
+
 /// A parameter whose field's size is a `const` item.
 #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
 pub struct Weights {
@@ -443,6 +462,13 @@ fn constant_structs_and_literals_of_constants() {
     let x = [-1.68, 0.375];
     let expected = [[x[0].cos() * x[0] * x[1] + x[0].sin() * x[1], x[0].sin() * x[0]]];
     assert_jacobian_close_scaled(&x, &literal_beside_literal_jacobian(x), &expected, TOL);
+}
+
+#[test]
+fn a_mutable_struct_chosen_by_a_branch() {
+    assert_eq!(chosen_matrix_jacobian(0.25).as_rows(), &[[1.0], [0.0], [0.0], [0.0], [0.5]]);
+    assert_eq!(chosen_matrix_jacobian(0.75).as_rows(), &[[0.0], [1.0], [0.0], [0.0], [1.5]]);
+    assert_eq!(chosen_matrix(0.75).p, 0.75 * 0.75);
 }
 
 #[test]

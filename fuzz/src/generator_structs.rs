@@ -96,27 +96,14 @@ impl Streams {
 /// fails on it, each with its minimized reproducer (against `main` at 19090b3). Remove an
 /// entry to generate the construct again.
 ///
-/// - `mutable_branch_matrix`: a mutable struct local with a matrix field, bound to an `if`
-///   of struct literals and then used whole: E0308 in the generated code:
-///   ```text
-///   #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
-///   struct W { w: Matrix<2, 2>, p: f64 }
-///   #[jacobian] fn f2(x: f64) -> W {
-///       let mut b = if x < 0.5 { W { w: Matrix::from_rows([[x, 1.0], [2.0, 3.0]]), p: x } }
-///                   else { W { w: Matrix::from_rows([[1.0, x], [2.0, 3.0]]), p: x } };
-///       b  // also `W { w: b.w, ..b }`
-///   } // error[E0308]: mismatched types: expected `(usize, usize)`, found integer (every mode)
-///   ```
-///   (`let b = …`, returning `b.p` or `b.w`, and the plain `let mut w = if … { Matrix… }
-///   else { Matrix… }; w` compile.) Found at the default seed. Generated: mutable locals of
-///   structs with a matrix field are not bound to branches.
-///
-/// Fixed, once listed here (each with a test in `tests/structs.rs`): `constant_struct_param`
-/// (a struct parameter left out of `wrt` was not taken apart), `untyped_field_local` (a
-/// mutable struct local's field of constants updated with differentiated values had no
-/// type), `constant_scalar_field` (a wrong reverse-mode Jacobian: a struct literal's
-/// temporaries shadowed the emitter's names for earlier ones).
-pub const KNOWN_FAILING_STRUCTS: &[&str] = &["mutable_branch_matrix"];
+/// Fixed, once listed here (each with a test in `tests/structs.rs`, except the last):
+/// `constant_struct_param` (a struct parameter left out of `wrt` was not taken apart),
+/// `untyped_field_local` (a mutable struct local's field of constants updated with
+/// differentiated values had no type), `constant_scalar_field` (a wrong reverse-mode
+/// Jacobian: a struct literal's temporaries shadowed the emitter's names for earlier
+/// ones), `mutable_branch_matrix` (a mutable struct local with a matrix field bound to an
+/// `if` of literals and read whole: E0308; right since the fields' types are written).
+pub const KNOWN_FAILING_STRUCTS: &[&str] = &[];
 
 /// Whether the construct is on the `KNOWN_FAILING_STRUCTS` list (and so not generated).
 fn excluded_struct(what: &str) -> bool {
