@@ -1301,3 +1301,47 @@ fn a_transposed_literal_matrix_is_a_matrix() {
     let (_, jvp) = transposed_literal_jvp(x, m, Vector::from([1.0, 0.0]));
     approx::assert_relative_eq!(jvp, expected.column(0), max_relative = 1e-15);
 }
+
+// -------------------------------------------------------- two `match`es, one in a block
+// Found by the fuzzer (seed 16): every `match` bound its scrutinee to the same hidden name,
+// so one in a branch after another one "shadowed a variable with a `let`": the new front
+// end refused the function (second order, which has no other lowering, was an error).
+
+#[jacobian(hessian)]
+fn matches_in_sequence(x: [f64; 2], n: usize) -> f64 {
+    let a = match n % 3 {
+        0 => x[0] * x[1],
+        1 => x[0],
+        _ => x[1],
+    };
+    let mut b = x[1];
+    if a > 0.5 {
+        let c = match n % 2 {
+            0 => a * a,
+            _ => a,
+        };
+        b *= c;
+    }
+    a + b
+}
+
+#[test]
+fn a_match_in_a_block_after_another() {
+    // n = 0, x = (2, 0.5): a = x0 x1 = 1 > 0.5, c = a², f = a + x1 a² = x0 x1 + x0² x1³.
+    let x: [f64; 2] = [2.0, 0.5];
+    let h = matches_in_sequence_hessian(x, 0);
+    let expected = [
+        [2.0 * x[1].powi(3), 1.0 + 6.0 * x[0] * x[1] * x[1]],
+        [1.0 + 6.0 * x[0] * x[1] * x[1], 6.0 * x[0] * x[0] * x[1]],
+    ];
+    for i in 0..2 {
+        for j in 0..2 {
+            assert!(
+                (h[(i, j)] - expected[i][j]).abs() < 1e-12,
+                "({i}, {j}): {} vs {}",
+                h[(i, j)],
+                expected[i][j]
+            );
+        }
+    }
+}

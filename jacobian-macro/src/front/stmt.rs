@@ -327,7 +327,11 @@ impl Front<'_> {
         if self.reads_scalar(&scrutinee) {
             return unsupported(&m.expr, "`match` on a differentiated value");
         }
-        let name = proc_macro2::Ident::new("scrutinee", proc_macro2::Span::mixed_site());
+        // (A name of its own: a `match` in a block after another one would shadow its
+        // scrutinee, which the IR's blocks cannot scope.)
+        let name =
+            proc_macro2::Ident::new(&format!("scrutinee{}", self.sites), proc_macro2::Span::mixed_site());
+        self.sites += 1;
         let (tokens, holes) = match scrutinee {
             Operand::Code { tokens, holes } => (tokens, holes),
             Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
