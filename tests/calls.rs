@@ -430,3 +430,22 @@ fn a_callee_in_another_file() {
     let expected = [[2.0 * x[0] + x[1].cos(), -x[0] * x[1].sin()]];
     assert_jacobian_close_scaled(&x, &through_another_file_jacobian(x), &expected, TOL);
 }
+
+/// A literal argument for an integer parameter of a helper written out in place, on which
+/// the helper calls a method (`2.saturating_sub(1)` alone would be ambiguous on
+/// `{integer}`: fuzzer seed 16).
+#[jacobian]
+fn integer_method(x: f64, n: usize) -> f64 {
+    x * (n.saturating_sub(1) as f64 + 1.0)
+}
+
+#[jacobian(hessian)]
+fn through_integer_method(x: f64) -> f64 {
+    integer_method(x, 2) * x
+}
+
+#[test]
+fn hessian_through_a_literal_integer_argument() {
+    // 2x².
+    assert_eq!(through_integer_method_hessian(0.5).as_rows(), &[[4.0]]);
+}

@@ -496,7 +496,7 @@ impl Front<'_> {
         let mut items = Vec::new();
         // Values lent (`&x`, `&Vector::from(…)`): the parameter names a reference to them.
         let mut lent = Vec::new();
-        for arg in &call.args {
+        for (k, arg) in call.args.iter().enumerate() {
             let operand = match arg {
                 Expr::Reference(r) if r.mutability.is_none() && self.reads_ssa(&r.expr) => {
                     match self.expr(&r.expr)? {
@@ -516,6 +516,19 @@ impl Front<'_> {
                     }
                 }
                 arg => self.expr(arg)?,
+            };
+            // Code for a parameter of a type never differentiated has that type written (an
+            // integer literal for `n: usize`, whose methods would be ambiguous on
+            // `{integer}`).
+            let operand = match (operand, closure.expr.inputs.iter().nth(k)) {
+                (Operand::Code { tokens, holes }, Some(syn::Pat::Type(typed)))
+                    if crate::signature::shape_of(&typed.ty, &syn::Generics::default()).is_none() =>
+                {
+                    let ty = &typed.ty;
+                    let typed = Ident::new("__jacobian_typed", Span::mixed_site());
+                    Operand::Code { tokens: quote!({ let #typed: #ty = #tokens; #typed }), holes }
+                }
+                (operand, _) => operand,
             };
             items.push(Item::Value(self.materialize(operand, arg.span())));
         }
