@@ -371,16 +371,7 @@ impl Front<'_> {
                 path.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
             {
                 let closure = (**closure).clone();
-                for (name, value) in &closure.captured {
-                    if self.ssa(name) != *value {
-                        return unsupported(
-                            f,
-                            format!(
-                                "a closure that reads `{name}`, which has changed since the closure was made"
-                            ),
-                        );
-                    }
-                }
+                self.captures_unchanged(&closure, f)?;
                 return self.apply(&Expr::Closure(closure.expr), args);
             }
         }
@@ -487,12 +478,21 @@ impl Front<'_> {
     }
 
     /// `f(args…)` for a closure bound in the body.
-    pub(super) fn call_closure(&mut self, closure: &Closure, call: &syn::ExprCall) -> Result<Operand> {
+    /// Refuses a closure applied after a name it reads has changed since its `let`.
+    fn captures_unchanged(&self, closure: &Closure, at: &dyn Spanned) -> Result<()> {
         for (name, value) in &closure.captured {
             if self.ssa(name) != *value {
-                return unsupported(call, format!("a call of a closure that reads `{name}`, which has changed since the closure was made"));
+                return unsupported(
+                    at,
+                    format!("a call of a closure that reads `{name}`, which has changed since the closure was made"),
+                );
             }
         }
+        Ok(())
+    }
+
+    pub(super) fn call_closure(&mut self, closure: &Closure, call: &syn::ExprCall) -> Result<Operand> {
+        self.captures_unchanged(closure, call)?;
         let mut items = Vec::new();
         // Values lent (`&x`, `&Vector::from(…)`): the parameter names a reference to them.
         let mut lent = Vec::new();

@@ -263,16 +263,11 @@ impl<'a> Front<'a> {
                     let Some(n) = ty.components().and_then(|n| n.lit()) else {
                         return unsupported(at, "a tuple result with a component of symbolic size");
                     };
-                    for k in 0..n {
-                        let path = match ty {
-                            Type::Matrix(_, c) => {
-                                let c = c.lit().unwrap_or(1);
-                                Path(vec![Position::Const(k / c), Position::Const(k % c)])
-                            }
-                            _ => Path(vec![Position::Const(k)]),
-                        };
-                        components.push(self.push1(Op::Get(path), vec![value], Type::Scalar, at.span()));
-                    }
+                    let columns = match ty {
+                        Type::Matrix(_, c) => Some(c.lit().unwrap_or(1)),
+                        _ => None,
+                    };
+                    components.extend(self.scalar_components(value, n, columns, at.span()));
                 }
             }
         }
@@ -426,16 +421,30 @@ impl<'a> Front<'a> {
         // `[T; L3]`): rustc checks the user's own function, so they are equal; the value
         // is rebuilt, component by component, with the expected type.
         if let Some((n, columns)) = same_but_for_a_const_size(&current, ty) {
-            let span = at.span();
-            let path = |k: usize| match columns {
-                Some(c) => Path(vec![Position::Const(k / c), Position::Const(k % c)]),
-                None => Path(vec![Position::Const(k)]),
-            };
-            let parts: Vec<Value> =
-                (0..n).map(|k| self.push1(Op::Get(path(k)), vec![value], Type::Scalar, span)).collect();
-            return Ok(self.push1(Op::Build, parts, ty.clone(), span));
+            let parts = self.scalar_components(value, n, columns, at.span());
+            return Ok(self.push1(Op::Build, parts, ty.clone(), at.span()));
         }
         unsupported(at, format!("a value of type {current} where {ty} is expected"))
+    }
+
+    /// The first `n` scalar components of an array, vector or matrix value, row-major
+    /// (`columns`: a matrix's number of columns, read by `(i, j)`).
+    fn scalar_components(
+        &mut self,
+        value: Value,
+        n: usize,
+        columns: Option<usize>,
+        span: Span,
+    ) -> Vec<Value> {
+        (0..n)
+            .map(|k| {
+                let path = match columns {
+                    Some(c) => Path(vec![Position::Const(k / c), Position::Const(k % c)]),
+                    None => Path(vec![Position::Const(k)]),
+                };
+                self.push1(Op::Get(path), vec![value], Type::Scalar, span)
+            })
+            .collect()
     }
 
     /// An operand as a value of type `ty` (see `coerce`).
