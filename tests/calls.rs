@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{assert_jacobian_close_scaled, dual_jacobian};
+use common::{assert_jacobian_close_scaled, dual_jacobian, hyper_dual_hessian};
 use jacobian::{jacobian, Matrix, Vector};
 use num_dual::{DualNum, HyperDual64};
 use proptest::prelude::*;
@@ -213,25 +213,6 @@ fn through_helpers_twin<D: DualNum<Primitive = f64> + Copy>(x: [D; N]) -> D {
     total + softplus_twin(x[0] * x[N - 1])
 }
 
-/// Hyper-dual second derivatives of a twin, one pair of directions at a time.
-fn hyper_dual_hessian(x: [f64; N]) -> [[f64; N]; N] {
-    hessian_of(x, through_helpers_twin)
-}
-
-fn hessian_of<const M: usize>(x: [f64; M], twin: impl Fn([HyperDual64; M]) -> HyperDual64) -> [[f64; M]; M] {
-    let mut hessian = [[0.0; M]; M];
-    for i in 0..M {
-        for j in 0..M {
-            let point: [HyperDual64; M] = std::array::from_fn(|k| {
-                let (e1, e2) = (f64::from(u8::from(k == i)), f64::from(u8::from(k == j)));
-                HyperDual64::new(x[k], e1, e2, 0.0)
-            });
-            hessian[i][j] = twin(point).eps1eps2;
-        }
-    }
-    hessian
-}
-
 /// Helpers written out in place whose parameters are references (read through `*`, in
 /// branch conditions, looped over), an integer, and locals they assign: the names stay
 /// references to the caller's values (once `E0425`/`E0614` inside the expansion: fuzzer
@@ -347,7 +328,7 @@ proptest! {
 
     #[test]
     fn hessians_through_calls(x in prop::array::uniform8(-1.5f64..1.5)) {
-        let expected = hyper_dual_hessian(x);
+        let expected = hyper_dual_hessian(x, through_helpers_twin);
         let h = through_helpers_hessian(x);
         let (value, _, h2) = through_helpers_value_gradient_hessian(x);
         prop_assert!((value - through_helpers(x)).abs() < 1e-14);
@@ -369,7 +350,7 @@ proptest! {
 
     #[test]
     fn hessians_through_helpers_taking_references(x in prop::array::uniform3(-1.5f64..1.5)) {
-        let expected = hessian_of(x, through_references_twin);
+        let expected = hyper_dual_hessian(x, through_references_twin);
         let h = through_references_hessian(&x);
         let scale = expected.iter().flatten().fold(1.0f64, |s, v| s.max(v.abs()));
         for i in 0..3 {
@@ -401,17 +382,7 @@ fn hessian_through_integer_arithmetic() {
         let c = ((n + 1) % 3) as f64 + 1.0;
         let expected =
             [[2.0 * c * a[1] * a[1], 4.0 * c * a[0] * a[1]], [4.0 * c * a[0] * a[1], 2.0 * c * a[0] * a[0]]];
-        let h = through_integer_arithmetic_hessian(a, n);
-        for i in 0..2 {
-            for j in 0..2 {
-                assert!(
-                    (h[(i, j)] - expected[i][j]).abs() < 1e-12,
-                    "({i}, {j}): {} vs {}",
-                    h[(i, j)],
-                    expected[i][j]
-                );
-            }
-        }
+        assert_jacobian_close_scaled(&(a, n), &through_integer_arithmetic_hessian(a, n), &expected, TOL);
     }
 }
 

@@ -9,9 +9,9 @@
 
 mod common;
 
-use common::{assert_jacobian_close_scaled, dual_jacobian};
+use common::{assert_jacobian_close_scaled, dual_jacobian, hyper_dual_hessian};
 use jacobian::{jacobian, Differentiable, Matrix, Vector};
-use num_dual::{DualNum, HyperDual64};
+use num_dual::DualNum;
 use proptest::prelude::*;
 
 const TOL: f64 = 1e-12;
@@ -240,6 +240,18 @@ fn neuron(p: &Weights, x: [f64; D]) -> f64 {
     z.tanh()
 }
 
+/// The runtime under another path (`#[differentiable(crate = …)]`, as `#[jacobian(crate =
+/// …)]`).
+mod runtime {
+    pub use jacobian::*;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
+#[differentiable(crate = crate::runtime)]
+pub struct Elsewhere {
+    pub v: Vector<2>,
+}
+
 /// `f32` fields.
 #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
 pub struct Small {
@@ -277,22 +289,6 @@ fn frame(y: &[f64]) -> Frame {
         weights: [[y[6], y[7]], [y[8], y[9]]],
         scale: [y[10], y[11]],
     }
-}
-
-/// Hyper-dual Hessian of a scalar twin.
-fn hessian_of<const N: usize>(x: [f64; N], f: impl Fn(&[HyperDual64]) -> HyperDual64) -> [[f64; N]; N] {
-    let mut h = [[0.0; N]; N];
-    for i in 0..N {
-        for j in 0..N {
-            let point: Vec<HyperDual64> = (0..N)
-                .map(|k| {
-                    HyperDual64::new(x[k], f64::from(u8::from(k == i)), f64::from(u8::from(k == j)), 0.0)
-                })
-                .collect();
-            h[i][j] = f(&point).eps1eps2;
-        }
-    }
-    h
 }
 
 proptest! {
@@ -338,7 +334,7 @@ proptest! {
     #[test]
     fn second_order_over_a_struct(x in prop::array::uniform7(0.1f64..2.0)) {
         let s = state(&x);
-        let expected = hessian_of(x, energy_twin);
+        let expected = hyper_dual_hessian(x, |p| energy_twin(&p));
         let h = energy_hessian(&s);
         for i in 0..7 {
             for j in 0..7 {
@@ -418,6 +414,8 @@ fn the_derive_converts_to_and_from_components() {
     assert_eq!(c[3], 4.0);
     assert_eq!(c[8], 9.0);
     assert_eq!(Frame::from_components(&c), f);
+    let e = Elsewhere { v: Vector::from([1.5, -2.0]) };
+    assert_eq!(Elsewhere::from_components(&e.to_components()), e);
     let small_state = Small { a: 0.5, b: [2.0, 0.25] };
     assert_eq!(Small::COMPONENTS, 3);
     let j = small_jacobian(small_state);
@@ -436,18 +434,8 @@ fn calls_with_structs() {
     for k in 0..8 {
         assert!((g[k] - expected[0][k]).abs() < 1e-12);
     }
-    let h = lagrangian_hessian(s, x[7]);
-    let expected = hessian_of(x, lagrangian_twin);
-    for i in 0..8 {
-        for k in 0..8 {
-            assert!(
-                (h[(i, k)] - expected[i][k]).abs() < 1e-12,
-                "({i}, {k}): {} vs {}",
-                h[(i, k)],
-                expected[i][k]
-            );
-        }
-    }
+    let expected = hyper_dual_hessian(x, |p| lagrangian_twin(&p));
+    assert_jacobian_close_scaled(&x, &lagrangian_hessian(s, x[7]), &expected, TOL);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use std::fmt::Debug;
 
-use num_dual::{first_derivative, gradient, Dual32, Dual64, DualNumFloat, DualSVec, DualSVec64};
+use num_dual::{first_derivative, gradient, Dual32, Dual64, DualNumFloat, DualSVec, DualSVec64, HyperDual64};
 
 /// Anything that can be read as a dense, row-major matrix of `f64`.
 pub trait Rows {
@@ -285,4 +285,19 @@ pub fn check_twin<const N: usize, const M: usize>(
         1e-6,
         |_| 1e-6 * size,
     );
+}
+
+/// The Hessian of a scalar twin by hyper-dual numbers, one pair of directions at a time.
+pub fn hyper_dual_hessian<const N: usize>(
+    x: [f64; N],
+    twin: impl Fn([HyperDual64; N]) -> HyperDual64,
+) -> [[f64; N]; N] {
+    std::array::from_fn(|i| {
+        std::array::from_fn(|j| {
+            let point = std::array::from_fn(|k| {
+                HyperDual64::new(x[k], f64::from(u8::from(k == i)), f64::from(u8::from(k == j)), 0.0)
+            });
+            twin(point).eps1eps2
+        })
+    })
 }
