@@ -43,6 +43,9 @@ struct Signatures {
     structs: BTreeMap<String, Vec<String>>,
     /// Free functions only (not methods), as `known`: what other files tell a caller.
     free: BTreeMap<String, Known>,
+    /// The `const` and `static` items, by name: their type and value as text, `None`
+    /// where two items of one name differ.
+    constants: BTreeMap<String, Option<(String, String)>>,
 }
 
 /// A file as read: its length and modification time then, and what it holds.
@@ -112,6 +115,20 @@ impl Callees {
         let mut same = self.signatures.module_level.get(name)?.iter().filter(|(m, _)| m == module);
         let (Some((_, text)), None) = (same.next(), same.next()) else { return None };
         syn::parse_str(text).ok()
+    }
+
+    /// The type of the `const` or `static` item `name` of the file, where it has one.
+    pub fn constant_type(&self, name: &str) -> Option<syn::Type> {
+        let (ty, _) = self.signatures.constants.get(name)?.as_ref()?;
+        syn::parse_str(ty).ok()
+    }
+
+    /// The value of the `const` item `name: usize` of the file, where it is a literal
+    /// (`const L: usize = 3;`): a size that may be written either way.
+    pub fn constant_size(&self, name: &str) -> Option<usize> {
+        let (ty, value) = self.signatures.constants.get(name)?.as_ref()?;
+        (ty == "usize").then_some(())?;
+        syn::parse_str::<syn::LitInt>(value).ok()?.base10_parse().ok()
     }
 
     /// Whether every function (or method) called `name` in the file (or, when the file has
@@ -388,6 +405,14 @@ impl Collect {
         }
         known
     }
+
+    fn constant(&mut self, name: &syn::Ident, ty: &syn::Type, value: &syn::Expr) {
+        let ty = Some((ty.to_token_stream().to_string(), value.to_token_stream().to_string()));
+        let entry = self.signatures.constants.entry(name.to_string()).or_insert_with(|| ty.clone());
+        if *entry != ty {
+            *entry = None;
+        }
+    }
 }
 
 impl<'ast> Visit<'ast> for Collect {
@@ -446,6 +471,14 @@ impl<'ast> Visit<'ast> for Collect {
             let text = item.to_token_stream().to_string();
             self.signatures.structs.entry(item.ident.to_string()).or_default().push(text);
         }
+    }
+
+    fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        self.constant(&item.ident, &item.ty, &item.expr);
+    }
+
+    fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        self.constant(&item.ident, &item.ty, &item.expr);
     }
 
     // (Bodies are visited for the functions defined inside them; expressions need not be.)

@@ -116,6 +116,21 @@ impl Front<'_> {
                         return self.matrix_method(call, v);
                     }
                 }
+                // `c.dot(&x)`, `c.map(|t| t * x)` of a constant vector or matrix `c` with
+                // differentiated arguments: a constant of the type the code shows.
+                if let Operand::Code { tokens, holes } = &receiver {
+                    if VECTOR_METHODS.contains(&call.method.to_string().as_str())
+                        && call.args.iter().any(|arg| self.reads_ssa(arg))
+                    {
+                        let code = syn::parse2::<Expr>(tokens.clone()).ok();
+                        let ty = code.and_then(|code| self.code_type(&code, holes));
+                        let array = matches!(&ty, Some(Type::Array(elem, _)) if **elem == Type::Scalar);
+                        if let Some(ty) = ty.filter(|ty| is_matrix(ty) || (array && call.method == "map")) {
+                            let v = self.operand_as(receiver.clone(), &ty, &call.receiver)?;
+                            return self.matrix_method(call, v);
+                        }
+                    }
+                }
                 // `self.residual(p)`, `model.f(x)`: a method of a constant receiver that is
                 // not a float method, with differentiated arguments, is another
                 // `#[jacobian]` function.
@@ -233,6 +248,7 @@ impl Front<'_> {
                     item => self.operand_as(item, &Type::Scalar, &repeat.expr)?,
                 };
                 let ty = Type::Array(Box::new(self.f.ty(item).clone()), dim_of(&repeat.len));
+                let ty = self.resolved(ty);
                 Ok(Operand::Value(self.push1(Op::Splat, vec![item], ty, e.span())))
             }
             Expr::Index(index) => {
@@ -456,67 +472,32 @@ impl Front<'_> {
         b: &Operand,
         e: &Expr,
     ) -> Result<Option<(Value, Value)>> {
-        let matrix = |front: &Self, o: &Operand| match o {
-            Operand::Value(v) => is_matrix(front.f.ty(*v)),
-            Operand::Code { tokens, .. } => front.constant_matrix_type(tokens).is_some(),
-        };
-        if !matrix(self, a) && !matrix(self, b) {
+        let mut types = Vec::new();
+        for operand in [a, b] {
+            types.push(match operand {
+                Operand::Value(v) => Some(self.f.ty(*v).clone()),
+                Operand::Code { tokens, holes } => {
+                    syn::parse2::<Expr>(tokens.clone()).ok().and_then(|code| self.code_type(&code, holes))
+                }
+            });
+        }
+        if !types.iter().flatten().any(is_matrix) {
             return Ok(None);
         }
         let mut values = Vec::new();
-        for (operand, other) in [(a, b), (b, a)] {
-            let value = match operand {
-                Operand::Value(v) => *v,
-                Operand::Code { tokens, .. } => match self.constant_matrix_type(tokens) {
-                    Some(ty) => self.operand_as(operand.clone(), &ty, e)?,
-                    // The scalar factor of a product with a vector or matrix, or a divisor.
-                    None if matrix(self, other) && (matches!(op, Op::Div) || self.is_scalar_code(tokens)) => {
-                        self.operand_as(operand.clone(), &Type::Scalar, e)?
-                    }
-                    None => return unsupported(e, "this operand of a vector or matrix operation; bind it to a variable with a type annotation"),
-                },
+        for (operand, ty) in [a, b].into_iter().zip(types) {
+            let value = match (operand, ty) {
+                (Operand::Value(v), _) => *v,
+                (operand, Some(ty)) => self.operand_as(operand.clone(), &ty, e)?,
+                // A divisor of a vector or matrix is a scalar.
+                (operand, None) if matches!(op, Op::Div) && std::ptr::eq(operand, b) => {
+                    self.operand_as(operand.clone(), &Type::Scalar, e)?
+                }
+                (_, None) => return unsupported(e, "this operand of a vector or matrix operation; bind it to a variable with a type annotation"),
             };
             values.push(value);
         }
         Ok(Some((values[0], values[1])))
-    }
-
-    /// The vector or matrix type of user code: a literal (`Matrix::from_rows([[1.0, 2.0]])`)
-    /// or a variable bound to one (`let a = Matrix::from_rows(…);`).
-    fn constant_matrix_type(&self, tokens: &TokenStream) -> Option<Type> {
-        if let Some(ty) = Self::literal_matrix_type(tokens) {
-            return Some(ty);
-        }
-        let ident = syn::parse2::<syn::Ident>(tokens.clone()).ok()?;
-        match self.lookup(&ident.to_string()) {
-            Some(Var::Rust { array: Some(ty), .. }) if is_matrix(ty) => Some(ty.clone()),
-            _ => None,
-        }
-    }
-
-    /// Whether user code is certainly a scalar of the function's type: a float literal, a
-    /// cast to it, or arithmetic and float methods of those.
-    fn is_scalar_code(&self, tokens: &TokenStream) -> bool {
-        fn scalar(front: &Front<'_>, e: &Expr) -> bool {
-            match e {
-                Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => true,
-                Expr::Cast(cast) => front.is_scalar_type_tokens(&cast.ty),
-                Expr::Paren(p) => scalar(front, &p.expr),
-                Expr::Unary(u) => matches!(u.op, UnOp::Neg(_)) && scalar(front, &u.expr),
-                Expr::Binary(b) => {
-                    scalar(front, &b.left) && (scalar(front, &b.right) || matches!(*b.right, Expr::Lit(_)))
-                }
-                Expr::MethodCall(m) => {
-                    rules::METHODS.iter().any(|(name, _)| m.method == name) && scalar(front, &m.receiver)
-                }
-                Expr::Path(p) => {
-                    // `f64::consts::PI`, `std::f64::consts::E`.
-                    p.path.segments.iter().any(|s| s.ident == "consts")
-                }
-                _ => false,
-            }
-        }
-        syn::parse2::<Expr>(tokens.clone()).is_ok_and(|e| scalar(self, &e))
     }
 
     /// `pair.0` of a pair an iterator yielded.
@@ -845,7 +826,7 @@ impl Front<'_> {
 
     /// What the function's file (and the crate's others) tell of the functions it calls,
     /// read once.
-    fn callees(&mut self) -> &crate::callees::Callees {
+    pub(super) fn callees(&mut self) -> &crate::callees::Callees {
         let at = self.at;
         self.callees.get_or_insert_with(|| crate::callees::Callees::of(at))
     }
@@ -878,6 +859,7 @@ impl Front<'_> {
             unify(&super::type_of_shape(&shape), argument, &mut sizes);
         }
         let ty = substitute(&ty, &sizes);
+        let ty = self.resolved(ty);
         let generic = |d: &Dim| d.is_generic();
         let sized = match &ty {
             Type::Array(elem, n) => !generic(n) && !matches!(&**elem, Type::Array(_, m) if generic(m)),
@@ -1002,7 +984,7 @@ impl Front<'_> {
         *ident == self.signature.scalar.tokens.to_string()
     }
 
-    fn is_scalar_type_tokens(&self, ty: &syn::Type) -> bool {
+    pub(super) fn is_scalar_type_tokens(&self, ty: &syn::Type) -> bool {
         self.signature.scalar.tokens.to_string() == ty.to_token_stream().to_string()
     }
 

@@ -25,7 +25,7 @@ enum At {
 
 /// The rows and columns of a vector (`n × 1`), matrix, or array of scalars (`n × 1`, for
 /// its `map`).
-fn shape(ty: &Type) -> Option<(Dim, Dim)> {
+pub(super) fn shape(ty: &Type) -> Option<(Dim, Dim)> {
     match ty {
         Type::Vector(n) => Some((n.clone(), Dim::Lit(1))),
         Type::Matrix(r, c) => Some((r.clone(), c.clone())),
@@ -35,7 +35,7 @@ fn shape(ty: &Type) -> Option<(Dim, Dim)> {
 }
 
 /// The type of an `r × c` result: a vector when it has one column.
-fn of_shape(r: Dim, c: Dim) -> Type {
+pub(super) fn of_shape(r: Dim, c: Dim) -> Type {
     if c == Dim::Lit(1) {
         Type::Vector(r)
     } else {
@@ -419,12 +419,6 @@ impl Front<'_> {
             _ => unsupported(call, "this constructor on differentiated values"),
         })())
     }
-
-    /// The type of user code that builds a vector or matrix of literals
-    /// (`Matrix::from_rows([[1.0, 2.0]])`, `Vector::from([0.5, 1.0])`), if it is that.
-    pub(super) fn literal_matrix_type(tokens: &TokenStream) -> Option<Type> {
-        constructor_type(&syn::parse2::<Expr>(tokens.clone()).ok()?)
-    }
 }
 
 /// The length of an array literal or repeat expression, when it shows one.
@@ -439,26 +433,6 @@ fn length(e: &Expr) -> Option<Dim> {
 /// The vector or matrix type a constructor call shows: `Vector::from([…])`,
 /// `Matrix::from_rows([[…], …])` (or with repeat expressions), `Matrix::<R, C>::zeros()`.
 pub(super) fn constructor_type(e: &Expr) -> Option<Type> {
-    // Operations on one that keep or transpose its shape (`Matrix::from_rows(…).transpose()`).
-    match e {
-        Expr::Paren(inner) => return constructor_type(&inner.expr),
-        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => return constructor_type(&unary.expr),
-        Expr::Binary(binary) if matches!(binary.op, syn::BinOp::Add(_) | syn::BinOp::Sub(_)) => {
-            return constructor_type(&binary.left).or_else(|| constructor_type(&binary.right))
-        }
-        Expr::MethodCall(call) => {
-            let ty = constructor_type(&call.receiver)?;
-            return match (call.method.to_string().as_str(), ty) {
-                ("transpose", ty) => {
-                    let (r, c) = shape(&ty)?;
-                    Some(of_shape(c, r))
-                }
-                ("map" | "component_mul" | "component_div" | "abs", ty) => Some(ty),
-                _ => None,
-            };
-        }
-        _ => {}
-    }
     let Expr::Call(call) = e else { return None };
     let Expr::Path(path) = &*call.func else { return None };
     let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();

@@ -19,6 +19,7 @@
 //! lowering does. Where it does not, it returns [`Unsupported`] and `expand` falls back to
 //! the legacy pipeline, which also makes every user-facing diagnostic for now.
 
+mod code_type;
 mod expr;
 mod flatten;
 
@@ -108,9 +109,9 @@ enum Var {
     Ssa { value: Value, mutable: bool, reference: bool },
     /// A Rust variable of the user's, never differentiated, read and written by its name
     /// in verbatim code. `site` is its `let` (for promotion), `None` for parameters and
-    /// pattern bindings; `array` the type its initializer shows it would have as an array
-    /// of scalars (`[K; 3]`), should it be promoted by an element assignment.
-    Rust { site: Option<usize>, array: Option<Type> },
+    /// pattern bindings; `ty` the type its initializer shows (`code_type`): the constant's
+    /// shape in arithmetic, the array an element assignment would promote (`[K; 3]`).
+    Rust { site: Option<usize>, ty: Option<Type> },
     /// A closure bound by a `let`, applied where it is called.
     Closure(Box<iter::Closure>),
     /// A pair an iterator yields (`zip`, `enumerate`), bound to one name.
@@ -199,6 +200,7 @@ impl<'a> Front<'a> {
             }
             (syn::ReturnType::Default, None) => None,
         };
+        let output = output.map(|ty| self.resolved(ty));
         let Some(output) = output else { return unsupported(&item.sig.output, "this result type") };
         let last = match item.block.stmts.last() {
             Some(syn::Stmt::Expr(syn::Expr::Return(ret), _)) => ret.expr.as_deref(),
@@ -280,7 +282,7 @@ impl<'a> Front<'a> {
         for arg in &item.sig.inputs {
             // `&self`: a constant, read by the user's code as it is.
             let syn::FnArg::Typed(typed) = arg else {
-                self.bind("self".to_owned(), Var::Rust { site: None, array: None });
+                self.bind("self".to_owned(), Var::Rust { site: None, ty: None });
                 continue;
             };
             let syn::Pat::Ident(pat) = &*typed.pat else {
@@ -295,7 +297,7 @@ impl<'a> Front<'a> {
             match shape {
                 Some((shape, _)) => {
                     let by_reference = matches!(&*typed.ty, syn::Type::Reference(_));
-                    let ty = type_of_shape(&shape);
+                    let ty = self.resolved(type_of_shape(&shape));
                     if let Type::Matrix(r, c) = &ty {
                         // Its flat form `[T; R * C]` must be a type stable Rust can write.
                         // (One never differentiated needs none: `flatten` reads it in place.)
@@ -312,7 +314,7 @@ impl<'a> Front<'a> {
                         Var::Ssa { value, mutable: pat.mutability.is_some(), reference: by_reference },
                     );
                 }
-                None => self.bind(name, Var::Rust { site: None, array: None }),
+                None => self.bind(name, Var::Rust { site: None, ty: None }),
             }
         }
         let differentiated: BTreeSet<String> =
@@ -416,6 +418,15 @@ impl<'a> Front<'a> {
                 ty.clone(),
                 at.span(),
             ));
+        }
+        // `Vector<N>` is `Matrix<N, 1>` (a type alias): the same value, named either way.
+        let column = |ty: &Type| match ty {
+            Type::Vector(n) => Some(n.clone()),
+            Type::Matrix(n, c) if *c == Dim::Lit(1) => Some(n.clone()),
+            _ => None,
+        };
+        if column(&current).is_some() && column(&current) == column(ty) {
+            return Ok(self.push1(Op::Convert, vec![value], ty.clone(), at.span()));
         }
         // A size written as a literal where the other is a `const` item's (`[T; 3]` for
         // `[T; L3]`): rustc checks the user's own function, so they are equal; the value

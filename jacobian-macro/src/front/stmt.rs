@@ -3,6 +3,7 @@
 
 mod flow;
 mod patterns;
+pub(super) use patterns::binding_names;
 
 pub(super) use flow::Exit;
 
@@ -11,7 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
 
 use super::expr::is_compound_assign;
-use super::{dim_of, replace_uses, unsupported, Front, Operand, Result, Stop, Var};
+use super::{replace_uses, unsupported, Front, Operand, Result, Stop, Var};
 use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
 use flow::{jumps_in, jumps_of};
 
@@ -226,7 +227,7 @@ impl Front<'_> {
         }
         let declared = match annotation {
             Some(ty) => match crate::signature::shape_of(ty, &self.generics) {
-                Some((shape, _)) => Some(super::type_of_shape(&shape)),
+                Some((shape, _)) => Some(self.resolved(super::type_of_shape(&shape))),
                 None => {
                     if self.reads_ssa(&init.expr) {
                         return unsupported(ty, "a non-differentiable annotation on a differentiated value");
@@ -238,7 +239,7 @@ impl Front<'_> {
         };
         if annotation.is_some() && declared.is_none() {
             self.effect(local.to_token_stream(), local)?;
-            self.bind(name, Var::Rust { site: Some(site), array: None });
+            self.bind(name, Var::Rust { site: Some(site), ty: None });
             return Ok(());
         }
         // (A call of another `#[jacobian]` function has the annotation's type, or the one
@@ -256,9 +257,9 @@ impl Front<'_> {
                 };
                 let attrs = &local.attrs;
                 let statement = quote!(#(#attrs)* let #pat = #tokens;);
+                let ty = self.code_type(&init.expr, &[]);
                 self.push(Op::Code(Code { tokens: statement }), holes, &[], local.span());
-                let array = array_hint(&init.expr);
-                self.bind(name, Var::Rust { site: Some(site), array });
+                self.bind(name, Var::Rust { site: Some(site), ty });
                 return Ok(());
             }
         };
@@ -284,7 +285,8 @@ impl Front<'_> {
         let name = ident.ident.to_string();
         let declared = match annotation {
             Some(ty) => {
-                crate::signature::shape_of(ty, &self.generics).map(|(shape, _)| super::type_of_shape(&shape))
+                let shape = crate::signature::shape_of(ty, &self.generics);
+                shape.map(|(shape, _)| self.resolved(super::type_of_shape(&shape)))
             }
             None => self.promoted.get(&site).cloned(),
         };
@@ -296,7 +298,7 @@ impl Front<'_> {
             }
             None => {
                 self.effect(local.to_token_stream(), local)?;
-                self.bind(name, Var::Rust { site: Some(site), array: None });
+                self.bind(name, Var::Rust { site: Some(site), ty: None });
             }
         }
         Ok(())
@@ -337,7 +339,7 @@ impl Front<'_> {
             Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
         };
         self.push(Op::Code(Code { tokens: quote!(let #name = #tokens;) }), holes, &[], m.span());
-        self.bind(name.to_string(), Var::Rust { site: None, array: None });
+        self.bind(name.to_string(), Var::Rust { site: None, ty: None });
         let last = m.arms.len() - 1;
         let mut chain: Option<Expr> = None;
         for (k, arm) in m.arms.iter().enumerate().rev() {
@@ -521,7 +523,7 @@ impl Front<'_> {
                     };
                     let statement = quote!(let #name = #tokens;);
                     self.push(Op::Code(Code { tokens: statement }), holes, &[], pat.span());
-                    self.bind(name.ident.to_string(), Var::Rust { site: None, array: None });
+                    self.bind(name.ident.to_string(), Var::Rust { site: None, ty: None });
                 }
             }
         }
@@ -615,7 +617,7 @@ impl Front<'_> {
                 }
                 Ok(())
             }
-            Some(Var::Rust { site, array }) => {
+            Some(Var::Rust { site, ty: shown }) => {
                 if !self.reads_ssa(value) {
                     return self.effect(quote!(#e;), e);
                 }
@@ -642,10 +644,10 @@ impl Front<'_> {
                 // A differentiated value for a variable bound as non-differentiated: bind it
                 // as an SSA value from its `let` on, and start again.
                 let ty = match index {
-                    None => array.or(assigned).unwrap_or(Type::Scalar),
-                    Some(_) => match array {
-                        Some(ty) => ty,
-                        None => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
+                    None => shown.or(assigned).unwrap_or(Type::Scalar),
+                    Some(_) => match shown {
+                        Some(ty) if ty != Type::Scalar => ty,
+                        _ => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
                     },
                 };
                 match site {
@@ -944,7 +946,7 @@ impl Front<'_> {
                 }
                 self.bind(name, Var::Ssa { value: element, mutable: false, reference: *by_reference });
             }
-            (None, Some(name)) => self.bind(name, Var::Rust { site: None, array: None }),
+            (None, Some(name)) => self.bind(name, Var::Rust { site: None, ty: None }),
             (_, None) => {
                 if let Some((_, _, _, chain)) = &chain {
                     self.bind_chain(chain, &for_loop.pat, for_loop.span())?;
@@ -1228,17 +1230,6 @@ fn is_statement_like(e: &Expr) -> bool {
             | Expr::Continue(_)
             | Expr::Return(_)
     ) || matches!(e, Expr::Binary(b) if is_compound_assign(&b.op))
-}
-
-/// The array type an initializer such as `[K; 3]` or `[a, b, c]` shows.
-fn array_hint(init: &Expr) -> Option<Type> {
-    match init {
-        Expr::Repeat(repeat) => Some(Type::array(dim_of(&repeat.len))),
-        Expr::Array(array) if !array.elems.is_empty() => {
-            Some(Type::array(crate::shape::Dim::Lit(array.elems.len())))
-        }
-        init => super::matrix::constructor_type(init),
-    }
 }
 
 /// Component `k` of a branch whose arms end in tuples (or arrays) of `n` values (`if c { (p, q) } else

@@ -89,7 +89,7 @@ impl Checker<'_> {
     }
 
     fn same(&self, value: Value, ty: &Type, what: &str) -> Result<(), String> {
-        if self.ty(value) == ty {
+        if same_type(self.ty(value), ty) {
             Ok(())
         } else {
             Err(format!("{what} {} has type {}, expected {ty}", self.function.show(value), self.ty(value)))
@@ -199,15 +199,22 @@ impl Checker<'_> {
             Op::Convert => match (args.as_slice(), results.as_slice()) {
                 // Rows as a matrix: sizes compared factor by factor (symbolic sizes are
                 // compared as written, so `M * N` and `N * M` would not be).
-                ([Type::Array(row, r1)], [Type::Matrix(r2, c2)]) if matches!(&**row, Type::Array(..)) => {
-                    matches!(&**row, Type::Array(e, c1) if **e == Type::Scalar && c1 == c2) && r1 == r2
+                ([Type::Array(row, r1)], [Type::Matrix(r2, c2)])
+                | ([Type::Matrix(r2, c2)], [Type::Array(row, r1)])
+                    if matches!(&**row, Type::Array(..)) =>
+                {
+                    matches!(&**row, Type::Array(e, c1) if **e == Type::Scalar && same_size(c1, c2))
+                        && same_size(r1, r2)
                 }
                 ([Type::Array(e, n)], [Type::Matrix(r, c)]) if **e == Type::Scalar => {
-                    *r == crate::shape::Dim::Lit(1) && c == n
-                        || *c == crate::shape::Dim::Lit(1) && r == n
-                        || r.mul(c) == *n
+                    *r == crate::shape::Dim::Lit(1) && same_size(c, n)
+                        || *c == crate::shape::Dim::Lit(1) && same_size(r, n)
+                        || same_size(&r.mul(c), n)
                 }
-                ([from], [to]) => from.components() == to.components() && from.components().is_some(),
+                ([from], [to]) => match (from.components(), to.components()) {
+                    (Some(a), Some(b)) => same_size(&a, &b),
+                    _ => false,
+                },
                 _ => false,
             },
             Op::Tuple => results.as_slice() == [&Type::Tuple(args.iter().map(|t| (*t).clone()).collect())],
@@ -241,7 +248,7 @@ impl Checker<'_> {
                 }
                 self.block(body, &carried)?;
                 self.yields_match(body, &inst.results, "the loop body")?;
-                results.len() == carried.len() && carried.iter().zip(&results).all(|(c, r)| c == *r)
+                results.len() == carried.len() && carried.iter().zip(&results).all(|(c, r)| same_type(c, r))
             }
             Op::For { holes, body, .. } => {
                 if args.len() < *holes || args[..*holes].iter().any(|t| **t != Type::Opaque) {
@@ -250,7 +257,8 @@ impl Checker<'_> {
                 let carried: Vec<Type> = args[*holes..].iter().map(|t| (*t).clone()).collect();
                 self.block(body, &carried)?;
                 self.yields_match(body, &inst.results, "the loop body")?;
-                carried.len() == inst.results.len() && carried.iter().zip(&results).all(|(c, r)| c == *r)
+                carried.len() == inst.results.len()
+                    && carried.iter().zip(&results).all(|(c, r)| same_type(c, r))
             }
         };
         if !ok {
@@ -285,5 +293,26 @@ fn fixed_len(ty: &Type) -> Option<usize> {
         Type::Array(_, n) | Type::Vector(n) => n.lit(),
         Type::Matrix(r, c) => Some(r.lit()? * c.lit()?),
         _ => None,
+    }
+}
+
+/// Whether two sizes may be the same: equal, or one a literal and the other one that names
+/// `const` items (`L3`; a size of the signature's, where the body has literals): rustc
+/// checks that those agree.
+fn same_size(a: &crate::shape::Dim, b: &crate::shape::Dim) -> bool {
+    let named = |d: &crate::shape::Dim| d.lit().is_none() && !d.is_generic();
+    a == b || a.lit().is_some() && named(b) || b.lit().is_some() && named(a)
+}
+
+/// Whether two types may be the same, sizes compared by [`same_size`].
+fn same_type(a: &Type, b: &Type) -> bool {
+    match (a, b) {
+        (Type::Array(x, n), Type::Array(y, m)) => same_size(n, m) && same_type(x, y),
+        (Type::Vector(n), Type::Vector(m)) => same_size(n, m),
+        (Type::Matrix(r, c), Type::Matrix(s, d)) => same_size(r, s) && same_size(c, d),
+        (Type::Tuple(xs), Type::Tuple(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_type(x, y))
+        }
+        (a, b) => a == b,
     }
 }

@@ -12,7 +12,7 @@ use syn::{Expr, Stmt};
 use super::super::{unsupported, Front, Operand, Result};
 
 /// The names a pattern binds (`Some(k)`: `k`; `None`, `MAX`: none), in order.
-pub(super) fn binding_names(pat: &syn::Pat) -> Vec<syn::Ident> {
+pub(in crate::front) fn binding_names(pat: &syn::Pat) -> Vec<syn::Ident> {
     struct Names(Vec<syn::Ident>);
     impl<'ast> Visit<'ast> for Names {
         fn visit_pat_ident(&mut self, i: &'ast syn::PatIdent) {
