@@ -377,53 +377,23 @@ pub(super) struct StructCtx {
     /// Every struct variable bound so far (visible or not: see `Ctx::struct_vars`).
     vars: Vec<SVar>,
     /// Whether the function has nested arrays (a struct with a `[[f64; C]; R]` field in its
-    /// signature or its locals). The macro's legacy lowering predates nested arrays, so
-    /// such a function must be taken by the new pipeline as a whole (a refusal is an error,
-    /// "does not yet take this function with nested arrays", or for nested locals only the
-    /// legacy lowering's "expected a scalar here, found an array"), and the new pipeline
-    /// does not yet take all the generator writes on vectors and matrices. These are
-    /// limits of nested arrays, not of structs (each also fails with a plain nested
-    /// array):
+    /// signature or its locals). When this was written, the macro's first lowering did
+    /// not take nested arrays and the new pipeline did not take all the generator writes
+    /// on vectors and matrices, so in such a function the generator writes scalar and
+    /// array code around the structs: no shadowing, no `match`, no `while`, `loop`,
+    /// `break`, `continue`, label or early `return`, rows of nested arrays that depend on a
+    /// differentiated value or are float literals, no `for e in a`, no vector or matrix
+    /// statements or operations, no calls, vector and matrix fields built from literals of
+    /// scalars, arrays written out, and no `L3` in its signature. The macro now takes
+    /// most of these (the first lowering is deleted); two are still refused, with an error
+    /// (limits of nested arrays, not of structs):
     /// ```text
     /// #[jacobian] fn b(u: [[f64; 3]; 1]) -> f64 { let mut m = 0.0; for e in u[0] { m += e; } m }
-    /// // loops over anything but a range, an array or an iterator chain
-    /// #[jacobian] fn d(x: &[f64; L3]) -> [[f64; 3]; 1] { [*x] }
-    /// // a value of type [[T; L3]; 1] where [[T; 3]; 1] is expected
-    /// #[jacobian] fn e(u: [[f64; 3]; 1], v: Vector<2>) -> f64 {
-    ///     let w = Matrix::from_rows([[0.375, u[0][2], 0.625], [1.125, 3.0, 2.75]])
-    ///         * Matrix::from_rows([[0.75, 2.375, 2.625], [2.0, 2.625, -1.125]]).transpose();
-    ///     w[(0, 1)]
-    /// } // this operand of a vector or matrix operation; bind it to a variable with a type annotation
-    /// #[jacobian] fn m(x: f64) -> f64 {
-    ///     let q = PI * Matrix::from_rows([[0.125, 1.0], [x, -0.25]]);
-    ///     let g = [[x, 1.0, 2.0]];
-    ///     g[0][2]
-    /// } // expected a scalar here, found an array (the legacy lowering, after `PI * Matrix`)
-    /// ```
-    /// A nested array literal whose first row holds no differentiated value and not float
-    /// literals alone is refused too (`a value of type [T; 2] where T is expected`), and so
-    /// are labelled `break`s (`code that returns or breaks`) in such functions:
-    /// ```text
+    /// // only arrays, vectors and integer ranges can be iterated …
     /// #[jacobian] fn k10(x0: f64) -> f64 { let v = [[K1, 1.5], [K2, x0]]; v[1][0] }
+    /// // expected a scalar here, found an array of 2 scalars
     /// ```
-    /// The new pipeline also refuses a `let` in a block after a `match` (a block that
-    /// shadows a variable with a `let`), even in a function of scalars, where the legacy
-    /// lowering takes it:
-    /// ```text
-    /// #[jacobian] fn z8(n: usize, x0: f64, x1: f64) -> f64 {
-    ///     let s2 = match n % 3 { 0 => x1, _ => x0 };
-    ///     if x0 >= 1.125 { let b4 = match n % 3 { 0 => x1, _ => x0 }; }
-    ///     s2
-    /// }
-    /// ```
-    /// and the same shadowing of `let x = …x…;` in a block. So in such a function the
-    /// generator writes scalar and array code around the structs: no shadowing, no `match`,
-    /// no `while`, `loop`, `break`, `continue`, label or early `return`, rows of nested
-    /// arrays that depend on a differentiated value or are float literals,
-    /// no `for e in a`, no vector or matrix statements or operations, no calls, vector and
-    /// matrix fields built from literals of scalars, arrays written out (never an array
-    /// variable of `L3` elements where one of 3 is expected), and no `L3` in its signature
-    /// (no struct function has one).
+    /// Lifting the other restrictions is left to a later change of the generator.
     pub(super) nested: bool,
     /// Generating the value of a mutable struct local (see `Ctx::for_mutable`).
     mutable_value: bool,

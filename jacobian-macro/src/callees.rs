@@ -34,7 +34,8 @@ enum Known {
 
 /// What one file holds: its functions by name, and the annotated functions at module
 /// level (not in an `impl`, not in a function's body) by name, with their module (the
-/// path of inline `mod`s) and whole text (signature and body).
+/// path of inline `mod`s) and whole text (signature and body); the same for each of its
+/// documentation examples.
 #[derive(Default)]
 struct Signatures {
     known: BTreeMap<String, Known>,
@@ -46,6 +47,9 @@ struct Signatures {
     /// The `const` and `static` items, by name: their type and value as text, `None`
     /// where two items of one name differ.
     constants: BTreeMap<String, Option<(String, String)>>,
+    /// What each documentation example of the file (or of Markdown it includes) holds:
+    /// rustdoc compiles each apart, with spans in this file.
+    examples: Vec<Rc<Signatures>>,
 }
 
 /// A file as read: its length and modification time then, and what it holds.
@@ -68,9 +72,34 @@ pub struct Callees {
 
 impl Callees {
     /// Those of the file `at` is in; none where it cannot be read.
-    pub fn of(at: proc_macro2::Span) -> Callees {
+    /// Those of the file `at` is in, for the function `caller` there: where `caller` is
+    /// no annotated function of the file but of one documentation example (a doctest),
+    /// that example's.
+    pub fn of(at: proc_macro2::Span, caller: &syn::Signature) -> Callees {
         let path = at.local_file().map(resolve);
-        let signatures = path.as_ref().and_then(read).unwrap_or_default();
+        let mut signatures = path.as_ref().and_then(read).unwrap_or_default();
+        let name = caller.ident.to_string();
+        if !matches!(signatures.known.get(&name), Some(Known::Annotated(_))) {
+            let defining: Vec<&Rc<Signatures>> = signatures
+                .examples
+                .iter()
+                .filter(|example| matches!(example.known.get(&name), Some(Known::Annotated(_))))
+                .collect();
+            // (Of several examples defining a function of that name, the one whose
+            // signature is the caller's.)
+            let signature = caller.to_token_stream().to_string();
+            let same = |example: &&&Rc<Signatures>| matches!(example.known.get(&name), Some(Known::Annotated(text)) if text.contains(&signature));
+            let chosen = match defining.as_slice() {
+                [only] => Some(*only),
+                several => match several.iter().filter(same).collect::<Vec<_>>().as_slice() {
+                    [only] => Some(**only),
+                    _ => None,
+                },
+            };
+            if let Some(example) = chosen {
+                signatures = example.clone();
+            }
+        }
         Callees { signatures, path, elsewhere: std::cell::OnceCell::new() }
     }
 
@@ -108,9 +137,15 @@ impl Callees {
     /// (an annotated function and a plain one of the same name in another module), the
     /// annotated function at module level in `caller`'s module, if there is one.
     pub fn get_from(&self, caller: &str, name: &str) -> Option<syn::ItemFn> {
-        if self.signatures.known.get(name) != Some(&Known::Ambiguous) {
-            return self.get(name);
+        match self.signatures.known.get(name) {
+            Some(Known::Ambiguous) => self.in_module_of(caller, name),
+            _ => self.get(name),
         }
+    }
+
+    /// The annotated function `name` of `caller`'s module, if each is the only one of its
+    /// name there.
+    fn in_module_of(&self, caller: &str, name: &str) -> Option<syn::ItemFn> {
         let [(module, _)] = self.signatures.module_level.get(caller)?.as_slice() else { return None };
         let mut same = self.signatures.module_level.get(name)?.iter().filter(|(m, _)| m == module);
         let (Some((_, text)), None) = (same.next(), same.next()) else { return None };
@@ -190,8 +225,8 @@ fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
             examples.extend(markdown_examples(&markdown));
         }
     }
-    for example in examples {
-        let items = match syn::parse_file(&example) {
+    for example in &examples {
+        let items = match syn::parse_file(example) {
             Ok(file) => file.items,
             Err(_) => match syn::parse_str::<syn::Block>(&format!("{{ {example} }}")) {
                 Ok(block) => block
@@ -210,6 +245,12 @@ fn read(path: &PathBuf) -> Option<Rc<Signatures>> {
                 collect.visit_item_struct(item);
             }
         }
+        // The example's functions, apart: what its functions call is defined in it.
+        let mut own = Collect { signatures: Signatures::default(), module: Vec::new(), nested: 0 };
+        for item in &items {
+            own.visit_item(item);
+        }
+        collect.signatures.examples.push(Rc::new(own.signatures));
     }
     let signatures = Rc::new(collect.signatures);
     FILES.with(|files| files.borrow_mut().insert(path.clone(), (len, modified, signatures.clone())));

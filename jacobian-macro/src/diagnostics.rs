@@ -25,11 +25,6 @@ impl Diagnostics {
         self.errors.borrow().len()
     }
 
-    /// Whether any error was recorded since `mute`.
-    pub fn errors_since(&self, mark: usize) -> bool {
-        self.errors.borrow().len() > mark
-    }
-
     /// Drops every error recorded since `mute`.
     pub fn unmute(&self, mark: usize) {
         self.errors.borrow_mut().truncate(mark);

@@ -4,9 +4,6 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::ir::Function;
-use crate::legacy::ir::Builder;
-use crate::legacy::lower::{Lowerer, Output};
-use crate::legacy::{emit, simplify};
 use crate::signature::Signature;
 use crate::{forward, front, options, reverse, signature};
 use proc_macro2::{Span, TokenStream};
@@ -163,34 +160,15 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The function's primal IR, optimised, once for all its siblings; or why the new
 /// pipeline cannot take it.
 fn primal(function: &ItemFn, signature: &Signature, diagnostics: &Diagnostics) -> Result<Function, String> {
-    if std::env::var_os("__JACOBIAN_LEGACY_PIPELINE").is_some() {
-        return Err("the legacy pipeline is forced".into());
-    }
-    let mut primal = front::lower(function, signature).map_err(|problem| {
-        // (Refused outright: the legacy lowering would only fail less clearly.)
-        if let Some(message) = problem.error() {
-            diagnostics.push(syn::Error::new(problem.span, message));
+    let mut primal = front::lower(function, signature).map_err(|problems| {
+        for problem in &problems {
+            diagnostics.push(problem.error());
         }
-        format!("{} at {:?}", problem.what, problem.span)
+        problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ")
     })?;
     crate::opt::optimise(&mut primal);
     crate::ir::verify::verify(&primal)?;
     Ok(primal)
-}
-
-/// With `__JACOBIAN_PIPELINE_LOG=FILE` in the compiler's environment, appends which
-/// pipeline took each function (and why not the new one) to `FILE`: how the new pipeline's
-/// coverage is measured while both exist.
-fn log_pipeline(name: &syn::Ident, problem: Option<&String>) {
-    use std::io::Write as _;
-    let Some(path) = std::env::var_os("__JACOBIAN_PIPELINE_LOG") else { return };
-    let line = match problem {
-        None => format!("{name}\tnew\n"),
-        Some(problem) => format!("{name}\tlegacy\t{problem}\n"),
-    };
-    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        let _ = file.write_all(line.as_bytes());
-    }
 }
 
 /// Appends a line to the file `__JACOBIAN_PIPELINE_LOG` names, if it is set.
@@ -385,8 +363,9 @@ impl Context<'_> {
         let chains =
             |f: &Function| crate::ir::contains(&f.body, &|op| matches!(op, crate::ir::Op::Chain { .. }));
         if chains(&primal) {
-            let inlined = front::lower_with(self.function, self.signature, true)
-                .map_err(|problem| format!("{} at {:?}", problem.what, problem.span))?;
+            let inlined = front::lower_with(self.function, self.signature, true).map_err(|problems| {
+                problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ")
+            })?;
             primal = Self::finish(Ok(inlined))?;
             if chains(&primal) {
                 return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self` and has no generics".into());
@@ -404,71 +383,25 @@ impl Context<'_> {
         Ok((self.emit(Ok(hessian))?, symmetric))
     }
 
-    /// The legacy lowering's body.
-    fn legacy(&self, output: Output) -> TokenStream {
-        // The legacy lowering predates nested arrays: the reason the new pipeline gave.
-        if self.has_nested_arrays() {
-            let why = match self.primal {
-                Err(why) => why.split(" at ").next().unwrap_or(why).to_owned(),
-                Ok(_) => "a construct it does not take yet".to_owned(),
-            };
+    /// Where no body could be made: the error (unless there are errors already, which say
+    /// why) and a placeholder body, never emitted (`expand` emits only the errors then).
+    fn unable(&self, why: &str) -> TokenStream {
+        if !self.diagnostics.has_errors() {
+            let reason = why.split(" at ").next().unwrap_or(why);
             self.diagnostics.error_at(
                 &self.function.sig.ident,
-                format!(
-                    "`#[jacobian]` does not yet take this function with nested arrays (`[[T; C]; R]`): {why}"
-                ),
+                format!("`#[jacobian]` cannot differentiate this function yet: it does not take {reason}; see “What a body may contain” in the README"),
             );
-            return quote!(loop {});
         }
-        let mut builder = Builder::new(self.signature.scalar.clone(), self.krate.clone());
-        builder.reserve(self.function.to_token_stream());
-        let lowerer = Lowerer::new(self.signature, self.function, builder, self.diagnostics, output);
-        let mut body = lowerer.lower_body(&self.function.block);
-        simplify::remove_dead_temporaries(&mut body);
-        emit::block(&body)
+        quote!(loop {})
     }
 
-    /// Whether a parameter or the result is a nested array.
-    fn has_nested_arrays(&self) -> bool {
-        let nested =
-            |ty: &syn::Type| matches!(ty, syn::Type::Array(a) if matches!(&*a.elem, syn::Type::Array(_)));
-        let reference = |ty: &syn::Type| match ty {
-            syn::Type::Reference(r) => nested(&r.elem),
-            ty => nested(ty),
-        };
-        self.signature.inputs.iter().any(|input| matches!(input.shape, crate::shape::Shape::Nested(..)))
-            || matches!(&self.function.sig.output, syn::ReturnType::Type(_, ty) if reference(ty))
-    }
-
-    /// The legacy lowering's body where it takes the function; where it refuses one that
-    /// the new pipeline's forward mode takes (vectors and matrices it cannot size), that
-    /// one; its diagnostics only when neither does.
-    fn legacy_or_forward(&self, output: Output) -> TokenStream {
-        let mark = self.diagnostics.mute();
-        let body = self.legacy(output);
-        if !self.diagnostics.errors_since(mark) {
-            return body;
-        }
-        let returns = match output {
-            Output::Jacobian => forward::Returns::Jacobian,
-            Output::ValueAndJacobian => forward::Returns::ValueAndJacobian,
-            Output::Parts => forward::Returns::Parts,
-        };
-        match self.forward(returns, &forward::Seeding::default()) {
-            Ok(forward) => {
-                self.diagnostics.unmute(mark);
-                forward
-            }
-            Err(_) => body,
-        }
-    }
-
-    /// A body computing `(value, Jacobian)` by forward mode, whichever pipeline takes it.
+    /// A body computing `(value, Jacobian)` by forward mode.
     fn value_and_jacobian(&self) -> TokenStream {
         let plain = forward::Seeding::default();
         match self.forward(forward::Returns::ValueAndJacobian, &plain) {
             Ok(body) => body,
-            Err(_) => self.legacy_or_forward(Output::ValueAndJacobian),
+            Err(why) => self.unable(&why),
         }
     }
 
@@ -482,13 +415,11 @@ impl Context<'_> {
         let chosen = match kind {
             Kind::Jacobian | Kind::ValueAndJacobian => {
                 let body = self.jacobian(kind);
-                log_pipeline(&self.function.sig.ident, body.as_ref().err());
-                let legacy = if kind == Kind::Jacobian { Output::Jacobian } else { Output::ValueAndJacobian };
-                return body.unwrap_or_else(|_| self.legacy_or_forward(legacy));
+                return body.unwrap_or_else(|why| self.unable(&why));
             }
             Kind::Parts => {
                 let body = self.forward(forward::Returns::Parts, &plain);
-                return body.unwrap_or_else(|_| self.legacy_or_forward(Output::Parts));
+                return body.unwrap_or_else(|why| self.unable(&why));
             }
             Kind::Jvp => {
                 let v = extra_parameter("v");
@@ -554,6 +485,10 @@ impl Context<'_> {
     /// Second order is made by the new pipeline only: where it cannot take the function,
     /// the option is refused with the reason.
     fn refuse(&self, option: &str, why: &str) -> TokenStream {
+        if self.primal.is_err() && self.diagnostics.has_errors() {
+            // (The front end's errors say why.)
+            return quote!(loop {});
+        }
         let reason = why.split(" at ").next().unwrap_or(why);
         let reason = reason.trim_start_matches("reverse mode: ");
         self.diagnostics.error_at(

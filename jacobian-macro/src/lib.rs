@@ -12,7 +12,7 @@
 //! and the function; `sparse` writes the `sparse` option's siblings; `front` lowers the body to the typed IR of `ir`; `opt` optimises
 //! it; `forward` and `reverse` write the derivative into it with the rules of `rules` and
 //! the activity of `analysis`; `emit` prints Rust; `expand` runs the stages and assembles
-//! the siblings. What the new front end does not take yet goes through `legacy`. See
+//! the siblings. Every refusal of unsupported code is a spanned error from `front`. See
 //! `ARCHITECTURE.md` at the repository root.
 #![warn(missing_docs)]
 
@@ -29,7 +29,6 @@ mod front;
 #[cfg(test)]
 mod fuzz_tests;
 mod ir;
-mod legacy;
 mod nalgebra;
 mod opt;
 mod options;

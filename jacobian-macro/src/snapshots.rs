@@ -52,8 +52,10 @@ fn stages(attr: &str, source: &str) -> String {
                 }
             }
         }
-        Err(problem) => {
-            let _ = writeln!(out, "\n== front end: not yet supported: {}", problem.what);
+        Err(problems) => {
+            for problem in problems {
+                let _ = writeln!(out, "\n== front end: not supported: {}", problem.what);
+            }
             return out;
         }
     }

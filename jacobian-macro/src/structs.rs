@@ -212,6 +212,7 @@ pub fn translate(function: &ItemFn, krate: &TokenStream) -> Option<syn::Result<(
         result: result.clone(),
         krate: krate.clone(),
         at,
+        caller: function.sig.clone(),
         callees: None,
         error: None,
     };
@@ -263,8 +264,9 @@ struct Rewrite {
     /// The struct the function returns.
     result: Option<Layout>,
     krate: TokenStream,
-    /// Where the function is, for its callees' signatures.
+    /// Where the function is and its name, for its callees' signatures.
     at: Span,
+    caller: syn::Signature,
     callees: Option<crate::callees::Callees>,
     error: Option<syn::Error>,
 }
@@ -276,8 +278,9 @@ impl Rewrite {
     fn struct_parameters(&mut self, func: &Expr) -> Option<Vec<Option<Layout>>> {
         let Expr::Path(path) = func else { return None };
         let name = path.path.segments.last()?.ident.to_string();
-        let at = self.at;
-        let callee = self.callees.get_or_insert_with(|| crate::callees::Callees::of(at)).get(&name)?;
+        let (at, caller) = (self.at, &self.caller);
+        let callee =
+            self.callees.get_or_insert_with(|| crate::callees::Callees::of(at, caller)).get(&name)?;
         let layouts: Vec<Option<Layout>> = callee
             .sig
             .inputs

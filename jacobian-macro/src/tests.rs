@@ -56,13 +56,6 @@ fn print() {
     }
 }
 
-#[test]
-fn constant_matrix_parameter_has_a_shape() {
-    let ty: syn::Type = syn::parse_quote!(Matrix<2, 3>);
-    let hint = crate::legacy::lower::hint_of_type(&ty);
-    assert!(format!("{hint:?}").contains("Matrix"), "{hint:?}");
-}
-
 /// A function of `statements` random `let`s over `x: [f64; 10]` (arithmetic, `sin`, `exp`,
 /// `tanh`, `ln`), each reading two earlier values, returning the last one.
 fn long_function(statements: usize) -> String {

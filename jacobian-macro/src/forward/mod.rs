@@ -27,7 +27,7 @@ type Result<T> = std::result::Result<T, Unsupported>;
 const BANDED: &str = "a loop whose body does not keep a banded derivative banded";
 
 fn unsupported<T>(what: &str) -> Result<T> {
-    Err(Unsupported { span: proc_macro2::Span::call_site(), what: what.into() })
+    Err(Unsupported::here(what.into()))
 }
 
 /// What the transformed function returns.

@@ -9,7 +9,7 @@ use syn::visit_mut::VisitMut;
 use syn::{BinOp, Expr, UnOp};
 
 use super::matrix::is_matrix;
-use super::{dim_of, unsupported, Front, Operand, Result, Var};
+use super::{dim_of, messages, refused, unsupported, Front, Operand, Result, Var};
 use crate::ir::{Code, Op, Path, Position, Type, Value};
 use crate::rules;
 use crate::shape::Dim;
@@ -78,7 +78,15 @@ impl Front<'_> {
                     }
                     // A remainder of a differentiated value has a derivative; as code it
                     // would silently have none.
-                    BinOp::Rem(_) => return unsupported(e, "`%` of a differentiated value"),
+                    BinOp::Rem(_) => {
+                        return refused(
+                            e,
+                            format!(
+                                "`%` of a differentiated value is not supported; {}",
+                                messages::REMAINDER
+                            ),
+                        )
+                    }
                     // Comparisons, `%`, `&&`…: never differentiated.
                     _ => return self.code(e),
                 };
@@ -146,6 +154,7 @@ impl Front<'_> {
                         return self.annotated_call(callee, &call.method, &call.args, expected, e);
                     }
                 }
+                self.integer_operands(&call.method, call.args.iter(), 1)?;
                 let mut operands = vec![receiver];
                 for arg in &call.args {
                     operands.push(self.expr(arg)?);
@@ -183,14 +192,15 @@ impl Front<'_> {
                         };
                         let name = last.ident.to_string();
                         if name.starts_with(|c: char| c.is_uppercase()) {
-                            return unsupported(e, "a tuple struct or enum variant of differentiated values");
+                            return refused(e, format!("`{name}(…)` of a differentiated value is not supported: enum variants and tuple structs cannot carry derivatives; keep the value in a variable"));
                         }
                         let name = last.ident.clone();
                         last.ident = crate::expand::parts_name(&last.ident);
                         return self.annotated_call(callee.to_token_stream(), &name, &call.args, expected, e);
                     }
-                    _ => return unsupported(e, "calls of functions with differentiated arguments"),
+                    _ => return refused(&call.func, "only calls of named functions are supported here; bind the closure to a name with `let`, or write its body out"),
                 };
+                self.integer_operands(&method, call.args.iter(), 0)?;
                 let mut operands = Vec::new();
                 for arg in &call.args {
                     // (`f64::max(g(x), y)`: a float method's operands are scalars.)
@@ -208,7 +218,7 @@ impl Front<'_> {
                         Ok(Operand::Value(v))
                     }
                     Operand::Value(v) if *self.f.ty(v) == Type::Scalar => {
-                        unsupported(e, "a cast of a differentiated value to another float type")
+                        refused(e, messages::cast(&cast.ty, &self.signature.scalar.tokens))
                     }
                     _ => self.code(e),
                 }
@@ -324,10 +334,12 @@ impl Front<'_> {
                     {
                         Ok(Operand::Value(v))
                     }
-                    Operand::Value(_) => unsupported(e, "references to differentiated values"),
+                    Operand::Value(_) => refused(e, "a reference to a computed differentiated value is not supported; bind the value to a variable and pass `&name`"),
                 }
             }
-            _ => unsupported(e, "this expression on differentiated values"),
+            // (A labelled block at its label: the block may be long.)
+            Expr::Block(block) if block.label.is_some() => refused(&block.label, messages::expression(e)),
+            _ => refused(e, messages::expression(e)),
         }
     }
 
@@ -338,9 +350,12 @@ impl Front<'_> {
                 return Ok((Path(vec![Position::Const(k)]), Vec::new()));
             }
         }
+        if self.reads_scalar_expr(index) {
+            return refused(index, "an index cannot depend on a differentiated value");
+        }
         let operand = self.expr(index)?;
         if self.reads_scalar(&operand) {
-            return unsupported(index, "an index that depends on a differentiated value");
+            return refused(index, "an index cannot depend on a differentiated value");
         }
         Ok((Path(vec![Position::Dynamic]), vec![self.materialize(operand, index.span())]))
     }
@@ -367,7 +382,7 @@ impl Front<'_> {
                 args.insert(0, array);
                 Ok(Operand::Value(self.push1(Op::Get(path), args, element, e.span())))
             }
-            Operand::Value(_) => unsupported(e, "indexing a value that is not an array"),
+            Operand::Value(v) => refused(e, format!("cannot index {}", messages::describe(self.f.ty(v)))),
             Operand::Code { .. } => {
                 let position = self.expr(index)?;
                 if self.reads_scalar(&position) {
@@ -441,6 +456,26 @@ impl Front<'_> {
 
     /// The position of an element: `(i, j)` of a matrix, one index otherwise.
     pub(super) fn index_path(&mut self, ty: &Type, index: &Expr) -> Result<(Path, Vec<Value>)> {
+        let (path, args) = self.index_path_unchecked(ty, index)?;
+        let bounds = match ty {
+            Type::Array(_, n) | Type::Vector(n) => vec![n],
+            Type::Matrix(r, c) => vec![r, c],
+            _ => Vec::new(),
+        };
+        for (position, bound) in path.0.iter().zip(bounds) {
+            if let (Position::Const(k), Some(n)) = (position, bound.lit()) {
+                if *k >= n {
+                    return refused(
+                        index,
+                        format!("index out of bounds: the index is {k} but the length is {n}"),
+                    );
+                }
+            }
+        }
+        Ok((path, args))
+    }
+
+    fn index_path_unchecked(&mut self, ty: &Type, index: &Expr) -> Result<(Path, Vec<Value>)> {
         match (ty, index) {
             (Type::Matrix(..), Expr::Tuple(pair)) if pair.elems.len() == 2 => {
                 let (mut first, mut args) = self.index(&pair.elems[0])?;
@@ -518,12 +553,26 @@ impl Front<'_> {
                         }
                     }
                 }
-                return unsupported(e, "this field on differentiated values");
+                return refused(e, messages::FIELD);
             }
         }
         let item = match &*field.base {
             Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
                 Some(Var::Pair(item)) => Some((**item).clone()),
+                // `t.0` of a tuple the function built (`let t = (a, b);`).
+                Some(Var::Ssa { value, .. }) if matches!(self.f.ty(*value), Type::Tuple(_)) => {
+                    let (value, name) = (*value, p.to_token_stream());
+                    let syn::Member::Unnamed(index) = &field.member else {
+                        return refused(e, messages::FIELD);
+                    };
+                    let Some(components) = self.tuple_components(value) else {
+                        return refused(e, format!("the tuple `{name}` is updated inside a loop or branch with differentiated values; use one variable per component"));
+                    };
+                    return match components.get(index.index as usize) {
+                        Some(component) => Ok(Operand::Value(*component)),
+                        None => refused(e, format!("the tuple `{name}` has {} components", components.len())),
+                    };
+                }
                 _ => None,
             },
             _ => None,
@@ -535,7 +584,7 @@ impl Front<'_> {
                     super::iter::Item::Pair(..) => unsupported(e, "a pair where a value is needed"),
                 }
             }
-            _ => unsupported(e, "this field on differentiated values"),
+            _ => refused(e, messages::FIELD),
         }
     }
 
@@ -640,7 +689,7 @@ impl Front<'_> {
         for operand in operands {
             if let Operand::Value(v) = &operand {
                 if !matches!(self.f.ty(*v), Type::Scalar | Type::Opaque) {
-                    return unsupported(e, "arithmetic on arrays, vectors or matrices");
+                    return refused(e, "arithmetic on whole arrays is not supported; index the components (`a[i] + b[i]`) in a loop, or use `Vector`");
                 }
             }
             args.push(self.operand_as(operand, &Type::Scalar, e)?);
@@ -648,13 +697,36 @@ impl Front<'_> {
         Ok(Operand::Value(self.push1(op, args, Type::Scalar, e.span())))
     }
 
+    /// Refuses an integer operand of a float method (`powi`'s exponent), from the `first`th
+    /// operand on, that depends on a differentiated value.
+    fn integer_operands<'e>(
+        &self,
+        method: &Ident,
+        args: impl Iterator<Item = &'e Expr>,
+        first: usize,
+    ) -> Result<()> {
+        let Some(&(name, _)) = rules::METHODS.iter().find(|(m, _)| method == m) else { return Ok(()) };
+        for (k, arg) in args.enumerate() {
+            if rules::is_integer_operand(name, first + k) && self.reads_scalar_expr(arg) {
+                return refused(
+                    arg,
+                    format!("the exponent of `{name}` is an integer and cannot depend on a differentiated value; use `powf`"),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// A float method from the rule table, receiver first.
     fn method(&mut self, name: &Ident, operands: Vec<Operand>, e: &Expr) -> Result<Operand> {
         let Some(&(method, arity)) = rules::METHODS.iter().find(|(m, _)| name == m) else {
-            return unsupported(name, "this method on differentiated values");
+            if ["iter", "into_iter", "iter_mut"].iter().any(|m| name == m) {
+                return refused(name, messages::ITERATOR_CHAIN);
+            }
+            return refused(name, messages::unknown_method(&name.to_string()));
         };
         if operands.len() != arity {
-            return unsupported(e, "a method call with this many arguments");
+            return refused(e, format!("`{name}` takes {} argument(s) besides the receiver", arity - 1));
         }
         if operands.iter().all(|o| matches!(o, Operand::Code { .. })) {
             return self.code(e);
@@ -714,7 +786,7 @@ impl Front<'_> {
             match self.expr(inner)? {
                 Operand::Value(v) if self.f.ty(v).is_differentiable() => {
                     if matches!(self.f.ty(v), Type::Tuple(_)) {
-                        return unsupported(arg, "a tuple of differentiated values passed to a function");
+                        return refused(arg, "a tuple of differentiated values cannot be passed to a differentiated function; pass its components");
                     }
                     let hole = Code::hole(holes.len());
                     holes.push(v);
@@ -749,12 +821,7 @@ impl Front<'_> {
             Some(ty) => ty,
             None => match self.callee_result(name, &arguments) {
                 Some(ty) => ty,
-                None => {
-                    return unsupported(
-                        e,
-                        "the result of a call of another function, where its type is not written",
-                    )
-                }
+                None => return refused(e, format!("`#[jacobian]` cannot tell the type of the result of `{name}`, another `#[jacobian]` function; give it a type, e.g. `let m: Matrix<2, 2> = {name}(…);`")),
             },
         };
         if !ty.is_differentiable() || matches!(ty, Type::Tuple(_)) {
@@ -828,7 +895,8 @@ impl Front<'_> {
     /// read once.
     pub(super) fn callees(&mut self) -> &crate::callees::Callees {
         let at = self.at;
-        self.callees.get_or_insert_with(|| crate::callees::Callees::of(at))
+        let caller = &self.signature_of_item;
+        self.callees.get_or_insert_with(|| crate::callees::Callees::of(at, caller))
     }
 
     /// The result type of the annotated function `name`, from its signature in the source
@@ -892,7 +960,7 @@ impl Front<'_> {
     pub(super) fn holes(
         &mut self,
         tokens: TokenStream,
-        at: &dyn Spanned,
+        at: &dyn ToTokens,
     ) -> Result<(TokenStream, Vec<Value>)> {
         let mut parsed: syn::Stmt = match syn::parse2(tokens.clone()) {
             Ok(stmt) => stmt,

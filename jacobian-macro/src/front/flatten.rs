@@ -62,7 +62,7 @@ pub fn flatten(
     if !function.values.iter().any(|v| flat_type(&v.ty).is_some()) {
         return Ok(false);
     }
-    let refused = |what: &str| Unsupported { span: proc_macro2::Span::call_site(), what: what.into() };
+    let refused = |what: &str| Unsupported::here(what.into());
     let nested = |ty: &Type| matches!(ty, Type::Array(..));
     let constant_nested: std::collections::BTreeSet<Value> = function
         .params

@@ -12,7 +12,7 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::Expr;
 
-use super::{unsupported, Front, Operand, Result, Var};
+use super::{refused, unsupported, Front, Operand, Result, Var};
 use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
 
 /// The loop variables an index iterator yields: one name, or a pair (`zip`, `enumerate`).
@@ -168,7 +168,7 @@ impl Front<'_> {
                         let Some(mut s) = self.stream(&call.receiver)? else { return Ok(None) };
                         if let Expr::Closure(c) = f {
                             if assigns_outside(c) {
-                                return unsupported(f, "a closure that assigns to a variable outside it");
+                                return refused(f, super::messages::ASSIGNS_OUTSIDE);
                             }
                         }
                         s.item = Builder::Map(Box::new(s.item), Box::new((*f).clone()));
@@ -231,7 +231,7 @@ impl Front<'_> {
         }))
     }
 
-    fn reads_scalar_expr(&self, e: &Expr) -> bool {
+    pub(super) fn reads_scalar_expr(&self, e: &Expr) -> bool {
         struct Finder<'f, 'a>(&'f Front<'a>, bool);
         impl<'ast> syn::visit::Visit<'ast> for Finder<'_, '_> {
             fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
@@ -293,7 +293,7 @@ impl Front<'_> {
         Ok(Some(Operand::Value(out[0])))
     }
 
-    fn scalar_item(&mut self, item: Item, at: &dyn Spanned) -> Result<Value> {
+    fn scalar_item(&mut self, item: Item, at: &dyn ToTokens) -> Result<Value> {
         match item {
             Item::Value(v) if *self.f.ty(v) == Type::Scalar => Ok(v),
             Item::Value(v) => self.coerce(v, &Type::Scalar, at),
@@ -397,7 +397,7 @@ impl Front<'_> {
                     return unsupported(f, "a closure of another number of parameters here");
                 }
                 if assigns_outside(closure) {
-                    return unsupported(f, "a closure that assigns to a variable outside it");
+                    return refused(f, super::messages::ASSIGNS_OUTSIDE);
                 }
                 self.push_scope();
                 let result = (|| {
@@ -413,7 +413,9 @@ impl Front<'_> {
                 self.pop_scope();
                 result
             }
-            _ => unsupported(f, "this argument; write a closure `|t| …` or a path such as `f64::max`"),
+            _ => {
+                refused(f, "an adapter takes a closure, `|t| …`, or a path such as `f64::tanh` or `f64::max`")
+            }
         }
     }
 
@@ -479,7 +481,7 @@ impl Front<'_> {
 
     /// `f(args…)` for a closure bound in the body.
     /// Refuses a closure applied after a name it reads has changed since its `let`.
-    fn captures_unchanged(&self, closure: &Closure, at: &dyn Spanned) -> Result<()> {
+    fn captures_unchanged(&self, closure: &Closure, at: &dyn ToTokens) -> Result<()> {
         for (name, value) in &closure.captured {
             if self.ssa(name) != *value {
                 return unsupported(

@@ -9,7 +9,8 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::Expr;
 
-use super::{unsupported, Front, Operand, Result};
+use super::messages::describe;
+use super::{refused, unsupported, Front, Operand, Result};
 use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
 use crate::shape::Dim;
 
@@ -172,7 +173,7 @@ impl Front<'_> {
     ) -> Result<Operand> {
         let span = e.span();
         let (ta, tb) = (self.f.ty(a).clone(), b.map(|b| self.f.ty(b).clone()));
-        let value = match (op, b, tb) {
+        let value = match (op, b, tb.clone()) {
             (Op::Neg, None, None) => self.tabulate(ta, span, &mut |front, i, j| {
                 let x = front.component(a, i, j, span);
                 Ok(front.push1(Op::Neg, vec![x], Type::Scalar, span))
@@ -200,7 +201,14 @@ impl Front<'_> {
             (Op::Mul, Some(b), Some(tb)) if is_matrix(&ta) && is_matrix(&tb) => {
                 let ((r, k), (k2, c)) = (shape(&ta).expect("a matrix"), shape(&tb).expect("a matrix"));
                 if k != k2 {
-                    return unsupported(e, "a product of matrices whose sizes do not match");
+                    return refused(
+                        e,
+                        format!(
+                            "cannot multiply {} by {}: the left operand has {k} columns, the right {k2} rows",
+                            describe(&ta),
+                            describe(&tb)
+                        ),
+                    );
                 }
                 self.tabulate(of_shape(r, c), span, &mut |front, i, j| {
                     front.reduce(&k, span, &mut |front, l| {
@@ -210,7 +218,7 @@ impl Front<'_> {
                     })
                 })?
             }
-            _ => return unsupported(e, "this arithmetic on vectors or matrices"),
+            _ => return refused(e, super::messages::matrix_arithmetic(op, &ta, tb.as_ref())),
         };
         Ok(Operand::Value(value))
     }
@@ -225,7 +233,7 @@ impl Front<'_> {
         let name = call.method.to_string();
         let other = |front: &mut Self| -> Result<Value> {
             let [arg] = call.args.iter().collect::<Vec<_>>()[..] else {
-                return unsupported(e, "a method call with this many arguments");
+                return refused(e, format!("`{name}` takes 1 argument(s)"));
             };
             let arg = match arg {
                 Expr::Reference(reference) => &*reference.expr,
@@ -317,12 +325,14 @@ impl Front<'_> {
                 self.tabulate(ty.clone(), span, &mut |front, i, j| {
                     let x = front.component(receiver, i, j, span);
                     match front.apply(f, vec![super::iter::Item::Value(x)])? {
-                        super::iter::Item::Value(y) => front.coerce(y, &Type::Scalar, f),
-                        super::iter::Item::Pair(..) => unsupported(f, "a closure in `map` returning a pair"),
+                        super::iter::Item::Value(y) if matches!(front.f.ty(y), Type::Scalar | Type::Opaque) => {
+                            front.coerce(y, &Type::Scalar, f)
+                        }
+                        _ => refused(f, format!("the closure given to `map` must return a scalar: `map` of {} makes one of the same size", describe(&ty))),
                     }
                 })?
             }
-            _ => return unsupported(&call.method, "this method on vectors or matrices"),
+            _ => return refused(call, super::messages::unknown_matrix_method(&name)),
         };
         Ok(Operand::Value(value))
     }
@@ -350,7 +360,8 @@ impl Front<'_> {
         }
         let span = call.span();
         let [arg] = call.args.iter().collect::<Vec<_>>()[..] else { return None };
-        Some((|| match (ty.as_str(), function.as_str()) {
+        Some((|| {
+            match (ty.as_str(), function.as_str()) {
             ("Vector" | "Matrix", "from") => match arg {
                 Expr::Array(array) => {
                     let mut items = Vec::new();
@@ -368,7 +379,7 @@ impl Front<'_> {
                         Type::Array(elem, n) if *elem == Type::Scalar => {
                             Ok(Operand::Value(self.push1(Op::Convert, vec![value], Type::Vector(n), span)))
                         }
-                        _ => unsupported(arg, "`Vector::from` of this value"),
+                        _ => refused(arg, format!("`Vector::from` takes an array, found {}", describe(self.f.ty(value)))),
                     }
                 }
             },
@@ -378,7 +389,7 @@ impl Front<'_> {
                     let mut columns = None;
                     for row in &rows.elems {
                         let Expr::Array(row) = row else {
-                            return unsupported(row, "a row that is not an array literal");
+                            return refused(row, "write each row as an array literal `[a, b]`");
                         };
                         if columns.is_some_and(|c| c != row.elems.len()) {
                             return unsupported(row, "rows of different lengths");
@@ -392,7 +403,7 @@ impl Front<'_> {
                     let ty = Type::Matrix(Dim::Lit(rows.elems.len()), Dim::Lit(columns.unwrap_or(0)));
                     Ok(Operand::Value(self.push1(Op::Build, items, ty, span)))
                 }
-                arg => unsupported(arg, "`Matrix::from_rows` of this value"),
+                arg => refused(arg, "`Matrix::from_rows` with differentiated entries needs an array literal of rows, `[[a, b], [c, d]]`"),
             },
             ("Matrix", "from_diagonal") => {
                 let arg = match arg {
@@ -417,6 +428,7 @@ impl Front<'_> {
                 .map(Operand::Value)
             }
             _ => unsupported(call, "this constructor on differentiated values"),
+        }
         })())
     }
 }

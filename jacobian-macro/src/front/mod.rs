@@ -15,9 +15,10 @@
 //! differentiable value (`let mut m = K; … m += x;`), the binding is marked and the
 //! function lowered again, with `m` an SSA value from its `let` on.
 //!
-//! This front end is the new pipeline's; it does not yet accept everything the legacy
-//! lowering does. Where it does not, it returns [`Unsupported`] and `expand` falls back to
-//! the legacy pipeline, which also makes every user-facing diagnostic for now.
+//! Every diagnostic for unsupported code is made here, at the code's span, with what to
+//! write instead (the longer texts are in `messages`): an [`Unsupported`]. After a
+//! statement it does not take, the front end records the problem and goes on with the
+//! next (`stmt::recover`), so one compilation reports every problem, not the first.
 
 mod code_type;
 mod expr;
@@ -26,6 +27,7 @@ mod flatten;
 pub(crate) use expr::is_compound_assign;
 mod iter;
 mod matrix;
+mod messages;
 mod stmt;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,10 +40,13 @@ use crate::ir::{Block, Code, Function, Inst, Op, Param, Path, Position, Type, Va
 use crate::shape::{Dim, Shape};
 use crate::signature::Signature;
 
-/// The new pipeline cannot take this function yet: `what` at `span`.
+/// Code the macro does not take: `what` at the code from `span` to `end`. The front end's
+/// problems are the user's (`error` gives the message); a later stage's name what it
+/// could not do, at the call site.
 #[derive(Debug)]
 pub struct Unsupported {
     pub span: Span,
+    pub end: Span,
     pub what: String,
 }
 
@@ -55,27 +60,42 @@ enum Stop {
 
 type Result<T> = std::result::Result<T, Stop>;
 
-fn unsupported<T>(at: &dyn Spanned, what: impl Into<String>) -> Result<T> {
-    Err(Stop::Unsupported(Unsupported { span: at.span(), what: what.into() }))
+/// The code `at` is not supported: `what` is the construct ("`%` of a differentiated
+/// value"), which the message to the user says is not supported.
+fn unsupported<T>(at: &dyn ToTokens, what: impl Into<String>) -> Result<T> {
+    let what = what.into();
+    refused(at, format!("{what} is not supported in a differentiated function; see “What a body may contain” in the README"))
+}
+
+/// Code the macro does not take: `message` is the user's error at `at`, whole.
+fn refused<T>(at: &dyn ToTokens, message: impl std::fmt::Display) -> Result<T> {
+    Err(Stop::Unsupported(Unsupported::at(at, message.to_string())))
 }
 
 impl Unsupported {
-    /// What marks a problem no pipeline can get past, whose message the user sees.
-    pub const ERROR: &'static str = "error: ";
+    /// The problem `what` with the code `at`, spanning all of it.
+    pub fn at(at: &dyn ToTokens, what: String) -> Unsupported {
+        let tokens = at.to_token_stream();
+        let span = tokens.clone().into_iter().next().map_or_else(Span::call_site, |t| t.span());
+        let end = tokens.into_iter().last().map_or(span, |t| t.span());
+        Unsupported { span, end, what }
+    }
 
-    /// The message for the user, if this is such an error (`refused`).
-    pub fn error(&self) -> Option<&str> {
-        self.what.strip_prefix(Unsupported::ERROR)
+    /// A later stage's problem `what`, at no particular code.
+    pub fn here(what: String) -> Unsupported {
+        Unsupported { span: Span::call_site(), end: Span::call_site(), what }
+    }
+
+    /// The error to show the user.
+    pub fn error(&self) -> syn::Error {
+        let start = quote::quote_spanned!(self.span=> _);
+        let end = quote::quote_spanned!(self.end=> _);
+        syn::Error::new_spanned(quote::quote!(#start #end), &self.what)
     }
 }
 
-/// Code no pipeline takes: `message` is the user's error at `at`.
-fn refused<T>(at: &dyn Spanned, message: impl std::fmt::Display) -> Result<T> {
-    unsupported(at, format!("{}{message}", Unsupported::ERROR))
-}
-
 /// Lowers `item` (whose signature has been analysed) to IR.
-pub fn lower(item: &syn::ItemFn, signature: &Signature) -> std::result::Result<Function, Unsupported> {
+pub fn lower(item: &syn::ItemFn, signature: &Signature) -> std::result::Result<Function, Vec<Unsupported>> {
     lower_with(item, signature, false)
 }
 
@@ -86,7 +106,7 @@ pub fn lower_with(
     item: &syn::ItemFn,
     signature: &Signature,
     inline: bool,
-) -> std::result::Result<Function, Unsupported> {
+) -> std::result::Result<Function, Vec<Unsupported>> {
     let mut promoted = BTreeMap::new();
     // Each round either finishes or marks one more binding as differentiable, so this ends
     // within one round per `let`.
@@ -94,8 +114,18 @@ pub fn lower_with(
         let mut front = Front::new(signature, promoted);
         front.inline = inline.then(Vec::new);
         match front.function(item) {
-            Ok(function) => return Ok(function),
-            Err(Stop::Unsupported(problem)) => return Err(problem),
+            Ok(function) if front.errors.is_empty() => return Ok(function),
+            Ok(_) => return Err(front.errors),
+            Err(Stop::Unsupported(problem)) => {
+                // (The last problem, unless it comes of an earlier one.)
+                let tail = item.block.stmts.last().map(|s| s.to_token_stream()).unwrap_or_default();
+                let cascade = front.mentions_failed(&tail);
+                let mut errors = front.errors;
+                if errors.is_empty() || !cascade {
+                    errors.push(problem);
+                }
+                return Err(errors);
+            }
             Err(Stop::Restart) => promoted = front.promoted,
         }
     }
@@ -162,6 +192,12 @@ struct Front<'a> {
     references: BTreeSet<Value>,
     /// What `break`, `continue` and `return` leave, innermost last (`stmt::flow`).
     exits: Vec<stmt::Exit>,
+    /// The problems of statements the front end did not take, and the names those bind
+    /// (`stmt::recover`).
+    errors: Vec<Unsupported>,
+    failed: BTreeSet<String>,
+    /// The function's signature, as written, for `callees`.
+    signature_of_item: syn::Signature,
 }
 
 impl<'a> Front<'a> {
@@ -185,6 +221,9 @@ impl<'a> Front<'a> {
             loops: 0,
             references: BTreeSet::new(),
             exits: Vec::new(),
+            errors: Vec::new(),
+            failed: BTreeSet::new(),
+            signature_of_item: syn::parse_quote!(fn f()),
         }
     }
 
@@ -192,6 +231,7 @@ impl<'a> Front<'a> {
         self.generics = item.sig.generics.clone();
         self.at = item.sig.ident.span();
         self.name = item.sig.ident.to_string();
+        self.signature_of_item = item.sig.clone();
         self.parameters(item)?;
         let output = match (&item.sig.output, &self.signature.tuple_output) {
             (_, Some(parts)) => Some(Type::Tuple(parts.iter().map(type_of_shape).collect())),
@@ -210,11 +250,24 @@ impl<'a> Front<'a> {
         self.result = last.map(|e| (e as *const syn::Expr, output.clone()));
         let result = self.body(&item.block)?;
         let Some(result) = result else {
-            return unsupported(&item.block, "a body that does not end in its result");
+            return match item.block.stmts.last() {
+                Some(syn::Stmt::Expr(last @ (syn::Expr::ForLoop(_) | syn::Expr::While(_)), _)) => refused(
+                    last,
+                    "a `for` or `while` loop has no value and cannot be the function's result; return the value after the loop",
+                ),
+                _ => refused(
+                    &item.block,
+                    "the body of a differentiated function must end in its result: an expression without `;`, or `return value;`",
+                ),
+            };
+        };
+        let at: &dyn ToTokens = match last {
+            Some(last) => last,
+            None => &item.block,
         };
         let result = match &output {
-            Type::Tuple(_) => self.tuple_result(result, &output, &item.block)?,
-            _ => self.operand_as(result, &output, &item.block)?,
+            Type::Tuple(_) => self.tuple_result(result, &output, at)?,
+            _ => self.operand_as(result, &output, at)?,
         };
         if *self.f.ty(result) != output {
             return unsupported(&item.block, "a result whose type differs from the signature's");
@@ -243,21 +296,28 @@ impl<'a> Front<'a> {
         Ok(function)
     }
 
+    /// The components of a tuple value built in an open block (`let t = (a, b);`); `None`
+    /// for one that a loop or branch carries.
+    fn tuple_components(&self, tuple: Value) -> Option<Vec<Value>> {
+        self.open.iter().rev().find_map(|insts| {
+            let inst =
+                insts.iter().find(|i| i.results.first() == Some(&tuple) && matches!(i.op, Op::Tuple))?;
+            Some(inst.args.clone())
+        })
+    }
+
     /// A tuple result as one flat array of its components (what the derivative sees),
     /// converted back to the tuple (what the function returns).
-    fn tuple_result(&mut self, result: Operand, output: &Type, at: &dyn Spanned) -> Result<Value> {
+    fn tuple_result(&mut self, result: Operand, output: &Type, at: &dyn ToTokens) -> Result<Value> {
         let Operand::Value(tuple) = result else {
             return unsupported(at, "a tuple result that is not a tuple");
         };
         let Type::Tuple(types) = output else { return unsupported(at, "this result type") };
-        let defined = self.open.last().and_then(|insts| {
-            insts.iter().find(|i| i.results.first() == Some(&tuple) && matches!(i.op, Op::Tuple)).cloned()
-        });
-        let Some(defined) = defined else {
+        let Some(parts) = self.tuple_components(tuple) else {
             return unsupported(at, "a tuple result that is not a tuple expression at the end of the body");
         };
         let mut components = Vec::new();
-        for (value, ty) in defined.args.iter().zip(types) {
+        for (value, ty) in parts.iter().zip(types) {
             let value = self.coerce(*value, ty, at)?;
             match ty {
                 Type::Scalar => components.push(value),
@@ -405,7 +465,7 @@ impl<'a> Front<'a> {
 
     /// `value` as type `ty`: non-differentiated values of a differentiable type become
     /// constants of it.
-    fn coerce(&mut self, value: Value, ty: &Type, at: &dyn Spanned) -> Result<Value> {
+    fn coerce(&mut self, value: Value, ty: &Type, at: &dyn ToTokens) -> Result<Value> {
         let current = self.f.ty(value).clone();
         if current == *ty {
             return Ok(value);
@@ -435,7 +495,10 @@ impl<'a> Front<'a> {
             let parts = self.scalar_components(value, n, columns, at.span());
             return Ok(self.push1(Op::Build, parts, ty.clone(), at.span()));
         }
-        unsupported(at, format!("a value of type {current} where {ty} is expected"))
+        refused(
+            at,
+            format!("expected {} here, found {}", messages::describe(ty), messages::describe(&current)),
+        )
     }
 
     /// The first `n` scalar components of an array, vector or matrix value, row-major
@@ -459,7 +522,7 @@ impl<'a> Front<'a> {
     }
 
     /// An operand as a value of type `ty` (see `coerce`).
-    fn operand_as(&mut self, operand: Operand, ty: &Type, at: &dyn Spanned) -> Result<Value> {
+    fn operand_as(&mut self, operand: Operand, ty: &Type, at: &dyn ToTokens) -> Result<Value> {
         match operand {
             Operand::Code { tokens, holes } if ty.is_differentiable() => {
                 Ok(self.push1(Op::Constant(Code { tokens }), holes, ty.clone(), at.span()))

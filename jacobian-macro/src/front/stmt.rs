@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
 
 use super::expr::is_compound_assign;
-use super::{replace_uses, unsupported, Front, Operand, Result, Stop, Var};
+use super::{messages, refused, replace_uses, unsupported, Front, Operand, Result, Stop, Var};
 use crate::ir::{Block, Code, Op, Path, Position, Type, Value};
 use flow::{jumps_in, jumps_of};
 
@@ -30,7 +30,7 @@ impl Front<'_> {
     /// `if c { …; return v; }` is `if c { …; v } else { the rest }`.
     fn tail(&mut self, stmts: &[Stmt]) -> Result<Option<Operand>> {
         if let Some(Stmt::Expr(Expr::Return(ret), _)) = stmts.last() {
-            let Some(value) = &ret.expr else { return unsupported(ret, "`return;` without a value") };
+            let Some(value) = &ret.expr else { return refused(ret, messages::RETURN) };
             self.statements(&stmts[..stmts.len() - 1], false)?;
             return self.expr(value).map(Some);
         }
@@ -81,41 +81,19 @@ impl Front<'_> {
             let last = i + 1 == stmts.len();
             let flags = if last { Vec::new() } else { self.flags() };
             match stmt {
-                Stmt::Local(local) => {
-                    self.expected_of_call = Self::call_result_type(local, &stmts[i + 1..]);
-                    self.local(local)?
-                }
                 Stmt::Expr(e, None) if last && want_value && !is_statement_like(e) => {
                     return self.value_expr(e).map(Some)
                 }
-                Stmt::Expr(e, _) => self.statement(e)?,
-                Stmt::Macro(mac) => self.effect(mac.to_token_stream(), mac)?,
-                Stmt::Item(item) => match item {
-                    // A function defined in the body: kept as written (for calls that are not
-                    // differentiated), and applied like a closure where it is called.
-                    syn::Item::Fn(function) => {
-                        if !function.sig.generics.params.is_empty() || function.sig.asyncness.is_some() {
-                            return unsupported(item, "a generic or async function defined in the body");
+                stmt => {
+                    let depth = self.scopes.len();
+                    match self.one_statement(stmt, &stmts[i + 1..]) {
+                        Err(Stop::Unsupported(problem)) => {
+                            self.recover(stmt, problem, depth);
+                            continue;
                         }
-                        if let Some(receiver) = function.sig.receiver() {
-                            return unsupported(receiver, "a method defined in the body");
-                        }
-                        let Some(closure) = super::iter::closure_of(&function.sig, &function.block) else {
-                            return unsupported(item, "this function defined in the body");
-                        };
-                        // (An item sees no local of the body: nothing in it is an SSA value,
-                        // whatever its parameters are called.)
-                        self.push(
-                            Op::Code(Code { tokens: item.to_token_stream() }),
-                            Vec::new(),
-                            &[],
-                            item.span(),
-                        );
-                        let closure = super::iter::Closure { expr: closure, captured: Vec::new() };
-                        self.bind(function.sig.ident.to_string(), Var::Closure(Box::new(closure)));
+                        done => done?,
                     }
-                    _ => self.effect(item.to_token_stream(), item)?,
-                },
+                }
             }
             let raised = self.raised(&flags);
             if !raised.is_empty() {
@@ -125,13 +103,112 @@ impl Front<'_> {
         Ok(None)
     }
 
+    /// After a statement the macro does not take: its problem kept for the user (unless
+    /// the statement reads a variable an earlier problem left undefined: one error, not a
+    /// cascade), the scopes it opened closed, the names it binds bound to nothing the
+    /// macro differentiates, and on with the next statement, so that one compilation
+    /// shows every problem.
+    fn recover(&mut self, stmt: &Stmt, problem: super::Unsupported, depth: usize) {
+        while self.scopes.len() > depth {
+            self.pop_scope();
+        }
+        if !self.mentions_failed(&stmt.to_token_stream()) {
+            self.errors.push(problem);
+        }
+        match stmt {
+            Stmt::Local(local) => {
+                for name in binding_names(&local.pat) {
+                    self.failed.insert(name.to_string());
+                    self.bind(name.to_string(), Var::Rust { site: None, ty: None });
+                }
+            }
+            // (A variable it assigns keeps its old value here: later problems with it are
+            // likely this one again.)
+            Stmt::Expr(e, _) => {
+                if let Some(root) = assigned_root(e) {
+                    self.failed.insert(root.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether code names a variable whose statement the macro did not take.
+    pub(super) fn mentions_failed(&self, tokens: &proc_macro2::TokenStream) -> bool {
+        !self.failed.is_empty()
+            && tokens.clone().into_iter().any(|tree| match tree {
+                proc_macro2::TokenTree::Ident(ident) => self.failed.contains(&ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => self.mentions_failed(&group.stream()),
+                _ => false,
+            })
+    }
+
+    /// Why `let pat = init;` cannot destructure a differentiated value.
+    fn pattern_problem(&self, pat: &syn::Pat, init: &Expr) -> String {
+        let kind = match pat {
+            syn::Pat::Tuple(_) => "a tuple pattern",
+            syn::Pat::Slice(_) => "an array pattern",
+            _ => "this pattern",
+        };
+        let value = match init {
+            Expr::Path(path) => path.path.get_ident().and_then(|i| self.ssa(&i.to_string())),
+            _ => None,
+        };
+        match value.map(|v| self.f.ty(v)) {
+            Some(ty @ (Type::Vector(_) | Type::Matrix(..))) => {
+                format!("cannot destructure {} with {kind}; index its components, `let a = v[0];`", messages::describe(ty))
+            }
+            Some(ty) => format!("cannot destructure {} with {kind}", messages::describe(ty)),
+            None => format!("{kind} cannot destructure this differentiated value; bind it to a name first, or destructure a tuple or array literal"),
+        }
+    }
+
+    /// One statement, not the block's value; `rest` follows it.
+    fn one_statement(&mut self, stmt: &Stmt, rest: &[Stmt]) -> Result<()> {
+        match stmt {
+            Stmt::Local(local) => {
+                self.expected_of_call = Self::call_result_type(local, rest);
+                self.local(local)
+            }
+            Stmt::Expr(e, _) => self.statement(e),
+            Stmt::Macro(mac) => self.effect(mac.to_token_stream(), mac),
+            Stmt::Item(item) => match item {
+                // A function defined in the body: kept as written (for calls that are not
+                // differentiated), and applied like a closure where it is called.
+                syn::Item::Fn(function) => {
+                    if !function.sig.generics.params.is_empty() || function.sig.asyncness.is_some() {
+                        return unsupported(item, "a generic or async function defined in the body");
+                    }
+                    if let Some(receiver) = function.sig.receiver() {
+                        return unsupported(receiver, "a method defined in the body");
+                    }
+                    let Some(closure) = super::iter::closure_of(&function.sig, &function.block) else {
+                        return unsupported(item, "this function defined in the body");
+                    };
+                    // (An item sees no local of the body: nothing in it is an SSA value,
+                    // whatever its parameters are called.)
+                    self.push(
+                        Op::Code(Code { tokens: item.to_token_stream() }),
+                        Vec::new(),
+                        &[],
+                        item.span(),
+                    );
+                    let closure = super::iter::Closure { expr: closure, captured: Vec::new() };
+                    self.bind(function.sig.ident.to_string(), Var::Closure(Box::new(closure)));
+                    Ok(())
+                }
+                _ => self.effect(item.to_token_stream(), item),
+            },
+        }
+    }
+
     /// A statement that reads no SSA value (a loop with `break`s of its own), as it is.
     fn verbatim(&mut self, e: &Expr) {
         self.push(Op::Code(Code { tokens: quote!(#e;) }), Vec::new(), &[], e.span());
     }
 
     /// Code run for its effects, with holes for the SSA values it reads.
-    fn effect(&mut self, tokens: proc_macro2::TokenStream, at: &dyn Spanned) -> Result<()> {
+    fn effect(&mut self, tokens: proc_macro2::TokenStream, at: &dyn ToTokens) -> Result<()> {
         let (tokens, holes) = self.holes(tokens, at)?;
         self.push(Op::Code(Code { tokens }), holes, &[], at.span());
         Ok(())
@@ -195,11 +272,11 @@ impl Front<'_> {
             }
             return match (&local.init, annotation) {
                 (Some(init), None) if init.diverge.is_none() => self.destructure(pat, &init.expr),
-                _ => unsupported(pat, "this pattern on differentiated values"),
+                _ => refused(pat, "destructure a differentiated value without a type annotation, `let (a, b) = …;`, or bind it to one name with its type, `let v: Vector<2> = …;`"),
             };
         };
         if ident.by_ref.is_some() || ident.subpat.is_some() {
-            return unsupported(pat, "`ref` bindings");
+            return refused(pat, "this pattern is not supported for a differentiated value; bind it to a name, e.g. `let y = …`");
         }
         let Some(init) = &local.init else {
             return self.deferred_let(local, ident, annotation, site);
@@ -327,7 +404,7 @@ impl Front<'_> {
         }
         let scrutinee = self.expr(&m.expr)?;
         if self.reads_scalar(&scrutinee) {
-            return unsupported(&m.expr, "`match` on a differentiated value");
+            return refused(&m.expr, "a `match` on a differentiated value is not supported; match on a value that is not differentiated (a comparison, an integer), or use `if`");
         }
         // (A name of its own: a `match` in a block after another one would shadow its
         // scrutinee, which the IR's blocks cannot scope.)
@@ -371,7 +448,10 @@ impl Front<'_> {
             });
         }
         chain.ok_or_else(|| {
-            Stop::Unsupported(super::Unsupported { span: m.span(), what: "an empty `match`".into() })
+            Stop::Unsupported(super::Unsupported::at(
+                m,
+                "an empty `match` is not supported in a differentiated function".into(),
+            ))
         })
     }
 
@@ -395,7 +475,7 @@ impl Front<'_> {
             (syn::Pat::Slice(slice), Expr::If(branch))
                 if project(&Expr::If(branch.clone()), 0, slice.elems.len()).is_some() =>
             {
-                let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
+                let Some(names) = names(&slice.elems) else { return refused(pat, messages::ARRAY_PATTERN) };
                 // One `if` for all the elements where each arm ends in an array of scalars:
                 // its arms' statements once, the elements assigned to variables of the
                 // macro's (one `if` per element would compute them once per element).
@@ -431,7 +511,7 @@ impl Front<'_> {
                 components
             }
             (syn::Pat::Slice(slice), init) => {
-                let Some(names) = names(&slice.elems) else { return unsupported(pat, "this pattern") };
+                let Some(names) = names(&slice.elems) else { return refused(pat, messages::ARRAY_PATTERN) };
                 let Operand::Value(array) = self.expr(init)? else {
                     return unsupported(init, "destructuring this value");
                 };
@@ -445,12 +525,7 @@ impl Front<'_> {
                             (name, Operand::Value(element))
                         })
                         .collect(),
-                    _ => {
-                        return unsupported(
-                            pat,
-                            "a pattern of one name per component of an array of literal length",
-                        )
-                    }
+                    _ => return refused(pat, messages::array_pattern(self.f.ty(array))),
                 }
             }
             // `let (a, b) = match k { … };`: as the chain of `if`s it is.
@@ -462,7 +537,7 @@ impl Front<'_> {
             // each arm's statements written again (they are `let`s of pure values; value
             // numbering merges the copies).
             (syn::Pat::Tuple(tuple), Expr::If(branch)) => {
-                let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
+                let Some(names) = names(&tuple.elems) else { return refused(pat, messages::TUPLE_PATTERN) };
                 let mut components = Vec::new();
                 for (k, name) in names.into_iter().enumerate() {
                     let Some(component) = project(&Expr::If(branch.clone()), k, tuple.elems.len()) else {
@@ -488,21 +563,21 @@ impl Front<'_> {
             }
             // `let (s, c) = x.sin_cos();` (or `f64::sin_cos(x)`).
             (syn::Pat::Tuple(tuple), Expr::MethodCall(_) | Expr::Call(_)) if tuple.elems.len() == 2 => {
-                let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
+                let Some(names) = names(&tuple.elems) else { return refused(pat, messages::TUPLE_PATTERN) };
                 let Some(both) = self.sin_cos(init)? else {
-                    return unsupported(pat, "this pattern on differentiated values");
+                    return refused(pat, self.pattern_problem(pat, init));
                 };
                 names.into_iter().zip(both).map(|(name, v)| (name, Operand::Value(v))).collect()
             }
             (syn::Pat::Tuple(tuple), Expr::Tuple(values)) if tuple.elems.len() == values.elems.len() => {
-                let Some(names) = names(&tuple.elems) else { return unsupported(pat, "this pattern") };
+                let Some(names) = names(&tuple.elems) else { return refused(pat, messages::TUPLE_PATTERN) };
                 let mut components = Vec::new();
                 for (name, value) in names.into_iter().zip(&values.elems) {
                     components.push((name, self.expr(value)?));
                 }
                 components
             }
-            _ => return unsupported(pat, "this pattern on differentiated values"),
+            _ => return refused(pat, self.pattern_problem(pat, init)),
         };
         for (name, operand) in components {
             let Some(name) = name else { continue };
@@ -570,7 +645,13 @@ impl Front<'_> {
                     None => self.updated(current, op, value, e)?,
                     Some(index) => {
                         let Some(element) = self.f.ty(current).element() else {
-                            return unsupported(place, "indexing this value");
+                            return refused(
+                                place,
+                                format!(
+                                    "cannot assign an element of {}",
+                                    messages::describe(self.f.ty(current))
+                                ),
+                            );
                         };
                         let ty = self.f.ty(current).clone();
                         let (mut path, mut at) = self.index_path(&ty, index)?;
@@ -647,7 +728,7 @@ impl Front<'_> {
                     None => shown.or(assigned).unwrap_or(Type::Scalar),
                     Some(_) => match shown {
                         Some(ty) if ty != Type::Scalar => ty,
-                        _ => return unsupported(place, "an element assignment that makes this variable differentiated; annotate its type"),
+                        _ => return refused(place, format!("`#[jacobian]` cannot tell the type of `{root}`, whose element is assigned a differentiated value; annotate it, e.g. `let mut {root}: [f64; N] = …;`")),
                     },
                 };
                 match site {
@@ -680,7 +761,18 @@ impl Front<'_> {
             syn::BinOp::SubAssign(_) => Op::Sub,
             syn::BinOp::MulAssign(_) => Op::Mul,
             syn::BinOp::DivAssign(_) => Op::Div,
-            _ => return unsupported(e, "this operator on differentiated values"),
+            syn::BinOp::RemAssign(_) => {
+                return refused(
+                    e,
+                    format!("`%=` on a differentiated value is not supported; {}", messages::REMAINDER),
+                )
+            }
+            op => {
+                return refused(
+                    e,
+                    format!("`{}` on a differentiated value is not supported", op.to_token_stream()),
+                )
+            }
         };
         if super::matrix::is_matrix(&ty) {
             let current = Operand::Value(current);
@@ -873,17 +965,23 @@ impl Front<'_> {
                 }
                 _ => false,
             };
-        if chain.is_none() && elements.is_none() && !data && !matches!(&*for_loop.expr, Expr::Range(_)) {
-            return unsupported(
+        if matches!(&*for_loop.expr, Expr::Range(_)) && self.reads_scalar_expr(&for_loop.expr) {
+            return refused(
                 &for_loop.expr,
-                "loops over anything but a range, an array or an iterator chain",
+                "a `for` range cannot depend on a differentiated value; compute its bounds from values that are not differentiated, or loop with `while` on a condition",
+            );
+        }
+        if chain.is_none() && elements.is_none() && !data && !matches!(&*for_loop.expr, Expr::Range(_)) {
+            return refused(
+                &for_loop.expr,
+                "only arrays, vectors and integer ranges can be iterated in a differentiated function, and iterator chains over them (`x.iter().zip(&y)`)",
             );
         }
         let pattern = match &*for_loop.pat {
             _ if chain.is_some() => None,
             syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Some(p.ident.to_string()),
             syn::Pat::Wild(_) => None,
-            pat => return unsupported(pat, "this loop pattern"),
+            pat => return refused(pat, "iterate with a plain name, `for v in x`, or a pair of names for `enumerate` and `zip`, `for (i, v) in x.iter().enumerate()`"),
         };
         let (range, holes, loop_pattern) = match (&elements, &chain) {
             (_, Some((range, holes, loop_pattern, _))) => {
@@ -1230,6 +1328,25 @@ fn is_statement_like(e: &Expr) -> bool {
             | Expr::Continue(_)
             | Expr::Return(_)
     ) || matches!(e, Expr::Binary(b) if is_compound_assign(&b.op))
+}
+
+/// The variable an assignment statement writes (`a` of `a[i] += …`).
+fn assigned_root(e: &Expr) -> Option<&syn::Ident> {
+    let mut place = match e {
+        Expr::Assign(assign) => &*assign.left,
+        Expr::Binary(binary) if is_compound_assign(&binary.op) => &*binary.left,
+        _ => return None,
+    };
+    loop {
+        place = match place {
+            Expr::Index(index) => &index.expr,
+            Expr::Field(field) => &field.base,
+            Expr::Paren(paren) => &paren.expr,
+            Expr::Unary(unary) => &unary.expr,
+            Expr::Path(path) => return path.path.get_ident(),
+            _ => return None,
+        };
+    }
 }
 
 /// Component `k` of a branch whose arms end in tuples (or arrays) of `n` values (`if c { (p, q) } else

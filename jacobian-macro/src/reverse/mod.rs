@@ -47,7 +47,7 @@ const SINGULAR: &[&str] = &[
 ];
 
 fn unsupported<T>(what: &str) -> Result<T> {
-    Err(Unsupported { span: Span::call_site(), what: format!("reverse mode: {what}") })
+    Err(Unsupported::here(format!("reverse mode: {what}")))
 }
 
 /// The adjoint of the output that the reverse sweep starts from.
@@ -775,9 +775,12 @@ impl Reverse<'_> {
         let (unknown, transparent, range) = match self.recomputable(body, range) {
             Ok(plan) => plan,
             Err(why) => {
-                return self.taped_loop(inst, &incoming).map_err(|tape| Unsupported {
-                    span: tape.span,
-                    what: format!("{}, {}", why.what, tape.what.trim_start_matches("reverse mode: ")),
+                return self.taped_loop(inst, &incoming).map_err(|tape| {
+                    Unsupported::here(format!(
+                        "{}, {}",
+                        why.what,
+                        tape.what.trim_start_matches("reverse mode: ")
+                    ))
                 })
             }
         };

@@ -13,11 +13,12 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Expr, Stmt};
 
-use super::super::{unsupported, Front, Operand, Result, Stop, Var};
+use super::super::{messages, refused, unsupported, Front, Operand, Result, Stop, Var};
 use super::{is_statement_like, GoOn};
 use crate::ir::{Code, Op, Type, Value};
 
@@ -218,7 +219,7 @@ impl Front<'_> {
         self.bind(name.to_owned(), Var::Ssa { value, mutable: true, reference: false });
     }
 
-    fn set(&mut self, name: &str, value: Value, at: &dyn Spanned) -> Result<()> {
+    fn set(&mut self, name: &str, value: Value, at: &dyn ToTokens) -> Result<()> {
         match self.lookup_mut(name) {
             Some(Var::Ssa { value: slot, .. }) => {
                 *slot = value;
@@ -228,13 +229,13 @@ impl Front<'_> {
         }
     }
 
-    fn raise(&mut self, name: &str, at: &dyn Spanned) -> Result<()> {
+    fn raise(&mut self, name: &str, at: &dyn ToTokens) -> Result<()> {
         let value = self.push1(Op::Code(Code { tokens: quote!(true) }), Vec::new(), Type::Opaque, at.span());
         self.set(name, value, at)
     }
 
     /// A value of type `ty` that is never read: the value of a path that jumps away.
-    pub(super) fn placeholder(&mut self, ty: &Type, at: &dyn Spanned) -> Result<Value> {
+    pub(super) fn placeholder(&mut self, ty: &Type, at: &dyn ToTokens) -> Result<Value> {
         let span = at.span();
         Ok(match ty {
             // (A method call, not `Default::default()`: `opt` takes it for code without
@@ -285,7 +286,7 @@ impl Front<'_> {
     }
 
     /// The innermost loop a `break` or `continue` with this label leaves.
-    fn target(&self, label: Option<&syn::Lifetime>, at: &dyn Spanned) -> Result<usize> {
+    fn target(&self, label: Option<&syn::Lifetime>, at: &dyn ToTokens) -> Result<usize> {
         let label = label.map(|l| l.ident.to_string());
         let found = self.exits.iter().rposition(|exit| match (&exit.target, &label) {
             (Some(_), None) => true,
@@ -317,7 +318,7 @@ impl Front<'_> {
         let Some(k) = self.exits.iter().position(|exit| exit.target.is_none()) else {
             return unsupported(r, "an early `return`");
         };
-        let Some(value) = &r.expr else { return unsupported(r, "`return;` without a value") };
+        let Some(value) = &r.expr else { return refused(r, messages::RETURN) };
         self.leave_with(k, value, r)?;
         let Some(leave) = self.exits[k].leave.clone() else { return unsupported(r, "this `return`") };
         self.raise(&leave, r)
@@ -326,7 +327,7 @@ impl Front<'_> {
     /// Keeps the value a `break` or `return` leaves exit `k` with. The variable it goes in
     /// is bound before the loop (or the body), as the type of a value left with: until one
     /// has been lowered, the type is unknown, and the function is lowered again.
-    fn leave_with(&mut self, k: usize, value: &Expr, at: &dyn Spanned) -> Result<()> {
+    fn leave_with(&mut self, k: usize, value: &Expr, at: &dyn ToTokens) -> Result<()> {
         let Some((slot, site)) = self.exits[k].value.clone() else {
             return unsupported(value, "`break` with a value out of a `for` or `while` loop");
         };
@@ -471,7 +472,7 @@ impl Front<'_> {
         &mut self,
         label: Option<String>,
         jumps: &[Jump],
-        at: &dyn Spanned,
+        at: &dyn ToTokens,
     ) -> Result<(Exit, Option<TokenStream>)> {
         let site = self.sites;
         self.sites += 1;

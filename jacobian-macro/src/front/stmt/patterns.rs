@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Expr, Stmt};
 
-use super::super::{unsupported, Front, Operand, Result};
+use super::super::{refused, unsupported, Front, Operand, Result};
 
 /// The names a pattern binds (`Some(k)`: `k`; `None`, `MAX`: none), in order.
 pub(in crate::front) fn binding_names(pat: &syn::Pat) -> Vec<syn::Ident> {
@@ -179,7 +179,7 @@ impl Front<'_> {
         want_value: bool,
     ) -> Result<Option<Operand>> {
         if self.reads_ssa(&test.expr) {
-            return unsupported(&test.expr, "`if let` on differentiated values");
+            return refused(test, "`if let` cannot bind parts of a differentiated value; test it with a comparison, or bind with `let` first");
         }
         let scrutinee = syn::Ident::new(&format!("__jacobian_let{}", self.sites), Span::mixed_site());
         self.sites += 1;
@@ -214,7 +214,7 @@ impl Front<'_> {
         let Some(init) = &local.init else { return unsupported(local, "a `let` without a value") };
         let Some((_, diverge)) = &init.diverge else { return unsupported(local, "this `let`") };
         if self.reads_ssa(&init.expr) {
-            return unsupported(&init.expr, "`let … else` on differentiated values");
+            return refused(local, "`let … else` cannot destructure a differentiated value; test it with `if`, or use `match` on a value that is not differentiated");
         }
         let scrutinee = syn::Ident::new(&format!("__jacobian_let{}", self.sites), Span::mixed_site());
         self.sites += 1;
