@@ -689,3 +689,18 @@ fn lengths_of_differentiated_arrays() {
     assert!((h[(0, 1)] - (2.0 / 3.0 + 1.0 / 3.0)).abs() < 1e-12);
     assert!((h[(2, 2)] - (6.0 / 3.0 + 2.0)).abs() < 1e-12);
 }
+
+/// A tuple kept in a local and read by field, as people keep pairs (was refused by the IR
+/// front end, which read fields of iterator pairs only).
+#[jacobian]
+fn tuple_local(x: [f64; 2]) -> f64 {
+    let t = (x[0] * x[1], x[0].sin());
+    t.0 + 2.0 * t.1
+}
+
+#[test]
+fn fields_of_a_tuple_local() {
+    let x = [0.5, 2.0];
+    let expected = [[x[1] + 2.0 * x[0].cos(), x[0]]];
+    assert_jacobian_close_scaled(&x, &tuple_local_jacobian(x), &expected, TOL);
+}

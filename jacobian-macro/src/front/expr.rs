@@ -966,7 +966,7 @@ impl Front<'_> {
             Ok(stmt) => stmt,
             Err(_) => match syn::parse2::<Expr>(tokens.clone()) {
                 Ok(expr) => syn::Stmt::Expr(expr, None),
-                Err(_) => return unsupported(at, "code the new front end cannot parse"),
+                Err(_) => return unsupported(at, "code the macro cannot parse"),
             },
         };
         let mut filler = Filler { front: self, holes: Vec::new(), problem: None };

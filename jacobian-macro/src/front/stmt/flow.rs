@@ -515,7 +515,7 @@ impl Front<'_> {
                 _ => None,
             };
             let Some(flag) = flag else {
-                return unsupported(at, "a jump out of this loop to where the new front end does not follow");
+                return unsupported(at, "a jump out of this loop to where the macro cannot follow it");
             };
             if !stop.contains(&flag) {
                 stop.push(flag);

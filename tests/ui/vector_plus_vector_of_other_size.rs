@@ -1,0 +1,8 @@
+use jacobian::{jacobian, Vector};
+
+#[jacobian]
+fn f(x: Vector<2>, y: Vector<3>) -> f64 {
+    (x + y).sum()
+}
+
+fn main() {}
