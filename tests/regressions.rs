@@ -1345,3 +1345,30 @@ fn a_match_in_a_block_after_another() {
         }
     }
 }
+
+/// A loop that carries an array and reads an element of it in a product: reverse mode
+/// tapes the array, and the Hessian (forward mode over that) must follow the tape (was a
+/// WRONG HESSIAN: the tape of whole arrays carried no tangents, so the terms through the
+/// taped `v[2]` were lost; fuzzer seed 20261130, function f133).
+#[jacobian(hessian)]
+fn taped_array_loop(x: [f64; 3]) -> f64 {
+    let mut v = [x[0], x[1], x[2]];
+    for i in 0..2 {
+        v[i] -= v[2] * v[2];
+    }
+    v[1] * v[1]
+}
+
+#[test]
+fn a_hessian_through_a_taped_array() {
+    let x = [0.3, -0.7, 1.1];
+    let a = x[1] - x[2] * x[2];
+    let expected =
+        [[0.0, 0.0, 0.0], [0.0, 2.0, -4.0 * x[2]], [0.0, -4.0 * x[2], -4.0 * a + 8.0 * x[2] * x[2]]];
+    let h = taped_array_loop_hessian(x);
+    for i in 0..3 {
+        for j in 0..3 {
+            approx::assert_relative_eq!(h[(i, j)], expected[i][j], epsilon = 1e-12, max_relative = 1e-12);
+        }
+    }
+}

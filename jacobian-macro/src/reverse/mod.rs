@@ -70,8 +70,9 @@ pub struct Swept {
 }
 
 /// Runs `primal` forwards and its adjoint backwards from `seed`.
-pub fn sweep(primal: &Function, signature: &Signature, seed: Seed) -> Result<Swept> {
+pub fn sweep(primal: &Function, signature: &Signature, seed: Seed, scalar_tapes: bool) -> Result<Swept> {
     let (mut r, inputs) = forward_sweep(primal, signature)?;
+    r.scalar_tapes = scalar_tapes;
     let value = primal.body.yields[0];
     let seed = match (seed, primal.ty(value).clone()) {
         (Seed::One, Type::Scalar) => r.b.lit(1.0),
@@ -122,6 +123,7 @@ fn forward_sweep<'a>(primal: &'a Function, signature: &'a Signature) -> Result<(
         adj: BTreeMap::new(),
         rename: BTreeMap::new(),
         unknown: BTreeSet::new(),
+        scalar_tapes: false,
     };
     for inst in &primal.body.insts {
         r.b.span = inst.span;
@@ -202,7 +204,9 @@ pub fn function(primal: &Function, signature: &Signature, returns: Returns) -> R
         Returns::Vjp(u) => Seed::Vector(u.clone()),
         _ => Seed::One,
     };
-    let Swept { mut b, value, adjoints } = sweep(primal, signature, seed)?;
+    // (Forward mode, differentiating the result again, follows a tape of scalars only.)
+    let scalar_tapes = matches!(returns, Returns::Gradient);
+    let Swept { mut b, value, adjoints } = sweep(primal, signature, seed, scalar_tapes)?;
     let types: Vec<Type> = adjoints.iter().map(|a| b.f.ty(*a).clone()).collect();
     let yields = match returns {
         Returns::Jacobian | Returns::ValueAndJacobian => {
@@ -307,6 +311,10 @@ struct Reverse<'a> {
     /// Values of the loops being reversed whose primal value is not known there (they
     /// depend on what the loop carries); no rule may read them.
     unknown: BTreeSet<Value>,
+    /// Whether a loop's tape keeps an array it carries as one tape per component (for
+    /// forward mode over this function, whose tangents follow elements, not rows of an
+    /// array of arrays), rather than one tape of arrays.
+    scalar_tapes: bool,
 }
 
 impl Reverse<'_> {
@@ -1040,8 +1048,22 @@ impl Reverse<'_> {
         }
         let start_tokens = start.value();
         let step = quote!((#pattern - #start_tokens) as usize);
-        let tape_types: Vec<Type> =
-            changing.iter().map(|k| Type::Array(Box::new(self.ty(body.params[*k])), trips.clone())).collect();
+        // Per carried value, its tapes' types: one tape of its values, or one per component.
+        let split = |ty: &Type| match ty {
+            Type::Array(elem, n) if **elem == Type::Scalar => n.lit(),
+            _ => None,
+        };
+        let tape_groups: Vec<(bool, Vec<Type>)> = changing
+            .iter()
+            .map(|k| {
+                let ty = self.ty(body.params[*k]);
+                match split(&ty).filter(|_| self.scalar_tapes) {
+                    Some(n) => (true, vec![Type::array(trips.clone()); n]),
+                    None => (false, vec![Type::Array(Box::new(ty), trips.clone())]),
+                }
+            })
+            .collect();
+        let tape_types: Vec<Type> = tape_groups.iter().flat_map(|(_, group)| group.clone()).collect();
 
         // The taping loop: the primal loop again, storing each iteration's carried values.
         let saved_rename = self.rename.clone();
@@ -1070,14 +1092,22 @@ impl Reverse<'_> {
         params.extend(&tape_params);
         let index = self.b.code(step.clone(), Vec::new());
         let mut yields_tapes = Vec::new();
-        for (k, tape) in changing.iter().zip(&tape_params) {
+        let mut tape_params = tape_params.iter();
+        for (k, (split, group)) in changing.iter().zip(&tape_groups) {
             let value = self.val(body.params[*k]);
-            yields_tapes.push(self.b.update(
-                Op::Set(Path(vec![Position::Dynamic])),
-                *tape,
-                value,
-                vec![index],
-            ));
+            for c in 0..group.len() {
+                let tape = *tape_params.next().expect("a tape per group member");
+                let element = match split {
+                    true => self.b.get(value, Path(vec![Position::Const(c)]), Vec::new()),
+                    false => value,
+                };
+                yields_tapes.push(self.b.update(
+                    Op::Set(Path(vec![Position::Dynamic])),
+                    tape,
+                    element,
+                    vec![index],
+                ));
+            }
         }
         self.recompute(body);
         let mut yields: Vec<Value> = body.yields.iter().map(|y| self.val(*y)).collect();
@@ -1122,8 +1152,18 @@ impl Reverse<'_> {
             params.push(self.b.f.value(ty, None));
         }
         let index = self.b.code(step, Vec::new());
-        for (k, tape) in changing.iter().zip(&tapes) {
-            let value = self.b.get(*tape, Path(vec![Position::Dynamic]), vec![index]);
+        let mut tapes = tapes.iter();
+        for (k, (split, group)) in changing.iter().zip(&tape_groups) {
+            let ty = self.ty(body.params[*k]);
+            let mut elements = Vec::new();
+            for _ in group {
+                let tape = *tapes.next().expect("a tape per group member");
+                elements.push(self.b.get(tape, Path(vec![Position::Dynamic]), vec![index]));
+            }
+            let value = match (split, elements.as_slice()) {
+                (false, [one]) => *one,
+                _ => self.b.push1(Op::Build, elements, ty),
+            };
             self.rename.insert(body.params[*k], value);
         }
         for (k, init) in inits.iter().enumerate() {
