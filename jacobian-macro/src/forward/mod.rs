@@ -61,6 +61,7 @@ fn run<'a>(
     signature: &'a Signature,
     krate: &TokenStream,
     seeding: &Seeding,
+    sparse: bool,
 ) -> Result<Forward<'a>> {
     let mut inputs = Vec::new();
     for input in &signature.inputs {
@@ -93,8 +94,17 @@ fn run<'a>(
         origins: BTreeMap::new(),
         eager: std::collections::BTreeSet::new(),
         fresh_rows: std::collections::BTreeSet::new(),
-        // (A direction's blocks are one column wide: nothing to gain from bands.)
-        bands: Bands::analyse(primal, if direction { &[] } else { &inputs }),
+        // (A direction's blocks are one column wide: nothing to gain from bands. Nor for a
+        // dense Jacobian whose banded arrays nothing reads: their rows are written into the
+        // result as they are computed, where diagonals would be stored and then copied.)
+        bands: Bands::analyse(
+            primal,
+            if direction || !(sparse || reads_a_computed_array(primal, &primal.body)) {
+                &[]
+            } else {
+                &inputs
+            },
+        ),
         band: Vec::new(),
         reads: BTreeMap::new(),
     };
@@ -124,6 +134,18 @@ fn run<'a>(
     Ok(forward)
 }
 
+/// Whether `block` reads an element of an array it computes (not of a parameter): where
+/// a banded array is read, its diagonals save derivative work.
+fn reads_a_computed_array(primal: &Function, block: &ir::Block) -> bool {
+    block.insts.iter().any(|inst| {
+        let computed = |v: &Value| {
+            matches!(primal.ty(*v), Type::Array(..)) && !primal.params.iter().any(|p| p.value == *v)
+        };
+        (matches!(inst.op, Op::Get(_)) && inst.args.first().is_some_and(computed))
+            || inst.blocks().into_iter().any(|b| reads_a_computed_array(primal, b))
+    })
+}
+
 /// The function computing the Jacobian of `primal` (and its value, if asked), seeded and
 /// shaped as `seeding` says.
 pub fn with(
@@ -133,7 +155,7 @@ pub fn with(
     returns: Returns,
     seeding: &Seeding,
 ) -> Result<Function> {
-    let mut forward = run(primal, signature, krate, seeding)?;
+    let mut forward = run(primal, signature, krate, seeding, false)?;
     let result = primal.body.yields[0];
     let yielded = match returns {
         Returns::Jacobian => forward.assemble(result, primal.ty(result), None)?,
@@ -205,7 +227,7 @@ pub fn sparse(
     write: &mut dyn FnMut(&mut Builder, &[Piece]) -> Value,
 ) -> Result<(Function, Vec<Piece>)> {
     let seeding = Seeding { direction: None, rows };
-    let mut forward = run(primal, signature, krate, &seeding)?;
+    let mut forward = run(primal, signature, krate, &seeding, true)?;
     let result = primal.body.yields[0];
     let pieces = forward.pieces(result, primal.ty(result))?;
     let yielded = write(&mut forward.b, &pieces);
@@ -271,6 +293,19 @@ enum Layout {
 impl Forward<'_> {
     fn tangent(&self, value: Value) -> Tangent {
         self.tangents.get(&value).cloned().unwrap_or(Tangent::Zero)
+    }
+
+    /// Whether a `Get`, `Set` or `Accumulate` moves a whole array-valued element of an
+    /// aggregate whose derivative is not zero.
+    fn row_of_arrays(&self, op: &Op, args: &[Value], ans: Value) -> bool {
+        let element = match op {
+            Op::Get(_) => ans,
+            _ => args[1],
+        };
+        let scalar = matches!(self.b.f.ty(element), Type::Scalar | Type::Opaque);
+        !scalar
+            && (!matches!(self.tangent(args[0]), Tangent::Zero)
+                || !matches!(self.tangent(element), Tangent::Zero))
     }
 
     fn lin(&self, value: Value) -> Lin {
@@ -402,6 +437,11 @@ impl Forward<'_> {
             },
             // The same components under another type (a flattened vector or matrix).
             Op::Convert => self.tangent(args[0]),
+            // (An element that is itself an array has no scalar tangent: refused, never a
+            // tangent silently dropped.)
+            Op::Get(_) | Op::Set(_) | Op::Accumulate(_) if self.row_of_arrays(&inst.op, args, ans) => {
+                return unsupported("a row of an array of arrays that carries derivatives");
+            }
             Op::Get(path) => self.get(args[0], path, &args[1..])?,
             Op::Set(path) => {
                 let lin = self.lin(args[1]);
