@@ -1372,3 +1372,24 @@ fn a_hessian_through_a_taped_array() {
         }
     }
 }
+
+/// A constant computed from float literals alone, typed in the user's function only by a
+/// use the Jacobian does not need (`f64::tanh(s)` of the value): the sibling reads it in
+/// a float method, so its `let` is written with the scalar type (was E0689 in the
+/// expansion, "can't call method `tanh` on ambiguous numeric type `{float}`"; fuzzer seed
+/// 31337).
+#[jacobian(mode = reverse, jvp, vjp)]
+fn literal_constant_typed_by_a_dropped_use(x: f64, y: [f64; 2]) -> f64 {
+    let s = {
+        let t = 2.0;
+        t * t
+    };
+    let v = Vector::from([x, s, y[1]]).map(f64::tanh);
+    v[1] * x + f64::tanh(s)
+}
+
+#[test]
+fn a_literal_constant_keeps_its_type_in_the_siblings() {
+    let j = literal_constant_typed_by_a_dropped_use_jacobian(0.5, [1.0, 2.0]);
+    approx::assert_relative_eq!(j, Matrix::from_rows([[4.0f64.tanh(), 0.0, 0.0]]), max_relative = 1e-15);
+}

@@ -214,4 +214,55 @@ impl Front<'_> {
             ty @ (Type::Scalar | Type::Opaque) => ty,
         }
     }
+
+    /// Whether user code is a float made of unsuffixed literals alone (`2.0`, `{ let t =
+    /// 2.0; t * t }`), whose type Rust infers from a later use: `names` are the `let`s of
+    /// such floats in scope.
+    pub(super) fn untyped_float(e: &Expr, names: &mut Vec<String>) -> bool {
+        match e {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(float), .. }) => float.suffix().is_empty(),
+            Expr::Paren(inner) => Self::untyped_float(&inner.expr, names),
+            Expr::Group(inner) => Self::untyped_float(&inner.expr, names),
+            Expr::Unary(unary) => matches!(unary.op, UnOp::Neg(_)) && Self::untyped_float(&unary.expr, names),
+            Expr::Binary(binary) => {
+                matches!(binary.op, BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_))
+                    && Self::untyped_float(&binary.left, names)
+                    && Self::untyped_float(&binary.right, names)
+            }
+            Expr::Path(path) => path.path.get_ident().is_some_and(|i| names.contains(&i.to_string())),
+            Expr::Block(block) => {
+                let depth = names.len();
+                let mut untyped = false;
+                for (k, stmt) in block.block.stmts.iter().enumerate() {
+                    match stmt {
+                        syn::Stmt::Local(syn::Local {
+                            pat: syn::Pat::Ident(name), init: Some(init), ..
+                        }) => {
+                            if Self::untyped_float(&init.expr, names) {
+                                names.push(name.ident.to_string());
+                            }
+                        }
+                        syn::Stmt::Expr(tail, None) if k + 1 == block.block.stmts.len() => {
+                            untyped = Self::untyped_float(tail, names);
+                        }
+                        _ => {}
+                    }
+                }
+                names.truncate(depth);
+                untyped
+            }
+            Expr::If(branch) => {
+                let then = Self::untyped_float(
+                    &Expr::Block(syn::ExprBlock {
+                        attrs: Vec::new(),
+                        label: None,
+                        block: branch.then_branch.clone(),
+                    }),
+                    names,
+                );
+                then && branch.else_branch.as_ref().is_some_and(|(_, e)| Self::untyped_float(e, names))
+            }
+            _ => false,
+        }
+    }
 }

@@ -333,8 +333,19 @@ impl Front<'_> {
                     Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
                 };
                 let attrs = &local.attrs;
-                let statement = quote!(#(#attrs)* let #pat = #tokens;);
                 let ty = self.code_type(&init.expr, &[]);
+                // A float computed from literals alone has the function's scalar type in
+                // the user's function by a later use, which a sibling may not keep: written.
+                let scalar = &self.signature.scalar;
+                let statement = match &ty {
+                    Some(Type::Scalar)
+                        if !scalar.generic && Self::untyped_float(&init.expr, &mut Vec::new()) =>
+                    {
+                        let scalar = &scalar.tokens;
+                        quote!(#(#attrs)* let #pat: #scalar = #tokens;)
+                    }
+                    _ => quote!(#(#attrs)* let #pat = #tokens;),
+                };
                 self.push(Op::Code(Code { tokens: statement }), holes, &[], local.span());
                 self.bind(name, Var::Rust { site: Some(site), ty });
                 return Ok(());
