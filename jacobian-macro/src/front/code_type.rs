@@ -237,10 +237,8 @@ impl Front<'_> {
                     match stmt {
                         syn::Stmt::Local(syn::Local {
                             pat: syn::Pat::Ident(name), init: Some(init), ..
-                        }) => {
-                            if Self::untyped_float(&init.expr, names) {
-                                names.push(name.ident.to_string());
-                            }
+                        }) if Self::untyped_float(&init.expr, names) => {
+                            names.push(name.ident.to_string());
                         }
                         syn::Stmt::Expr(tail, None) if k + 1 == block.block.stmts.len() => {
                             untyped = Self::untyped_float(tail, names);
