@@ -1393,3 +1393,19 @@ fn a_literal_constant_keeps_its_type_in_the_siblings() {
     let j = literal_constant_typed_by_a_dropped_use_jacobian(0.5, [1.0, 2.0]);
     approx::assert_relative_eq!(j, Matrix::from_rows([[4.0f64.tanh(), 0.0, 0.0]]), max_relative = 1e-15);
 }
+
+/// A value the macro folds to a literal (`(−v)[1]` of a literal component), read by user
+/// code in a float method (was E0689 in the expansion: the literal written into the user's
+/// code as `1.25.powi(2)`, of ambiguous type; fuzzer seed 555).
+#[jacobian(value, mode = reverse, jvp, vjp)]
+fn folded_literal_in_user_code(x: &[f64; 2]) -> f64 {
+    let s = (-Vector::from([x[0], -1.25]))[1];
+    let t = if (1.0 + s.powi(2)).ln() <= std::f64::consts::PI + s { s.cosh() } else { 2.125 };
+    t * x[1]
+}
+
+#[test]
+fn a_folded_literal_in_user_code_is_typed() {
+    let j = folded_literal_in_user_code_jacobian(&[0.5, 2.0]);
+    approx::assert_relative_eq!(j, Matrix::from_rows([[0.0, 1.25f64.cosh()]]), max_relative = 1e-15);
+}

@@ -382,12 +382,14 @@ impl Emitter<'_> {
                 match tree {
                     TokenTree::Ident(ident) => {
                         if let Some(k) = Code::hole_number(&ident) {
-                            return args
-                                .get(k)
-                                .map(|v| self.atom(*v))
-                                .unwrap_or_default()
-                                .into_iter()
-                                .collect();
+                            // (A literal in the user's code has the scalar type written:
+                            // `(1.0 + 1.25_f64.powi(2))`, where the value it replaces
+                            // had it.)
+                            let filled = |v: &Value| match self.literals.get(v) {
+                                Some(literal) => self.literal(*literal, true),
+                                None => self.atom(*v),
+                            };
+                            return args.get(k).map(filled).unwrap_or_default().into_iter().collect();
                         }
                         if ident == "__jacobian_scalar" {
                             return self.scalar.tokens.clone().into_iter().collect();
