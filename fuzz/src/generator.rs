@@ -1805,8 +1805,6 @@ impl<'r> Ctx<'r> {
         }
         let r = self.rng.below(100);
         match r {
-            // (see `StructCtx::nested` in `generator_structs.rs`)
-            84..=97 if self.structs.as_ref().is_some_and(|s| s.nested) => self.binary(depth),
             0..=33 => self.binary(depth),
             34..=80 => self.method(depth),
             81..=83 => {
@@ -3150,12 +3148,9 @@ impl<'r> Ctx<'r> {
             if self.pure && !matches!(r, 0..=18 | 31..=35 | 42..=45 | 63..=87) {
                 continue;
             }
-            // in a struct function with nested arrays, no shadowing, `for e in a`, `while`,
-            // `loop`, jumps, vectors, matrices, calls, `match` (see `StructCtx::nested` in
-            // `generator_structs.rs`)
-            if self.structs.as_ref().is_some_and(|s| s.nested)
-                && matches!(r, 31..=35 | 54..=80 | 85..=87 | 100..=103 | 110..=115)
-            {
+            // in a struct function with nested arrays, no `for e in a` (see
+            // `StructCtx::nested` in `generator_structs.rs`)
+            if self.structs.as_ref().is_some_and(|s| s.nested) && matches!(r, 54..=57) {
                 continue;
             }
             match r {
@@ -3557,10 +3552,7 @@ impl<'r> Ctx<'r> {
         if !self.loops.is_empty() {
             self.mark("nested_loop");
         }
-        // (no labels in a struct function with nested arrays: see `StructCtx::nested`)
-        let nested = self.structs.as_ref().is_some_and(|s| s.nested);
-        let label =
-            if self.rng.chance(0.15) && !nested { Some(format!("'{}", self.fresh("l"))) } else { None };
+        let label = if self.rng.chance(0.15) { Some(format!("'{}", self.fresh("l"))) } else { None };
         let head = match &label {
             Some(l) => format!("{l}: for {i} in {range} {{"),
             None => format!("for {i} in {range} {{"),

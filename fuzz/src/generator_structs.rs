@@ -377,23 +377,20 @@ pub(super) struct StructCtx {
     /// Every struct variable bound so far (visible or not: see `Ctx::struct_vars`).
     vars: Vec<SVar>,
     /// Whether the function has nested arrays (a struct with a `[[f64; C]; R]` field in its
-    /// signature or its locals). When this was written, the macro's first lowering did
-    /// not take nested arrays and the new pipeline did not take all the generator writes
-    /// on vectors and matrices, so in such a function the generator writes scalar and
-    /// array code around the structs: no shadowing, no `match`, no `while`, `loop`,
-    /// `break`, `continue`, label or early `return`, rows of nested arrays that depend on a
-    /// differentiated value or are float literals, no `for e in a`, no vector or matrix
-    /// statements or operations, no calls, vector and matrix fields built from literals of
-    /// scalars, arrays written out, and no `L3` in its signature. The macro now takes
-    /// most of these (the first lowering is deleted); two are still refused, with an error
-    /// (limits of nested arrays, not of structs):
+    /// signature or its locals). The macro refuses two things in them, with an error
+    /// (limits of nested arrays, not of structs), which the generator leaves out of such
+    /// functions: a `for` loop over a row, and a nested literal whose first row holds no
+    /// differentiated value and not float literals alone (rows of nested arrays are drawn
+    /// depending on a differentiated value, or of float literals):
     /// ```text
     /// #[jacobian] fn b(u: [[f64; 3]; 1]) -> f64 { let mut m = 0.0; for e in u[0] { m += e; } m }
     /// // only arrays, vectors and integer ranges can be iterated …
     /// #[jacobian] fn k10(x0: f64) -> f64 { let v = [[K1, 1.5], [K2, x0]]; v[1][0] }
     /// // expected a scalar here, found an array of 2 scalars
     /// ```
-    /// Lifting the other restrictions is left to a later change of the generator.
+    /// No `[f64; L3]` parameter in a struct function either. (Shadowing, `match`, `while`,
+    /// `loop`, jumps, labels, vectors, matrices and calls, left out of these functions while
+    /// the first lowering existed, are generated again.)
     pub(super) nested: bool,
     /// Generating the value of a mutable struct local (see `Ctx::for_mutable`).
     mutable_value: bool,
