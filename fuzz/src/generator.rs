@@ -1338,6 +1338,55 @@ struct Ctx<'r> {
 }
 
 impl<'r> Ctx<'r> {
+    /// A generator for one function's body: its parameters in scope, nothing written yet.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        rng: &'r mut Rng,
+        params: Vec<Var>,
+        counts: BTreeMap<&'static str, usize>,
+        sigs: &'r [Sig],
+        ret: Ty,
+        param_names: Vec<String>,
+        (pure, inline_callees): (bool, bool),
+        name_suffix: String,
+        structs: Option<structs::StructCtx>,
+    ) -> Ctx<'r> {
+        Ctx {
+            rng,
+            scopes: vec![params],
+            o: String::new(),
+            t: String::new(),
+            indent: 1,
+            counts,
+            fresh: 0,
+            sigs,
+            callees: BTreeSet::new(),
+            ret,
+            stmts_left: 0,
+            loops: Vec::new(),
+            in_closure: false,
+            used_labels: HashSet::new(),
+            frozen: Vec::new(),
+            decl_depth: std::collections::HashMap::new(),
+            materialized: HashSet::new(),
+            expr_depth: 0,
+            no_runtime_index: false,
+            item_limit: f64::INFINITY,
+            slots: std::collections::HashMap::new(),
+            last_slots: None,
+            repeat_arrays: HashSet::new(),
+            param_names,
+            pending_slots: None,
+            pure,
+            inline_callees,
+            counted_at: Vec::new(),
+            name_suffix,
+            structs,
+        }
+    }
+}
+
+impl<'r> Ctx<'r> {
     fn mark(&mut self, what: &'static str) {
         *self.counts.entry(what).or_insert(0) += 1;
     }
@@ -4467,38 +4516,10 @@ pub fn gen_function(
             lit: false,
         })
         .collect();
-    let mut ctx = Ctx {
-        rng,
-        scopes: vec![params],
-        o: String::new(),
-        t: String::new(),
-        indent: 1,
-        counts,
-        fresh: 0,
-        sigs: earlier,
-        callees: BTreeSet::new(),
-        ret: sig.ret,
-        stmts_left: 0,
-        loops: Vec::new(),
-        in_closure: false,
-        used_labels: HashSet::new(),
-        frozen: Vec::new(),
-        decl_depth: std::collections::HashMap::new(),
-        materialized: HashSet::new(),
-        expr_depth: 0,
-        no_runtime_index: false,
-        item_limit: f64::INFINITY,
-        slots: std::collections::HashMap::new(),
-        last_slots: None,
-        repeat_arrays: HashSet::new(),
-        param_names: sig.params.iter().map(|p| p.name.clone()).collect(),
-        pending_slots: None,
-        pure,
-        inline_callees,
-        counted_at: Vec::new(),
-        name_suffix: if sig.callable { format!("_f{index}") } else { String::new() },
-        structs: None,
-    };
+    let param_names = sig.params.iter().map(|p| p.name.clone()).collect();
+    let suffix = if sig.callable { format!("_f{index}") } else { String::new() };
+    let mut ctx =
+        Ctx::new(rng, params, counts, earlier, sig.ret, param_names, (pure, inline_callees), suffix, None);
     ctx.stmts_left = ctx.rng.range(4, 14);
     let top = ctx.rng.range(2, 7);
     ctx.block(top, true);

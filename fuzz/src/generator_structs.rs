@@ -655,44 +655,10 @@ pub fn gen_struct_function(
             }
         }
     }
-    let mut ctx = Ctx {
-        rng,
-        scopes: vec![scope],
-        o: String::new(),
-        t: String::new(),
-        indent: 1,
-        counts,
-        fresh: 0,
-        sigs: earlier,
-        callees: BTreeSet::new(),
-        ret: sig.ret,
-        stmts_left: 0,
-        loops: Vec::new(),
-        in_closure: false,
-        used_labels: HashSet::new(),
-        frozen: Vec::new(),
-        decl_depth: std::collections::HashMap::new(),
-        materialized: HashSet::new(),
-        expr_depth: 0,
-        no_runtime_index: false,
-        item_limit: f64::INFINITY,
-        slots: std::collections::HashMap::new(),
-        last_slots: None,
-        repeat_arrays: HashSet::new(),
-        param_names,
-        pending_slots: None,
-        pure,
-        inline_callees,
-        counted_at: Vec::new(),
-        name_suffix: String::new(),
-        structs: Some(StructCtx {
-            defs: defs.to_vec(),
-            ret: ss.ret,
-            vars: svars,
-            nested,
-            mutable_value: false,
-        }),
-    };
+    let structs = StructCtx { defs: defs.to_vec(), ret: ss.ret, vars: svars, nested, mutable_value: false };
+    let inlining = (pure, inline_callees);
+    let mut ctx =
+        Ctx::new(rng, scope, counts, earlier, sig.ret, param_names, inlining, String::new(), Some(structs));
     ctx.stmts_left = ctx.rng.range(4, 14);
     // a struct local to read from the start: mostly without a struct parameter
     let no_param = ss.params.iter().all(Option::is_none);
