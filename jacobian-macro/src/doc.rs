@@ -171,15 +171,7 @@ impl Reader<'_> {
                 }
                 let base = self.f.params.iter().find(|p| p.value == array)?;
                 let input = self.signature.inputs.iter().find(|i| i.ident == base.ident);
-                let positions: Option<Vec<usize>> = path
-                    .0
-                    .iter()
-                    .map(|p| match p {
-                        Position::Const(k) => Some(*k),
-                        Position::Dynamic => None,
-                    })
-                    .collect();
-                let positions = positions?;
+                let positions = path.constant()?;
                 let name = &base.ident;
                 let text = match (input.map(|i| &i.shape), positions.as_slice()) {
                     (Some(Shape::Matrix(_, c)), [k]) => {

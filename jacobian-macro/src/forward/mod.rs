@@ -329,15 +329,7 @@ impl Forward<'_> {
                 Op::While { .. } => self.while_loop(inst)?,
                 op => {
                     if let (Op::Get(path), [array], [result]) = (op, &inst.args[..], &inst.results[..]) {
-                        let at: Option<Vec<usize>> = path
-                            .0
-                            .iter()
-                            .map(|p| match p {
-                                Position::Const(k) => Some(*k),
-                                Position::Dynamic => None,
-                            })
-                            .collect();
-                        if let Some(at) = at.filter(|_| !self.activity.is_active(*array)) {
+                        if let Some(at) = path.constant().filter(|_| !self.activity.is_active(*array)) {
                             self.reads.insert(*result, (*array, at));
                         }
                     }

@@ -109,12 +109,7 @@ pub fn flatten(
                 let rows = Type::Array(Box::new(Type::array(c.clone())), r.clone());
                 let value = function.value(rows, name.clone());
                 f.rows.insert(param.value, value);
-                prologue.push(Inst {
-                    op: Op::Convert,
-                    args: vec![param.value],
-                    results: vec![value],
-                    span: proc_macro2::Span::call_site(),
-                });
+                prologue.push(convert(param.value, value, proc_macro2::Span::call_site()));
                 // (Of generic size: no flat copy; user code reads the parameter itself.)
                 if unwritable(&ty) {
                     f.unflattened.insert(param.value);
@@ -124,12 +119,7 @@ pub fn flatten(
             let value = function.value(flat, name);
             f.original.insert(value, ty);
             f.replaced.insert(param.value, value);
-            prologue.push(Inst {
-                op: Op::Convert,
-                args: vec![param.value],
-                results: vec![value],
-                span: proc_macro2::Span::call_site(),
-            });
+            prologue.push(convert(param.value, value, proc_macro2::Span::call_site()));
         }
     }
     let mut body = std::mem::take(&mut function.body);
@@ -142,12 +132,7 @@ pub fn flatten(
     let result = body.yields[0];
     if let Some(ty) = f.original.get(&result).cloned() {
         let value = function.value(ty, None);
-        body.insts.push(Inst {
-            op: Op::Convert,
-            args: vec![result],
-            results: vec![value],
-            span: proc_macro2::Span::call_site(),
-        });
+        body.insts.push(convert(result, value, proc_macro2::Span::call_site()));
         body.yields[0] = value;
     }
     function.body = body;
@@ -296,7 +281,7 @@ impl Flatten {
                 let flat = function.value(flat_type(&ty).expect("a vector or matrix"), None);
                 self.original.insert(flat, ty);
                 self.replaced.insert(result, flat);
-                block.insts.push(Inst { op: Op::Convert, args: vec![result], results: vec![flat], span });
+                block.insts.push(convert(result, flat, span));
             }
         }
         for y in &mut block.yields {
@@ -312,7 +297,7 @@ impl Flatten {
         let arg = inst.args[k];
         if let Some(ty) = self.original.get(&arg) {
             let value = function.value(ty.clone(), None);
-            out.push(Inst { op: Op::Convert, args: vec![arg], results: vec![value], span: inst.span });
+            out.push(convert(arg, value, inst.span));
             inst.args[k] = value;
         }
     }
@@ -372,4 +357,9 @@ fn flat_position(
             (Path(p), args)
         }
     }
+}
+
+/// `to = convert from`: the same components under another type.
+fn convert(from: Value, to: Value, span: proc_macro2::Span) -> Inst {
+    Inst { op: Op::Convert, args: vec![from], results: vec![to], span }
 }

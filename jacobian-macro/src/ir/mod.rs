@@ -116,6 +116,17 @@ pub enum Position {
 pub struct Path(pub Vec<Position>);
 
 impl Path {
+    /// The positions, where all are known now (`[0, 2]`); `None` for a run-time one.
+    pub fn constant(&self) -> Option<Vec<usize>> {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Position::Const(k) => Some(*k),
+                Position::Dynamic => None,
+            })
+            .collect()
+    }
+
     /// The number of run-time index arguments.
     pub fn dynamic_count(&self) -> usize {
         self.0.iter().filter(|p| **p == Position::Dynamic).count()
