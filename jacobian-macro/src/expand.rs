@@ -164,7 +164,7 @@ fn primal(function: &ItemFn, signature: &Signature, diagnostics: &Diagnostics) -
         for problem in &problems {
             diagnostics.push(problem.error());
         }
-        problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ")
+        Context::why_all(problems)
     })?;
     crate::opt::optimise(&mut primal);
     crate::ir::verify::verify(&primal)?;
@@ -334,7 +334,12 @@ impl Context<'_> {
     }
 
     fn why(problem: crate::front::Unsupported) -> String {
-        format!("{} at {:?}", problem.what, problem.span)
+        problem.what
+    }
+
+    /// The front end's problems, as one reason.
+    fn why_all(problems: Vec<crate::front::Unsupported>) -> String {
+        problems.into_iter().map(Self::why).collect::<Vec<_>>().join("; ")
     }
 
     /// The body by forward mode in the new pipeline.
@@ -363,9 +368,7 @@ impl Context<'_> {
         let chains =
             |f: &Function| crate::ir::contains(&f.body, &|op| matches!(op, crate::ir::Op::Chain { .. }));
         if chains(&primal) {
-            let inlined = front::lower_with(self.function, self.signature, true).map_err(|problems| {
-                problems.iter().map(|p| p.what.as_str()).collect::<Vec<_>>().join("; ")
-            })?;
+            let inlined = front::lower_with(self.function, self.signature, true).map_err(Self::why_all)?;
             primal = Self::finish(Ok(inlined))?;
             if chains(&primal) {
                 return Err("calls of other `#[jacobian]` functions, whose generated siblings give first derivatives only, unless the function called is in the same module, takes no `self` and has no generics".into());
@@ -387,10 +390,9 @@ impl Context<'_> {
     /// why) and a placeholder body, never emitted (`expand` emits only the errors then).
     fn unable(&self, why: &str) -> TokenStream {
         if !self.diagnostics.has_errors() {
-            let reason = why.split(" at ").next().unwrap_or(why);
             self.diagnostics.error_at(
                 &self.function.sig.ident,
-                format!("`#[jacobian]` cannot differentiate this function yet: it does not take {reason}; see “What a body may contain” in the README"),
+                format!("`#[jacobian]` cannot differentiate this function yet: it does not take {why}; see “What a body may contain” in the README"),
             );
         }
         quote!(loop {})
@@ -489,8 +491,7 @@ impl Context<'_> {
             // (The front end's errors say why.)
             return quote!(loop {});
         }
-        let reason = why.split(" at ").next().unwrap_or(why);
-        let reason = reason.trim_start_matches("reverse mode: ");
+        let reason = why.trim_start_matches("reverse mode: ");
         self.diagnostics.error_at(
             &self.function.sig.ident,
             format!("`{option}` is not supported for this function yet: second derivatives do not yet take {reason}. They take functions of scalars, arrays, vectors and matrices with arithmetic, matrix products, float methods, `if`, `for` loops over ranges with literal bounds, and any `for` loop that only sums, scales or writes array elements; meanwhile, write the gradient as a function and annotate it with `#[jacobian]`"),

@@ -230,37 +230,34 @@ impl Front<'_> {
                     && Self::untyped_float(&binary.right, names)
             }
             Expr::Path(path) => path.path.get_ident().is_some_and(|i| names.contains(&i.to_string())),
-            Expr::Block(block) => {
-                let depth = names.len();
-                let mut untyped = false;
-                for (k, stmt) in block.block.stmts.iter().enumerate() {
-                    match stmt {
-                        syn::Stmt::Local(syn::Local {
-                            pat: syn::Pat::Ident(name), init: Some(init), ..
-                        }) if Self::untyped_float(&init.expr, names) => {
-                            names.push(name.ident.to_string());
-                        }
-                        syn::Stmt::Expr(tail, None) if k + 1 == block.block.stmts.len() => {
-                            untyped = Self::untyped_float(tail, names);
-                        }
-                        _ => {}
-                    }
-                }
-                names.truncate(depth);
-                untyped
-            }
+            Expr::Block(block) => Self::untyped_block(&block.block, names),
             Expr::If(branch) => {
-                let then = Self::untyped_float(
-                    &Expr::Block(syn::ExprBlock {
-                        attrs: Vec::new(),
-                        label: None,
-                        block: branch.then_branch.clone(),
-                    }),
-                    names,
-                );
-                then && branch.else_branch.as_ref().is_some_and(|(_, e)| Self::untyped_float(e, names))
+                Self::untyped_block(&branch.then_branch, names)
+                    && branch.else_branch.as_ref().is_some_and(|(_, e)| Self::untyped_float(e, names))
             }
             _ => false,
         }
+    }
+
+    /// [`untyped_float`](Self::untyped_float) of a block's tail, its `let`s of such floats
+    /// in scope.
+    fn untyped_block(block: &syn::Block, names: &mut Vec<String>) -> bool {
+        let depth = names.len();
+        let mut untyped = false;
+        for (k, stmt) in block.stmts.iter().enumerate() {
+            match stmt {
+                syn::Stmt::Local(syn::Local { pat: syn::Pat::Ident(name), init: Some(init), .. })
+                    if Self::untyped_float(&init.expr, names) =>
+                {
+                    names.push(name.ident.to_string());
+                }
+                syn::Stmt::Expr(tail, None) if k + 1 == block.stmts.len() => {
+                    untyped = Self::untyped_float(tail, names);
+                }
+                _ => {}
+            }
+        }
+        names.truncate(depth);
+        untyped
     }
 }
