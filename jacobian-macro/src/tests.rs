@@ -129,3 +129,44 @@ fn derivatives_in_the_documentation() {
     let looped = docs("fn h(x: [f64; 3]) -> f64 { let mut s = 0.0; for i in 0..3 { s += x[i] * x[i]; } s }");
     assert!(!looped.contains("What it computes"), "{looped}");
 }
+
+/// Forward mode refuses an aggregate whose elements are arrays carrying derivatives
+/// (`Forward::row_of_arrays`) rather than drop their tangents, which its scalar tangents
+/// cannot hold: an `[[T; 2]; 1]` holding `x`, read back (the wrong Hessian of fuzzer seed
+/// 20261130 came of such a row, a loop's tape, silently taken for a constant).
+#[test]
+fn forward_mode_refuses_rows_of_arrays_with_derivatives() {
+    use crate::ir::{build::Builder, Function, Op, Path, Position, Type};
+    use crate::shape::Dim;
+    let diagnostics = crate::diagnostics::Diagnostics::default();
+    let options = crate::options::parse(TokenStream::new(), &diagnostics);
+    let item: syn::ItemFn = syn::parse_quote!(
+        fn f(x: [f64; 2]) -> f64 {
+            x[0]
+        }
+    );
+    let signature = crate::signature::analyse(&item, &options, &diagnostics).expect("a signature");
+    let primal = crate::front::lower(&item, &signature).expect("lowered");
+    let x = primal.params[0].value;
+    let mut b = Builder::new(Function::like(&primal));
+    let rows = b.zeros(&Type::Array(Box::new(Type::array(Dim::Lit(2))), Dim::Lit(1)));
+    let rows = b.update(Op::Set(Path(vec![Position::Const(0)])), rows, x, Vec::new());
+    let row = b.get(rows, Path(vec![Position::Const(0)]), Vec::new());
+    let y = b.get(row, Path(vec![Position::Const(1)]), Vec::new());
+    let body = b.close(Vec::new(), vec![y]);
+    let mut function = b.f;
+    function.body = body;
+    crate::ir::verify::assert_valid(&function, "building");
+    let seeding = crate::forward::Seeding::default();
+    let jacobian = crate::forward::with(
+        &function,
+        &signature,
+        &quote::quote!(::jacobian),
+        crate::forward::Returns::Jacobian,
+        &seeding,
+    );
+    match jacobian {
+        Err(problem) => assert!(problem.what.contains("a row of an array of arrays"), "{}", problem.what),
+        Ok(jacobian) => panic!("forward mode took a row of arrays:\n{jacobian}"),
+    }
+}
