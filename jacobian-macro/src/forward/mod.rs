@@ -354,10 +354,10 @@ impl Forward<'_> {
         let ans = inst.results[0];
         let tangent = match &inst.op {
             Op::Literal(_) | Op::Constant(_) | Op::Code(_) | Op::FromInt => Tangent::Zero,
-            Op::Neg => Tangent::Scalar(self.lin(args[0]).neg(&mut self.b)),
+            Op::Neg => Tangent::Scalar(self.lin(args[0]).neg()),
             Op::Add => Tangent::Scalar(self.lin(args[0]).add(&self.lin(args[1]), &mut self.b)),
             Op::Sub => {
-                let negated = self.lin(args[1]).neg(&mut self.b);
+                let negated = self.lin(args[1]).neg();
                 Tangent::Scalar(self.lin(args[0]).add(&negated, &mut self.b))
             }
             Op::Mul => {

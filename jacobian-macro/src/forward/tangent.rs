@@ -9,12 +9,17 @@
 use crate::ir::build::Builder;
 use crate::ir::{Op, Path, Position, Type, Value};
 
-/// A coefficient: ±1, or a scalar value.
+/// A coefficient: ±1, a scalar value, or a value negated. A sign is kept rather than
+/// computed: negating a term, or scaling a negated one, writes no negation, and a sum that
+/// meets opposite signs is a subtraction (`a − b`, not `a + (−b)`). A negation is written
+/// only where a coefficient's value is stored on its own (`Coef::value`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Coef {
     One,
     MinusOne,
     Of(Value),
+    /// `−v`.
+    Neg(Value),
 }
 
 impl Coef {
@@ -24,6 +29,20 @@ impl Coef {
             Coef::One => b.lit(1.0),
             Coef::MinusOne => b.lit(-1.0),
             Coef::Of(v) => v,
+            Coef::Neg(v) => b.neg(v),
+        }
+    }
+
+    /// `value`, or its negation (`positive` false), as a coefficient (`None`: zero).
+    fn signed(positive: bool, value: Value, b: &mut Builder) -> Option<Coef> {
+        match b.literal_of(value) {
+            Some(0.0) => None,
+            Some(x) => {
+                let x = if positive { x } else { -x };
+                Coef::of(b.lit(x), b)
+            }
+            None if positive => Some(Coef::Of(value)),
+            None => Some(Coef::Neg(value)),
         }
     }
 
@@ -36,42 +55,59 @@ impl Coef {
         }
     }
 
-    fn times(self, factor: Value, b: &mut Builder) -> Option<Coef> {
-        let product = match self {
-            Coef::One => factor,
-            Coef::MinusOne => b.neg(factor),
-            Coef::Of(v) => b.mul(factor, v),
-        };
-        Coef::of(product, b)
+    /// The sign and magnitude: `(true, v)` for `v`, `(false, v)` for `−v`.
+    fn parts(self, b: &mut Builder) -> (bool, Value) {
+        match self {
+            Coef::One => (true, b.lit(1.0)),
+            Coef::MinusOne => (false, b.lit(1.0)),
+            Coef::Of(v) => (true, v),
+            Coef::Neg(v) => (false, v),
+        }
     }
 
-    fn negated(self, b: &mut Builder) -> Coef {
+    fn times(self, factor: Value, b: &mut Builder) -> Option<Coef> {
+        let (positive, product) = match self {
+            Coef::One => (true, factor),
+            Coef::MinusOne => (false, factor),
+            Coef::Of(v) => (true, b.mul(factor, v)),
+            Coef::Neg(v) => (false, b.mul(factor, v)),
+        };
+        Coef::signed(positive, product, b)
+    }
+
+    fn negated(self) -> Coef {
         match self {
             Coef::One => Coef::MinusOne,
             Coef::MinusOne => Coef::One,
-            Coef::Of(v) => Coef::Of(b.neg(v)),
+            Coef::Of(v) => Coef::Neg(v),
+            Coef::Neg(v) => Coef::Of(v),
         }
     }
 
     fn plus(self, other: Coef, b: &mut Builder) -> Option<Coef> {
-        let sum = match (self, other) {
-            (Coef::One, Coef::MinusOne) | (Coef::MinusOne, Coef::One) => return None,
-            (x, Coef::MinusOne) => {
-                let x = x.value(b);
-                let one = b.lit(1.0);
-                b.sub(x, one)
-            }
-            (Coef::MinusOne, y) => {
-                let y = y.value(b);
-                let one = b.lit(1.0);
-                b.sub(y, one)
-            }
-            (x, y) => {
-                let (x, y) = (x.value(b), y.value(b));
-                b.add(x, y)
-            }
+        let unit = |c: Coef| match c {
+            Coef::One => Some(1.0),
+            Coef::MinusOne => Some(-1.0),
+            _ => None,
         };
-        Coef::of(sum, b)
+        if let (Some(x), Some(y)) = (unit(self), unit(other)) {
+            return (x + y != 0.0).then(|| Coef::Of(b.lit(x + y)));
+        }
+        let ((p, x), (q, y)) = (self.parts(b), other.parts(b));
+        match (p, q) {
+            _ if p == q => {
+                let sum = b.add(x, y);
+                Coef::signed(p, sum, b)
+            }
+            (true, _) => {
+                let difference = b.sub(x, y);
+                Coef::signed(true, difference, b)
+            }
+            (false, _) => {
+                let difference = b.sub(x, y);
+                Coef::signed(false, difference, b)
+            }
+        }
     }
 }
 
@@ -132,8 +168,8 @@ impl Lin {
         Lin { terms }
     }
 
-    pub fn neg(&self, b: &mut Builder) -> Lin {
-        Lin { terms: self.terms.iter().map(|t| Term { coef: t.coef.negated(b), basis: t.basis }).collect() }
+    pub fn neg(&self) -> Lin {
+        Lin { terms: self.terms.iter().map(|t| Term { coef: t.coef.negated(), basis: t.basis }).collect() }
     }
 
     /// The sum, with terms on the same basis merged.
