@@ -7,7 +7,8 @@
 //! - algebraic identities: `x + x → 2 · x`, `−(−x) → x`;
 //! - `sin` and `cos` of one argument become one `sin_cos`;
 //! - dead code: instructions, branch results and loop-carried values whose results
-//!   nothing live reads.
+//!   nothing live reads;
+//! - a scalar read from an array moves past calls to just before its first reader.
 //!
 //! User code carried verbatim (`Code`) is numbered only when it is a simple read (no
 //! calls, macros or blocks) and no code with effects ran in between.
@@ -33,6 +34,7 @@ pub fn optimise(function: &mut Function) {
     // Dead code first, so that a `sin` nobody reads does not make its `cos` a `sin_cos`.
     eliminate_dead_code(&mut body);
     fuse_sin_cos(&mut body);
+    sink_reads(&mut body, function);
     function.body = body;
 }
 
@@ -373,6 +375,40 @@ fn fuse_sin_cos(block: &mut Block) {
         k += 1;
         !remove.contains(&(k - 1))
     });
+}
+
+/// A scalar read from an aggregate moves down to just before the first instruction that
+/// reads it, when a call of a mathematical function lies between: a value loaded before
+/// `sin` lives across the call (in a callee-saved register, or spilled), one loaded after
+/// it does not.
+fn sink_reads(block: &mut Block, function: &Function) {
+    for inst in &mut block.insts {
+        for nested in inst.blocks_mut() {
+            sink_reads(nested, function);
+        }
+    }
+    let mut k = 0;
+    while k < block.insts.len() {
+        let inst = &block.insts[k];
+        let read = match (&inst.op, inst.results.as_slice()) {
+            (Op::Get(_), [value]) if *function.ty(*value) == Type::Scalar => Some(*value),
+            _ => None,
+        };
+        let reader = read.and_then(|value| {
+            (k + 1..block.insts.len()).find(|&j| {
+                let inst = &block.insts[j];
+                inst.args.contains(&value) || inst.blocks().into_iter().any(|b| reads(b, value) > 0)
+            })
+        });
+        let call = |j: &usize| matches!(block.insts[*j].op, Op::Call(_) | Op::SinCos);
+        match reader {
+            Some(j) if (k + 1..j).any(|j| call(&j)) => {
+                let inst = block.insts.remove(k);
+                block.insts.insert(j - 1, inst);
+            }
+            _ => k += 1,
+        }
+    }
 }
 
 /// Removes what nothing live reads: pure instructions, `if` results, loop-carried values.
