@@ -1327,3 +1327,32 @@ proptest! {
         assert_jacobian_close_at(&x, &j, &expected, 1e-5, 1e-6 * scale);
     }
 }
+
+// =======================================================================================
+// A sum of products written as a loop, const-generic: the macro writes the primal loop as
+// the runtime's `dot`; the value and the derivative are those of the loop, bit for bit.
+// =======================================================================================
+
+#[jacobian(wrt(y), value)]
+fn weighted_sine<const N: usize>(w: &[f64; N], x: [f64; N], y: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..N {
+        s += w[i] * x[i];
+    }
+    s * y.sin()
+}
+
+#[test]
+fn a_dot_product_loop_keeps_its_sum() {
+    let w = [0.3, -1.7, 2.25, 1e-3, -0.0];
+    let x = [1.5, 0.125, -4.0, 3e5, 7.0];
+    let y = 0.7_f64;
+    let mut s = 0.0;
+    for i in 0..5 {
+        s += w[i] * x[i];
+    }
+    let (value, jacobian) = weighted_sine_value_and_jacobian(&w, x, y);
+    assert_eq!(value.to_bits(), (s * y.sin()).to_bits());
+    assert_eq!(value.to_bits(), weighted_sine(&w, x, y).to_bits());
+    assert_eq!(jacobian[(0, 0)].to_bits(), (s * y.cos()).to_bits());
+}

@@ -12,6 +12,7 @@ use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree
 use quote::{quote, ToTokens};
 
 use crate::ir::{Block, Code, Function, Inst, Op, Path, Position, Type, Value};
+use crate::shape::Dim;
 use crate::signature::ScalarType;
 
 /// The body of the emitted function: its statements and its result.
@@ -1015,6 +1016,9 @@ impl Emitter<'_> {
         body: &Block,
         dead_after: &dyn Fn(Value) -> bool,
     ) -> TokenStream {
+        if let Some(dot) = self.dot_product(inst, pattern, range, holes, body) {
+            return dot;
+        }
         let range = self.code(range, &inst.args[..holes]);
         let inits = &inst.args[holes..];
         let mut out = TokenStream::new();
@@ -1059,6 +1063,63 @@ impl Emitter<'_> {
         }
         out.extend(quote!(for #pattern in #range { #statements }));
         out
+    }
+
+    /// A loop that only sums, from zero, the products of two rows' elements at its index
+    /// (`s = 0; for k in 0..n { s += a[k] * b[k] }`, a row of a matrix product, over rows
+    /// of length `n`): one call of the runtime's `dot` on the two rows, the same sum in the
+    /// same order.
+    fn dot_product(
+        &mut self,
+        inst: &Inst,
+        pattern: &TokenStream,
+        range: &Code,
+        holes: usize,
+        body: &Block,
+    ) -> Option<TokenStream> {
+        if holes != 0 || body.params.len() != 1 || self.literals.get(&inst.args[0]) != Some(&0.0) {
+            return None;
+        }
+        let [index, first, second, product, sum] = body.insts.as_slice() else { return None };
+        let k = match (&index.op, index.args.as_slice(), index.results.as_slice()) {
+            (Op::Code(code), [], [k]) if code.tokens.to_string() == pattern.to_string() => *k,
+            _ => return None,
+        };
+        // `a[…][k]` for `a` and the positions before `k` not reading `k`: `a[…]`, and its length.
+        let row = |get: &Inst| -> Option<(Value, Path, Vec<Value>, Dim)> {
+            let (Op::Get(path), [aggregate, indices @ ..]) = (&get.op, get.args.as_slice()) else {
+                return None;
+            };
+            let (Position::Dynamic, prefix) = path.0.split_last()? else { return None };
+            let (last, before) = indices.split_last()?;
+            if *last != k || before.contains(&k) {
+                return None;
+            }
+            let prefix = Path(prefix.to_vec());
+            let Some(Type::Array(element, len)) = prefix.walk(self.f.ty(*aggregate)) else { return None };
+            (*element == Type::Scalar).then(|| (*aggregate, prefix, before.to_vec(), len))
+        };
+        let (a, b) = (row(first)?, row(second)?);
+        let of = |inst: &Inst, x: Value, y: Value| inst.args == [x, y] || inst.args == [y, x];
+        let fits = matches!((&product.op, &sum.op), (Op::Mul, Op::Add))
+            && of(product, first.results[0], second.results[0])
+            && of(sum, body.params[0], product.results[0])
+            && body.yields == sum.results
+            && a.3 == b.3;
+        let (len, bare) = (a.3.value(), &a.3);
+        let range = range.tokens.to_string();
+        if !fits || range != quote!(0..#len).to_string() && range != quote!(0..#bare).to_string() {
+            return None;
+        }
+        let [a, b] = [a, b].map(|(aggregate, prefix, indices, _)| {
+            let base = self.atom(aggregate);
+            let path = self.path(&prefix, &indices, self.f.ty(aggregate));
+            quote!(&#base #path)
+        });
+        let name = self.bind(inst.results[0]);
+        let pat = self.pat(&name);
+        let krate = &self.krate;
+        Some(quote!(let #pat = #krate::__private::dot(#a, #b);))
     }
 
     /// A loop body whose coalesced yields are written into their carried variables:

@@ -310,6 +310,10 @@ fn f(x: Vector<3>, w: &Matrix<2, 3>) -> f64 {
     let y = (w * x).map(f64::tanh);
     y.norm_squared() + x.dot(&x)
 }";
+    matrix_vector_product: "wrt(x)", "
+fn layer<const M: usize, const N: usize>(w: &Matrix<M, N>, b: &Vector<M>, x: Vector<N>) -> Vector<M> {
+    (w * x + b).map(f64::tanh)
+}";
 }
 
 /// Not a check: prints every stage of `JACOBIAN_STAGES` (a function) with the options

@@ -170,3 +170,26 @@ fn forward_mode_refuses_rows_of_arrays_with_derivatives() {
         Ok(jacobian) => panic!("forward mode took a row of arrays:\n{jacobian}"),
     }
 }
+
+/// A loop summing products of two rows' elements at its index from zero is written as the
+/// runtime's `dot`; a sum that starts elsewhere, skips elements or pairs different indices
+/// is not the same sum and stays a loop.
+#[test]
+fn dot_products_are_written_as_dot() {
+    let sum = |init: &str, range: &str, second: &str| {
+        let item = format!(
+            "fn f<const N: usize>(w: &[f64; N], x: [f64; N], y: f64) -> f64 {{
+                let mut s = {init};
+                for i in {range} {{ s += w[i] * x[{second}]; }}
+                s * y.sin()
+            }}"
+        );
+        let out = expand_str("wrt(y)", &item);
+        assert!(!out.contains("compile_error"), "{out}");
+        out.contains("__private :: dot (")
+    };
+    assert!(sum("0.0", "0..N", "i"));
+    assert!(!sum("1.0", "0..N", "i"));
+    assert!(!sum("0.0", "1..N", "i"));
+    assert!(!sum("0.0", "0..N", "N - 1 - i"));
+}
