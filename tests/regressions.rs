@@ -1409,3 +1409,30 @@ fn a_folded_literal_in_user_code_is_typed() {
     let j = folded_literal_in_user_code_jacobian(&[0.5, 2.0]);
     approx::assert_relative_eq!(j, Matrix::from_rows([[0.0, 1.25f64.cosh()]]), max_relative = 1e-15);
 }
+
+/// Floats of literals alone bound by a tuple pattern, typed in the user's function only by
+/// a later use (`.map(f64::asinh)` of a vector holding them): the siblings read them in
+/// float methods, so the tuple's `let` is written with their type, `let (s, k): (f64, _)`,
+/// nested tuples too, and so is a literal component beside a differentiated one (was E0689
+/// in the expansion, "can't call method `asinh` on ambiguous numeric type `{float}`";
+/// fuzzer seed 777).
+#[jacobian(mode = reverse, jvp, vjp)]
+fn literals_in_tuple_patterns(x: Vector<2>) -> f64 {
+    let (s, k) = (-2.75, 2);
+    let ((a, b), c) = ((1.5, 2), 0.5 * 3.0);
+    let (t, y) = (0.25, x[1] * 2.0);
+    let v = Vector::from([s * x[0], s, a, c, t, y]).map(f64::asinh);
+    v.sum() + f64::from(k + b)
+}
+
+#[test]
+fn literals_in_tuple_patterns_keep_their_type() {
+    let x = [0.5, -1.5];
+    let j = literals_in_tuple_patterns_jacobian(Vector::from(x));
+    // d/dx0 asinh(−2.75 x0) = −2.75 / √(1 + (2.75 x0)²); d/dx1 asinh(2 x1) = 2 / √(1 + 4 x1²).
+    let expected = [-2.75 / (1.0 + (2.75 * x[0]).powi(2)).sqrt(), 2.0 / (1.0 + 4.0 * x[1] * x[1]).sqrt()];
+    approx::assert_relative_eq!(j, Matrix::from_rows([expected]), max_relative = 1e-14);
+    let (value, gradient) = literals_in_tuple_patterns_vjp(Vector::from(x), Vector::from([1.0]));
+    approx::assert_relative_eq!(value, literals_in_tuple_patterns(Vector::from(x)), max_relative = 1e-15);
+    approx::assert_relative_eq!(gradient, Vector::from(expected), max_relative = 1e-14);
+}

@@ -268,7 +268,8 @@ impl Front<'_> {
                 return self.let_else(local);
             }
             if !self.local_reads_ssa(local) {
-                return self.effect(local.to_token_stream(), local);
+                let tokens = self.typed_tuple_let(local).unwrap_or_else(|| local.to_token_stream());
+                return self.effect(tokens, local);
             }
             return match (&local.init, annotation) {
                 (Some(init), None) if init.diverge.is_none() => self.destructure(pat, &init.expr),
@@ -590,7 +591,15 @@ impl Front<'_> {
             }
             _ => return refused(pat, self.pattern_problem(pat, init)),
         };
-        for (name, operand) in components {
+        // (A component that is a float of literals alone is written with its type, as
+        // `local` writes `let a: f64 = 2.0;`.)
+        let untyped: Vec<bool> = match init {
+            Expr::Tuple(values) if !self.signature.scalar.generic => {
+                values.elems.iter().map(|e| Self::untyped_float(e, &mut Vec::new())).collect()
+            }
+            _ => Vec::new(),
+        };
+        for (k, (name, operand)) in components.into_iter().enumerate() {
             let Some(name) = name else { continue };
             match operand {
                 Operand::Value(v) if self.f.ty(v).is_differentiable() => {
@@ -607,13 +616,56 @@ impl Front<'_> {
                         Operand::Code { tokens, holes } => (tokens, holes),
                         Operand::Value(v) => (Code::hole(0).to_token_stream(), vec![v]),
                     };
-                    let statement = quote!(let #name = #tokens;);
+                    let statement = if untyped.get(k) == Some(&true) {
+                        let scalar = &self.signature.scalar.tokens;
+                        quote!(let #name: #scalar = #tokens;)
+                    } else {
+                        quote!(let #name = #tokens;)
+                    };
                     self.push(Op::Code(Code { tokens: statement }), holes, &[], pat.span());
                     self.bind(name.ident.to_string(), Var::Rust { site: None, ty: None });
                 }
             }
         }
         Ok(())
+    }
+
+    /// `let (a, b) = (2.0, k);` with its type written where a component is a float of
+    /// literals alone (`let (a, b): (f64, _) = …`): such a float has the scalar type in the
+    /// user's function by a later use, which a sibling may not keep (as `local` writes
+    /// `let a: f64 = 2.0;`).
+    fn typed_tuple_let(&self, local: &syn::Local) -> Option<proc_macro2::TokenStream> {
+        let (syn::Pat::Tuple(pat), Some(init)) = (&local.pat, &local.init) else { return None };
+        if init.diverge.is_some() || self.signature.scalar.generic {
+            return None;
+        }
+        let ty = self.literal_tuple_type(&init.expr)?;
+        let (attrs, expr) = (&local.attrs, &init.expr);
+        Some(quote!(#(#attrs)* let #pat: #ty = #expr;))
+    }
+
+    /// The type of a tuple expression with the scalar type for its floats of literals alone
+    /// and `_` elsewhere, if it has such a float (in nested tuples too).
+    fn literal_tuple_type(&self, e: &Expr) -> Option<proc_macro2::TokenStream> {
+        let Expr::Tuple(tuple) = e else { return None };
+        let scalar = &self.signature.scalar.tokens;
+        let mut any = false;
+        let parts: Vec<proc_macro2::TokenStream> = tuple
+            .elems
+            .iter()
+            .map(|e| {
+                if Self::untyped_float(e, &mut Vec::new()) {
+                    any = true;
+                    quote!(#scalar)
+                } else if let Some(nested) = self.literal_tuple_type(e) {
+                    any = true;
+                    nested
+                } else {
+                    quote!(_)
+                }
+            })
+            .collect();
+        any.then(|| quote!((#(#parts,)*)))
     }
 
     fn local_reads_ssa(&self, local: &syn::Local) -> bool {
