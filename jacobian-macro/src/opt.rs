@@ -380,7 +380,8 @@ fn fuse_sin_cos(block: &mut Block) {
 /// A scalar read from an aggregate moves down to just before the first instruction that
 /// reads it, when a call of a mathematical function lies between: a value loaded before
 /// `sin` lives across the call (in a callee-saved register, or spilled), one loaded after
-/// it does not.
+/// it does not. It does not move past another use of the aggregate than a read, so that an
+/// update the emitter writes in place (the old version dead after it) stays in place.
 fn sink_reads(block: &mut Block, function: &Function) {
     for inst in &mut block.insts {
         for nested in inst.blocks_mut() {
@@ -390,19 +391,25 @@ fn sink_reads(block: &mut Block, function: &Function) {
     let mut k = 0;
     while k < block.insts.len() {
         let inst = &block.insts[k];
-        let read = match (&inst.op, inst.results.as_slice()) {
-            (Op::Get(_), [value]) if *function.ty(*value) == Type::Scalar => Some(*value),
+        let read = match (&inst.op, inst.args.first(), inst.results.as_slice()) {
+            (Op::Get(_), Some(aggregate), [value]) if *function.ty(*value) == Type::Scalar => {
+                Some((*aggregate, *value))
+            }
             _ => None,
         };
-        let reader = read.and_then(|value| {
-            (k + 1..block.insts.len()).find(|&j| {
-                let inst = &block.insts[j];
-                inst.args.contains(&value) || inst.blocks().into_iter().any(|b| reads(b, value) > 0)
-            })
-        });
-        let call = |j: &usize| matches!(block.insts[*j].op, Op::Call(_) | Op::SinCos);
-        match reader {
-            Some(j) if (k + 1..j).any(|j| call(&j)) => {
+        let uses = |inst: &Inst, value: Value| {
+            inst.args.contains(&value) || inst.blocks().into_iter().any(|b| reads(b, value) > 0)
+        };
+        let reader =
+            read.and_then(|(_, value)| (k + 1..block.insts.len()).find(|&j| uses(&block.insts[j], value)));
+        let call = |j: usize| matches!(block.insts[j].op, Op::Call(_) | Op::SinCos);
+        let updated = |j: usize, aggregate: Value| {
+            !matches!(block.insts[j].op, Op::Get(_)) && uses(&block.insts[j], aggregate)
+        };
+        match (read, reader) {
+            (Some((aggregate, _)), Some(j))
+                if (k + 1..j).any(call) && !(k + 1..j).any(|j| updated(j, aggregate)) =>
+            {
                 let inst = block.insts.remove(k);
                 block.insts.insert(j - 1, inst);
             }

@@ -193,3 +193,27 @@ fn dot_products_are_written_as_dot() {
     assert!(!sum("0.0", "1..N", "i"));
     assert!(!sum("0.0", "0..N", "N - 1 - i"));
 }
+
+/// `opt::sink_reads` moves a read past a call to its reader, but not past an update of the
+/// array it reads (which the emitter then could not write in place).
+#[test]
+fn reads_sink_past_calls_but_not_past_updates() {
+    let order = |body: &str| -> (usize, usize) {
+        let diagnostics = crate::diagnostics::Diagnostics::default();
+        let options = crate::options::parse(TokenStream::new(), &diagnostics);
+        let item: syn::ItemFn =
+            syn::parse_str(&format!("fn f(x: [f64; 2], y: f64) -> f64 {{ {body} }}")).expect("an item");
+        let signature = crate::signature::analyse(&item, &options, &diagnostics).expect("a signature");
+        let mut function = crate::front::lower(&item, &signature).expect("lowered");
+        crate::opt::optimise(&mut function);
+        let text = function.to_string();
+        let line = |what: &str| {
+            text.lines().position(|l| l.contains(what)).unwrap_or_else(|| panic!("{what} in {text}"))
+        };
+        (line("%v."), line("call sin"))
+    };
+    let (read, call) = order("let a = x; let v = a[0]; let s = y.sin(); v * s");
+    assert!(read > call, "the read stays before the call");
+    let (read, call) = order("let mut a = x; let v = a[0]; a[0] = 2.0; let s = y.sin(); v * s + a[1]");
+    assert!(read < call, "the read moved past the update");
+}
