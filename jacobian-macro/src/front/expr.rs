@@ -528,7 +528,13 @@ impl Front<'_> {
                 (operand, None) if matches!(op, Op::Div) && std::ptr::eq(operand, b) => {
                     self.operand_as(operand.clone(), &Type::Scalar, e)?
                 }
-                (_, None) => return unsupported(e, "this operand of a vector or matrix operation; bind it to a variable with a type annotation"),
+                (Operand::Code { tokens, .. }, None) => {
+                    let code = syn::parse2::<Expr>(tokens.clone()).ok();
+                    if let Some(problem) = code.as_ref().and_then(super::matrix::unsized_constructor) {
+                        return refused(tokens, problem);
+                    }
+                    return unsupported(e, "this operand of a vector or matrix operation; bind it to a variable with a type annotation");
+                }
             };
             values.push(value);
         }

@@ -476,6 +476,31 @@ pub(super) fn constructor_type(e: &Expr) -> Option<Type> {
     }
 }
 
+/// A vector or matrix constructor whose size the call does not show (`Matrix::identity()`,
+/// `Vector::zeros()`, `Vector::from(a)` of an array of unknown length): its problem, for
+/// code that would otherwise be taken for a scalar.
+pub(super) fn unsized_constructor(e: &Expr) -> Option<String> {
+    let Expr::Call(call) = e else { return None };
+    let Expr::Path(path) = &*call.func else { return None };
+    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+    let [.., ty, function] = segments.as_slice() else { return None };
+    let kind = ty.ident.to_string();
+    let constructor = matches!(
+        function.ident.to_string().as_str(),
+        "identity" | "zeros" | "from" | "from_rows" | "from_fn" | "from_element" | "repeat" | "new"
+    );
+    if !matches!(kind.as_str(), "Matrix" | "Vector") || !constructor || constructor_type(e).is_some() {
+        return None;
+    }
+    let sized = if kind == "Matrix" { "Matrix::<R, C>" } else { "Vector::<N>" };
+    let call = e.to_token_stream().to_string().replace(' ', "");
+    let with_size = call.replacen(&format!("{kind}::"), &format!("{sized}::"), 1);
+    let (name, annotation) = if kind == "Matrix" { ("m", "Matrix<R, C>") } else { ("v", "Vector<N>") };
+    Some(format!(
+        "cannot tell the size of `{call}` here: write it with its size, `{with_size}`, or bind it to a variable with a type annotation, `let {name}: {annotation} = {call};`"
+    ))
+}
+
 /// Something with a span, for a diagnostic about generated code.
 fn span_of(span: Span) -> TokenStream {
     quote::quote_spanned!(span=> _)

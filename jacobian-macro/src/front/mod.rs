@@ -525,6 +525,15 @@ impl<'a> Front<'a> {
     fn operand_as(&mut self, operand: Operand, ty: &Type, at: &dyn ToTokens) -> Result<Value> {
         match operand {
             Operand::Code { tokens, holes } if ty.is_differentiable() => {
+                // (A vector or matrix of a size nothing shows is not a scalar.)
+                let unsized_matrix = || {
+                    syn::parse2::<syn::Expr>(tokens.clone())
+                        .ok()
+                        .and_then(|code| matrix::unsized_constructor(&code))
+                };
+                if let Some(problem) = (*ty == Type::Scalar).then(unsized_matrix).flatten() {
+                    return refused(&tokens, problem);
+                }
                 Ok(self.push1(Op::Constant(Code { tokens }), holes, ty.clone(), at.span()))
             }
             operand => {
