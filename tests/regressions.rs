@@ -1436,3 +1436,30 @@ fn literals_in_tuple_patterns_keep_their_type() {
     approx::assert_relative_eq!(value, literals_in_tuple_patterns(Vector::from(x)), max_relative = 1e-15);
     approx::assert_relative_eq!(gradient, Vector::from(expected), max_relative = 1e-14);
 }
+
+/// A constant matrix's entry and a constant array turned into a vector, in vector
+/// arithmetic with differentiated values: `w[(1, 1)]` of a matrix is a scalar, and
+/// `Vector::from(a)` of an array whose `let` shows its length is a vector of that length
+/// (were refused, "this operand of a vector or matrix operation", although rustc knows
+/// both; fuzzer seeds 23 and 25 at count 600).
+#[jacobian]
+fn constant_entry_and_array_in_vector_arithmetic(x: Vector<2>) -> Vector<2> {
+    let w = Matrix::from_rows([[1.0, 2.0], [3.0, 0.5]]);
+    let mut a = [0.25, -1.0];
+    a[1] -= 0.5;
+    (w[(1, 1)] * (w * x) + Vector::from(a)).map(f64::sin)
+}
+
+#[test]
+fn constant_entries_and_arrays_have_their_types() {
+    let x = [0.3, -0.7];
+    let w = [[1.0, 2.0], [3.0, 0.5]];
+    let a = [0.25, -1.5];
+    let j = constant_entry_and_array_in_vector_arithmetic_jacobian(Vector::from(x));
+    for i in 0..2 {
+        let z = 0.5 * (w[i][0] * x[0] + w[i][1] * x[1]) + a[i];
+        for k in 0..2 {
+            approx::assert_relative_eq!(j[(i, k)], z.cos() * 0.5 * w[i][k], max_relative = 1e-14);
+        }
+    }
+}

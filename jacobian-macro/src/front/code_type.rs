@@ -113,6 +113,28 @@ impl Front<'_> {
                             return Some(Type::Scalar);
                         }
                     }
+                    // `Vector::from(a)`, `Matrix::from_rows(rows)` of arrays whose type shows.
+                    if let ([.., ty, function], [arg]) =
+                        (segments.as_slice(), &call.args.iter().collect::<Vec<_>>()[..])
+                    {
+                        let kind = (ty.ident.to_string(), function.ident.to_string());
+                        let shown = || constructor_type(e);
+                        match (kind.0.as_str(), kind.1.as_str()) {
+                            ("Vector", "from") if shown().is_none() => {
+                                if let Some(Type::Array(elem, n)) = self.code_type(arg, holes) {
+                                    return (*elem == Type::Scalar).then_some(Type::Vector(n));
+                                }
+                            }
+                            ("Matrix", "from_rows") if shown().is_none() => {
+                                if let Some(Type::Array(row, r)) = self.code_type(arg, holes) {
+                                    if let Type::Array(elem, c) = *row {
+                                        return (*elem == Type::Scalar).then_some(Type::Matrix(r, c));
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
                 }
                 constructor_type(e)
             }
@@ -125,6 +147,10 @@ impl Front<'_> {
             Expr::Index(index) => match self.code_type(&index.expr, holes)? {
                 Type::Array(elem, _) => Some(*elem),
                 Type::Vector(_) => Some(Type::Scalar),
+                // `m[(i, j)]`.
+                Type::Matrix(..) if matches!(&*index.index, Expr::Tuple(t) if t.elems.len() == 2) => {
+                    Some(Type::Scalar)
+                }
                 _ => None,
             },
             Expr::Block(block) => self.block_type(&block.block, holes),
