@@ -1463,3 +1463,29 @@ fn constant_entries_and_arrays_have_their_types() {
         }
     }
 }
+
+/// One value passed to an inlined callee both lent and by value (`lent_and_by_value(&x, x)`):
+/// the parameter typed as a value names the value, not a reference to it (was E0308 in the
+/// Hessian sibling, `(x).sin() <= (&x)`, since the callee is inlined for second order and
+/// every parameter bound to a lent value was taken for a reference; fuzzer seed 24 at
+/// count 600).
+#[jacobian]
+fn lent_and_by_value(r: &f64, v: f64) -> [f64; 2] {
+    let s = if (*r).sin() <= v { v } else { 2.0 * v };
+    [s * *r, s]
+}
+
+#[jacobian(hessian)]
+fn passes_a_value_lent_and_by_value(x: f64) -> f64 {
+    let p = lent_and_by_value(&x, x);
+    p[0] * x
+}
+
+#[test]
+fn a_value_lent_and_passed_by_value_is_the_value() {
+    // sin(x) <= x for x > 0: p[0] = x², f = x³, f'' = 6x; for x < 0 (sin(x) > x): p[0] = 2x², f'' = 12x.
+    for (x, expected) in [(0.7, 6.0 * 0.7), (-0.4, 12.0 * -0.4)] {
+        let h = passes_a_value_lent_and_by_value_hessian(x);
+        approx::assert_relative_eq!(h[(0, 0)], expected, max_relative = 1e-14);
+    }
+}

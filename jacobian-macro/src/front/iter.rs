@@ -449,6 +449,18 @@ impl Front<'_> {
                         return Ok(());
                     }
                 }
+                // One typed as a value names the value, even where the same value is also
+                // lent to another parameter (`f(&x, x)`).
+                if let (false, syn::Pat::Ident(p), Item::Value(v)) =
+                    (matches!(&*t.ty, syn::Type::Reference(_)), &*t.pat, &item)
+                {
+                    if p.subpat.is_none() && p.by_ref.is_none() {
+                        let binding =
+                            Var::Ssa { value: *v, mutable: p.mutability.is_some(), reference: false };
+                        self.bind(p.ident.to_string(), binding);
+                        return Ok(());
+                    }
+                }
                 self.bind_item(&t.pat, item)
             }
             (syn::Pat::Reference(r), item) => self.bind_item(&r.pat, item),
