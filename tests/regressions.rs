@@ -1489,3 +1489,56 @@ fn a_value_lent_and_passed_by_value_is_the_value() {
         approx::assert_relative_eq!(h[(0, 0)], expected, max_relative = 1e-14);
     }
 }
+
+/// A `loop` whose value is a constant (`break PI.floor()`), used in vector arithmetic with a
+/// differentiated vector: its type is that of its `break` value (was refused, "this operand
+/// of a vector or matrix operation"; fuzzer seed 36 at count 600).
+#[jacobian]
+fn loop_value_scales_a_vector(x: Vector<2>) -> Vector<2> {
+    let mut k = 0;
+    let s = loop {
+        k += 1;
+        if k >= 2 {
+            break std::f64::consts::PI.floor();
+        }
+    };
+    (x * s).map(f64::sin)
+}
+
+#[test]
+fn a_loop_value_has_its_break_value_type() {
+    let x = [0.2, -0.9];
+    let j = loop_value_scales_a_vector_jacobian(Vector::from(x));
+    for i in 0..2 {
+        approx::assert_relative_eq!(j[(i, i)], 3.0 * (3.0 * x[i]).cos(), max_relative = 1e-14);
+        approx::assert_relative_eq!(j[(i, 1 - i)], 0.0);
+    }
+}
+
+/// A sine whose variable a loop then carries on (`let mut m = s;` with `s` read nowhere
+/// after): the `let` of the fused `sin_cos` is `mut` where the emitter reuses its variable
+/// (was E0384 in the expansion, "cannot assign twice to immutable variable"; fuzzer seed 38
+/// at count 600).
+#[jacobian(jvp, vjp)]
+fn sine_carried_by_a_loop(x: f64) -> f64 {
+    let s = (x * 2.0).sin();
+    let mut m = s;
+    let mut k = 0;
+    while k < 3 {
+        m /= 2.0 + x.tanh();
+        k += 1;
+    }
+    m
+}
+
+#[test]
+fn a_sine_carried_by_a_loop_keeps_its_derivative() {
+    let x = 0.4_f64;
+    // m = sin(2x) / d³ with d = 2 + tanh x: m' = 2cos(2x)/d³ − 3 sin(2x)(1 − tanh² x)/d⁴.
+    let d = 2.0 + x.tanh();
+    let expected =
+        2.0 * (2.0 * x).cos() / d.powi(3) - 3.0 * (2.0 * x).sin() * (1.0 - x.tanh().powi(2)) / d.powi(4);
+    approx::assert_relative_eq!(sine_carried_by_a_loop_jacobian(x)[(0, 0)], expected, max_relative = 1e-13);
+    let (_, g) = sine_carried_by_a_loop_vjp(x, Vector::from([1.0]));
+    approx::assert_relative_eq!(g[0], expected, max_relative = 1e-13);
+}

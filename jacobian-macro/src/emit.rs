@@ -570,6 +570,7 @@ impl Emitter<'_> {
                     None => self.atom(args[0]),
                 };
                 let (s, c) = (self.bind(inst.results[0]), self.bind(inst.results[1]));
+                let (s, c) = (self.pat(&s), self.pat(&c));
                 return quote!(let (#s, #c) = #a.sin_cos(););
             }
             Op::Select => {
