@@ -1542,3 +1542,23 @@ fn a_sine_carried_by_a_loop_keeps_its_derivative() {
     let (_, g) = sine_carried_by_a_loop_vjp(x, Vector::from([1.0]));
     approx::assert_relative_eq!(g[0], expected, max_relative = 1e-13);
 }
+
+/// The result of a call of another `#[jacobian]` function with arguments never
+/// differentiated, used in vector arithmetic: its type is the callee's result type (was
+/// refused, "this operand of a vector or matrix operation"; fuzzer seed 43 at count 600).
+#[jacobian]
+fn constant_pair(t: f64) -> Vector<2> {
+    Vector::from([t.sin(), t.cos()])
+}
+
+#[jacobian]
+fn adds_a_constant_call(x: Vector<2>) -> Vector<2> {
+    let c = constant_pair(std::f64::consts::PI.sin());
+    x * 0.5 + c.map(f64::tanh)
+}
+
+#[test]
+fn a_call_with_constant_arguments_has_its_result_type() {
+    let x = Vector::from([0.3, -1.2]);
+    assert_eq!(adds_a_constant_call_jacobian(x), Matrix::<2, 2>::identity() * 0.5);
+}

@@ -107,6 +107,15 @@ impl Front<'_> {
             Expr::Call(call) => {
                 // `f64::sin(x)`, `f64::from(k)`.
                 if let Expr::Path(path) = &*call.func {
+                    // A call of an annotated function with arguments never differentiated:
+                    // its result type.
+                    if let Some(name) = path.path.get_ident() {
+                        let arguments: Vec<Option<Type>> =
+                            call.args.iter().map(|a| self.code_type(a, holes)).collect();
+                        if let Some(ty) = self.callee_result(name, &arguments) {
+                            return Some(ty);
+                        }
+                    }
                     let segments: Vec<_> = path.path.segments.iter().collect();
                     if let [ty, _] = segments.as_slice() {
                         if self.is_scalar_type(&ty.ident) {

@@ -907,7 +907,7 @@ impl Front<'_> {
 
     /// The result type of the annotated function `name`, from its signature in the source
     /// file (`callees`), its const-generic sizes taken from the arguments' types.
-    fn callee_result(&mut self, name: &Ident, arguments: &[Option<Type>]) -> Option<Type> {
+    pub(super) fn callee_result(&mut self, name: &Ident, arguments: &[Option<Type>]) -> Option<Type> {
         let caller =
             self.inline.as_ref().and_then(|stack| stack.last().cloned()).unwrap_or_else(|| self.name.clone());
         let callees = self.callees();
