@@ -169,10 +169,7 @@ impl Front<'_> {
             }),
             Expr::Match(m) => m.arms.iter().find_map(|arm| self.code_type(&arm.body, holes)),
             // `loop { …; break v; }`: its value's.
-            Expr::Loop(l) => {
-                let values = loop_break_values(&l.body, l.label.as_ref());
-                values.iter().find_map(|v| self.code_type(v, holes))
-            }
+            Expr::Loop(l) => super::stmt::flow::loop_values(l).iter().find_map(|v| self.code_type(v, holes)),
             _ => None,
         }
     }
@@ -300,47 +297,4 @@ impl Front<'_> {
         names.truncate(depth);
         untyped
     }
-}
-
-/// The values of the `break`s that leave a loop with body `body` (labelled `label`): those
-/// outside nested loops and closures, and those naming its label anywhere.
-fn loop_break_values(body: &syn::Block, label: Option<&syn::Label>) -> Vec<Expr> {
-    use syn::visit::Visit;
-    struct Breaks<'a> {
-        label: Option<&'a syn::Label>,
-        depth: usize,
-        values: Vec<Expr>,
-    }
-    impl<'ast> Visit<'ast> for Breaks<'_> {
-        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
-            let ours = match (&b.label, self.label) {
-                (Some(named), Some(label)) => named.ident == label.name.ident,
-                (None, _) => self.depth == 0,
-                _ => false,
-            };
-            if let (true, Some(value)) = (ours, &b.expr) {
-                self.values.push((**value).clone());
-            }
-            syn::visit::visit_expr_break(self, b);
-        }
-        fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-            self.depth += 1;
-            syn::visit::visit_expr_loop(self, l);
-            self.depth -= 1;
-        }
-        fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
-            self.depth += 1;
-            syn::visit::visit_expr_while(self, w);
-            self.depth -= 1;
-        }
-        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
-            self.depth += 1;
-            syn::visit::visit_expr_for_loop(self, f);
-            self.depth -= 1;
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-    }
-    let mut breaks = Breaks { label, depth: 0, values: Vec::new() };
-    breaks.visit_block(body);
-    breaks.values
 }

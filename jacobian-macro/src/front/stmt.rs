@@ -1,7 +1,7 @@
 //! Statements and control flow: `let`, assignment, blocks, `if`, `for`, `while`, `loop`;
 //! jumps (`break`, `continue`, `return`) in `flow`.
 
-mod flow;
+pub(super) mod flow;
 mod patterns;
 pub(super) use patterns::binding_names;
 

@@ -61,6 +61,15 @@ pub(super) fn jumps_of(e: &Expr) -> Vec<Jump> {
     finder.found
 }
 
+/// The values a `loop` leaves with: those of the `break`s that leave its body unlabelled or
+/// naming its label.
+pub(in crate::front) fn loop_values(l: &syn::ExprLoop) -> Vec<Expr> {
+    let mut finder = Jumps::default();
+    finder.visit_block(&l.body);
+    let own = l.label.as_ref().map(|l| l.name.ident.to_string());
+    finder.values.into_iter().filter(|(label, _)| label.is_none() || *label == own).map(|(_, v)| v).collect()
+}
+
 #[derive(Default)]
 struct Jumps {
     /// The loops around the code being visited, inside the code searched, by label.
@@ -68,6 +77,8 @@ struct Jumps {
     /// Labelled blocks likewise (`'a: { … break 'a; … }`).
     blocks: Vec<String>,
     found: Vec<Jump>,
+    /// The values of the `break`s found, by label.
+    values: Vec<(Option<String>, Expr)>,
 }
 
 impl Jumps {
@@ -84,6 +95,9 @@ impl Jumps {
 impl<'ast> Visit<'ast> for Jumps {
     fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
         if let Some(label) = self.leaves(b.label.as_ref()) {
+            if let Some(value) = &b.expr {
+                self.values.push((label.clone(), (**value).clone()));
+            }
             self.found.push(Jump::Break { label, value: b.expr.is_some() });
         }
         syn::visit::visit_expr_break(self, b);
